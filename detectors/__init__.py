@@ -1,0 +1,1 @@
+"""Detectors: the DuckDB catalog, metrics, rules, anomaly models and the risk model."""

@@ -1,0 +1,1 @@
+"""Ingest: decode what agents emit into canonical events and land them in the lake."""

@@ -1,0 +1,1 @@
+"""One decoder module per source format, found through `REGISTRY`."""
