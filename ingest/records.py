@@ -1,0 +1,222 @@
+"""Turn one decoded source event (a dict of canonical field names) into a validated canonical row.
+
+Every format's decoder ends here, so the policy for odd values lives in one place:
+
+- wrong JSON kinds are rejected, never coerced (`"seq": "abc"` raises `RecordError`);
+- a required field that is missing, null or empty is rejected;
+- kept-but-adjusted values are flagged in `flags` (e.g. `ts_assumed_utc`, `nan_to_null`);
+- fields the canonical event has no column for go to `attrs`, so nothing the source said is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from agentwatch.errors import RecordError
+from agentwatch.ingest.schema import (
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    INTEGER_FIELDS,
+    REQUIRED_FIELDS,
+    STATUSES,
+    STRING_FIELDS,
+    UNKNOWN_EVENT_TYPE,
+)
+
+# Fields a decoder may set; provenance and bookkeeping are set by ingest itself.
+SETTABLE = frozenset(EVENT_COLUMNS) - {"source_format", "source_file", "source_offset", "flags", "redactions"}
+MAX_INT64 = 2**63 - 1
+# ISO-8601 date-time as agents write it; the fraction may carry more digits than microseconds.
+_ISO_TS = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d+))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+FUTURE_TOLERANCE = timedelta(days=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a record was read: provenance for its events and for quarantine."""
+
+    source_format: str
+    source_file: str
+    source_offset: int
+    line_no: int
+
+    def __str__(self) -> str:
+        return f"{self.source_file}:{self.line_no}"
+
+
+def stable_event_id(source_file: str, source_offset: int, content: bytes, index: int = 0) -> str:
+    """The dedup key of an event whose source gave none: hash of where it was read and what it said."""
+    head = f"{source_file}\x1f{source_offset}\x1f{index}\x1f".encode()
+    return hashlib.sha256(head + content).hexdigest()[:32]
+
+
+def normalize_event(
+    raw: Mapping[str, Any], where: Location, *, now: datetime, content: bytes = b"", index: int = 0
+) -> dict[str, Any]:
+    """Validate one decoded event and return a canonical row (dict keyed by EVENT_COLUMNS)."""
+    flags: list[str] = list(raw.get("_flags", ()))
+    attrs = _attrs_of(raw, flags)
+    row: dict[str, Any] = {name: None for name in EVENT_COLUMNS}
+    for key, value in raw.items():
+        if key in ("attrs", "_flags"):
+            continue
+        if key not in SETTABLE:
+            _put_attr(attrs, key, value, flags)
+            continue
+        row[key] = _check_field(key, value, flags)
+    for name in REQUIRED_FIELDS:
+        if row[name] is None or row[name] == "":
+            raise RecordError(f"missing required field `{name}`")
+    row["ts"] = parse_ts(row["ts"], flags, now)
+    row["event_type"] = _check_event_type(row["event_type"], attrs, flags)
+    if row["status"] is not None and row["status"] not in STATUSES:
+        flags.append("unknown_status")
+    for name in ("input_tokens", "output_tokens"):
+        if row[name] is not None and row[name] < 0:
+            raise RecordError(f"`{name}` must not be negative, got {row[name]}")
+    if row["seq"] is None:
+        row["seq"] = where.line_no
+        flags.append("seq_from_line")
+    if row["event_id"] is None:
+        row["event_id"] = stable_event_id(where.source_file, where.source_offset, content, index)
+    row["redactions"] = 0
+    row["flags"] = flags
+    row["source_format"] = where.source_format
+    row["source_file"] = where.source_file
+    row["source_offset"] = where.source_offset
+    row["attrs"] = orjson.dumps(attrs).decode()
+    return row
+
+
+def _attrs_of(raw: Mapping[str, Any], flags: list[str]) -> dict[str, Any]:
+    attrs = raw.get("attrs")
+    if attrs is None:
+        return {}
+    if isinstance(attrs, str):
+        try:
+            attrs = orjson.loads(attrs)
+        except orjson.JSONDecodeError as exc:
+            raise RecordError(f"`attrs`: not valid JSON text ({exc})") from exc
+    if not isinstance(attrs, dict):
+        raise RecordError(f"`attrs`: expected object, got {json_kind(attrs)}")
+    return dict(attrs)
+
+
+def _put_attr(attrs: dict[str, Any], key: str, value: Any, flags: list[str]) -> None:
+    if key in attrs and attrs[key] != value:
+        key = f"_top.{key}"
+        flags.append("attrs_key_collision")
+    attrs[key] = value
+
+
+def _check_field(key: str, value: Any, flags: list[str]) -> Any:
+    if value is None:
+        return None
+    if key == "ts":
+        if isinstance(value, datetime):
+            return value
+        if not isinstance(value, str):
+            raise RecordError(f"`ts`: expected ISO-8601 string, got {json_kind(value)}")
+        return value
+    if key in ("tool_args",):
+        return value if isinstance(value, str) else orjson.dumps(value).decode()
+    if key in STRING_FIELDS:
+        if not isinstance(value, str):
+            raise RecordError(f"`{key}`: expected string, got {json_kind(value)}")
+        return value
+    if key in INTEGER_FIELDS:
+        return _check_int(key, value, flags)
+    raise RecordError(f"`{key}`: not a settable field")  # pragma: no cover - SETTABLE guards this
+
+
+def _check_int(key: str, value: Any, flags: list[str]) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RecordError(f"`{key}`: expected integer, got {json_kind(value)}")
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            flags.append("nan_to_null")
+            return None
+        if not value.is_integer():
+            raise RecordError(f"`{key}`: expected integer, got fraction {value!r}")
+        value = int(value)
+    if not -MAX_INT64 - 1 <= value <= MAX_INT64:
+        raise RecordError(f"`{key}`: integer {value} is outside 64-bit range")
+    return value
+
+
+def _check_event_type(value: str, attrs: dict[str, Any], flags: list[str]) -> str:
+    if value in EVENT_TYPES:
+        return value
+    attrs.setdefault("source_event_type", value)
+    flags.append("unknown_event_type")
+    return UNKNOWN_EVENT_TYPE
+
+
+def parse_ts(value: str | datetime, flags: list[str], now: datetime) -> datetime:
+    """Parse an ISO-8601 timestamp to UTC microseconds, flagging what the policy adjusted."""
+    if isinstance(value, datetime):
+        ts = value
+    else:
+        ts = _parse_iso(value.strip(), flags)
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+        flags.append("ts_assumed_utc")
+    ts = ts.astimezone(UTC)
+    if ts < EPOCH:
+        flags.append("ts_before_1970")
+    elif ts > now + FUTURE_TOLERANCE:
+        flags.append("ts_future")
+    return ts
+
+
+def _parse_iso(text: str, flags: list[str]) -> datetime:
+    match = _ISO_TS.match(text)
+    if not match:
+        raise RecordError(f"`ts`: not an ISO-8601 timestamp: {text[:64]!r}")
+    date, clock, fraction, zone = match.groups()
+    if fraction and len(fraction) > 6:
+        flags.append("ts_truncated_to_us")
+    micro = (fraction or "")[:6].ljust(6, "0")
+    zone = "+00:00" if zone in (None, "Z", "z") else _normalize_zone(zone)
+    try:
+        ts = datetime.fromisoformat(f"{date}T{_with_seconds(clock)}.{micro}{zone}")
+    except ValueError as exc:
+        raise RecordError(f"`ts`: invalid timestamp {text[:64]!r} ({exc})") from exc
+    return ts if match.group(4) else ts.replace(tzinfo=None)
+
+
+def _with_seconds(clock: str) -> str:
+    return clock if clock.count(":") == 2 else f"{clock}:00"
+
+
+def _normalize_zone(zone: str) -> str:
+    digits = zone[1:].replace(":", "")
+    return f"{zone[0]}{digits[:2]}:{digits[2:4] or '00'}"
+
+
+def json_kind(value: Any) -> str:
+    """The JSON name of a Python value's kind, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
