@@ -19,8 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-
-from agentwatch.errors import RecordError
 from agentwatch.ingest.schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -30,6 +28,8 @@ from agentwatch.ingest.schema import (
     STRING_FIELDS,
     UNKNOWN_EVENT_TYPE,
 )
+
+from agentwatch.errors import RecordError
 
 # Fields a decoder may set; provenance and bookkeeping are set by ingest itself.
 SETTABLE = frozenset(EVENT_COLUMNS) - {"source_format", "source_file", "source_offset", "flags", "redactions"}
@@ -62,14 +62,24 @@ def stable_event_id(source_file: str, source_offset: int, content: bytes, index:
 
 
 def normalize_event(
-    raw: Mapping[str, Any], where: Location, *, now: datetime, content: bytes = b"", index: int = 0
+    raw: Mapping[str, Any],
+    where: Location,
+    *,
+    now: datetime,
+    content: bytes = b"",
+    index: int = 0,
+    flags: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Validate one decoded event and return a canonical row (dict keyed by EVENT_COLUMNS)."""
-    flags: list[str] = list(raw.get("_flags", ()))
+    """Validate one decoded event and return a canonical row (dict keyed by EVENT_COLUMNS).
+
+    `content` (the raw record) and `index` (the event's position within it) make the stable
+    event id when the source gave none; `flags` are what parsing already adjusted.
+    """
+    flags = list(flags)
     attrs = _attrs_of(raw, flags)
     row: dict[str, Any] = {name: None for name in EVENT_COLUMNS}
     for key, value in raw.items():
-        if key in ("attrs", "_flags"):
+        if key == "attrs":
             continue
         if key not in SETTABLE:
             _put_attr(attrs, key, value, flags)
@@ -165,10 +175,7 @@ def _check_event_type(value: str, attrs: dict[str, Any], flags: list[str]) -> st
 
 def parse_ts(value: str | datetime, flags: list[str], now: datetime) -> datetime:
     """Parse an ISO-8601 timestamp to UTC microseconds, flagging what the policy adjusted."""
-    if isinstance(value, datetime):
-        ts = value
-    else:
-        ts = _parse_iso(value.strip(), flags)
+    ts = value if isinstance(value, datetime) else _parse_iso(value.strip(), flags)
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
         flags.append("ts_assumed_utc")

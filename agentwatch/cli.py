@@ -1,0 +1,163 @@
+"""The `agentwatch` command line: the edge where settings are read and stages are called."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from agentwatch.config import load_settings
+from agentwatch.errors import AgentwatchError
+from agentwatch.inert import inert_text
+
+
+class Context:
+    """Settings resolved once per invocation."""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+        self.lake = Path(settings["lake"])
+        self.inventory = Path(settings["inventory"]) if settings["inventory"] else None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lake", type=click.Path(file_okay=False), help="Lake folder [env AGENTWATCH_LAKE; ./data/lake].")
+@click.option("--inventory", type=click.Path(dir_okay=False), help="Agent inventory YAML [env AGENTWATCH_INVENTORY].")
+@click.option("--config", type=click.Path(dir_okay=False), help="Config file [env AGENTWATCH_CONFIG; agentwatch.toml].")
+@click.pass_context
+def cli(ctx: click.Context, lake: str | None, inventory: str | None, config: str | None) -> None:
+    """Insider-threat analytics for autonomous AI agents."""
+    ctx.obj = Context(load_settings(config, {"lake": lake, "inventory": inventory}))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", default="auto", show_default=True, help="Source format, or auto to detect per file.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | None) -> None:
+    """Ingest JSON-lines files or folders (.gz too) into the lake."""
+    from agentwatch.ingest.pipeline import ingest_paths, summarize
+
+    if not paths:
+        raise click.UsageError("name files or folders to ingest")
+    show = sys.stderr.isatty() if progress is None else progress
+    with _progress_bar(show, paths) as advance:
+        report = ingest_paths(obj.lake, [Path(p) for p in paths], fmt=fmt, progress=advance)
+    for f in report.files:
+        line = (f"{f.status:<26} {f.format or '-':<13} read {f.records_read:>9,}  written {f.events_written:>9,}  "
+                f"dup {f.duplicates:>7,}  quarantined {f.quarantined:>6,}  skipped {sum(f.skipped.values()):>5,}  "
+                f"blank {f.blank_lines:>4,}  secrets {f.redactions:>4,}  {inert_text(f.path)}")
+        click.echo(line)
+        if f.error:
+            click.echo(f"  error: {inert_text(f.error)}", err=True)
+    total = summarize(report)
+    click.echo(
+        f"{total['files']} files ({total['ingested']} ingested, "
+        f"{total['skipped_already_ingested'] + total['skipped_duplicate_content']} already in the lake, "
+        f"{total['failed']} failed): {total['records_read']:,} records read = {total['events_written']:,} written "
+        f"+ {total['duplicates']:,} duplicates + {total['quarantined']:,} quarantined "
+        f"+ {total['skipped_records']:,} skipped; {total['redactions']:,} secrets masked"
+    )
+    if report.entry:
+        click.echo(f"committed batch {report.entry['batch_id']} (manifest head {report.entry['hash']})")
+    if report.failed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--max-width", default=60, show_default=True, help="Truncate table cells to this many characters.")
+@click.pass_obj
+def sql(obj: Context, query: str, fmt: str, max_width: int) -> None:
+    """Run a read-only SQL query over the lake's views."""
+    from agentwatch.detectors.catalog import check_read_only, connect
+
+    check_read_only(query)
+    con = connect(obj.lake, inventory=obj.inventory)
+    cursor = con.execute(query)
+    columns = [d[0] for d in cursor.description or ()]
+    rows = cursor.fetchall()
+    click.echo(_render(columns, rows, fmt, max_width), nl=False)
+
+
+@cli.command()
+@click.option("--head", "expect_head", help="The manifest head hash you recorded elsewhere; fail if it differs.")
+@click.pass_obj
+def verify(obj: Context, expect_head: str | None) -> None:
+    """Re-hash every lake file against the manifest's hash chain."""
+    from agentwatch.ingest.manifest import verify_lake
+
+    result = verify_lake(obj.lake, expect_head)
+    for problem in result.problems:
+        click.echo(f"TAMPERED {inert_text(problem)}", err=True)
+    state = "FAILED" if result.problems else "ok"
+    click.echo(f"verify {state}: {result.entries} manifest entries, {result.files} files, "
+               f"{len(result.problems)} problems; head {result.head}")
+    if result.problems:
+        raise SystemExit(1)
+
+
+def _render(columns: list[str], rows: list[tuple], fmt: str, max_width: int) -> str:
+    if fmt == "json":
+        return "".join(orjson.dumps(dict(zip(columns, r, strict=True)), default=str).decode() + "\n" for r in rows)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return out.getvalue()
+    cells = [[_cell(v, max_width) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells)
+    lines.append(f"({len(rows)} rows)")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any, max_width: int) -> str:
+    text = "NULL" if value is None else inert_text(str(value))
+    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+
+class _progress_bar:  # noqa: N801 - used as a context manager like a function
+    """A rich progress bar over the input bytes, or nothing when not on a terminal."""
+
+    def __init__(self, show: bool, paths: tuple[Path, ...]):
+        self.show = show
+        self.paths = paths
+
+    def __enter__(self):
+        if not self.show:
+            return None
+        from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+        total = sum(p.stat().st_size for p in _files(self.paths))
+        self.progress = Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True)
+        self.progress.start()
+        task = self.progress.add_task("ingest", total=total)
+        return lambda n: self.progress.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.show:
+            self.progress.stop()
+
+
+def _files(paths: tuple[Path, ...]) -> list[Path]:
+    return [f for p in paths for f in (p.rglob("*") if p.is_dir() else [p]) if f.is_file()]
+
+
+def main() -> None:
+    """Entry point: errors print where they happened, without a traceback."""
+    try:
+        cli(standalone_mode=True)
+    except AgentwatchError as exc:
+        click.echo(f"agentwatch: error: {inert_text(str(exc))}", err=True)
+        sys.exit(2)

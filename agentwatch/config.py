@@ -1,0 +1,81 @@
+"""Settings, declared once as data: name, default, environment variable, help.
+
+Precedence: command-line flag > environment variable > config file (`agentwatch.toml`, or the file
+named by `--config` / `AGENTWATCH_CONFIG`) > default. Only the edges (CLI, flows, app) read settings;
+everything inside takes explicit arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentwatch.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting."""
+
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that overrides it."""
+        return f"AGENTWATCH_{self.name.upper()}"
+
+
+SETTINGS = (
+    Setting("lake", "./data/lake", "Folder of the Parquet lake."),
+    Setting("inventory", "", "Agent inventory YAML; empty: none (scope and approvals unchecked)."),
+    Setting("spool", "", "Folder the OTLP receiver spools to; empty: <lake>/_spool/otlp."),
+    Setting("receiver_host", "127.0.0.1", "Address `agentwatch receive` listens on."),
+    Setting("receiver_port", 4318, "Port `agentwatch receive` listens on (OTLP/HTTP default)."),
+    Setting("memory_limit", "1GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it)."),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+DEFAULT_CONFIG = "agentwatch.toml"
+
+
+def load_settings(config: str | None = None, flags: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Resolve every setting from flags, environment, config file and defaults."""
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(_read_config(config or os.environ.get("AGENTWATCH_CONFIG") or DEFAULT_CONFIG, config is not None))
+    for s in SETTINGS:
+        if s.env in os.environ:
+            values[s.name] = _coerce(s, os.environ[s.env], s.env)
+    for name, value in (flags or {}).items():
+        if value is not None:
+            values[name] = value
+    return values
+
+
+def _read_config(path: str, required: bool) -> dict[str, Any]:
+    file = Path(path)
+    if not file.exists():
+        if required:
+            raise ConfigError("config file not found", path)
+        return {}
+    try:
+        doc = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", path) from exc
+    unknown = sorted(set(doc) - set(BY_NAME))
+    if unknown:
+        raise ConfigError(f"unknown settings {unknown}; known: {', '.join(BY_NAME)}", path)
+    return {name: _coerce(BY_NAME[name], value, f"{path}: {name}") for name, value in doc.items()}
+
+
+def _coerce(setting: Setting, value: Any, where: str) -> Any:
+    if isinstance(setting.default, int) and not isinstance(value, int):
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise ConfigError(f"`{setting.name}` must be an integer, got {value!r}", where) from exc
+    return value

@@ -1,0 +1,106 @@
+"""The DuckDB catalog: an in-memory connection with the lake's stable views.
+
+DuckDB keeps no state of its own here: every reader opens a fresh in-memory connection whose views
+read the Parquet files the manifest lists (never files a writer has not committed), so the nightly
+writer never locks out the app or a notebook.
+
+Views: `events`, `quarantine`, `manifest` (one row per input file of each batch), `manifest_files`
+(one row per committed Parquet file), every derived table the manifest lists (`steps`, `sessions`,
+`findings`, `alerts`, `agent_risk`, ... as later stages commit them), and `agents` when an inventory
+is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from agentwatch.ingest.manifest import live_files, read_entries
+from agentwatch.ingest.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+from agentwatch.ingest.stage import sql_list
+
+from agentwatch.errors import InvalidSql
+from agentwatch.inventory import DIMENSIONS, load_inventory
+
+# Statements `agentwatch sql` and the app accept: reading only.
+READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
+EMPTY_SCHEMAS = {"events": EVENT_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
+
+
+def connect(lake: Path, *, inventory: Path | None = None, hardened: bool = True) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory connection with the lake's views; hardened: no file access outside the lake."""
+    con = duckdb.connect(":memory:")
+    con.execute("set TimeZone = 'UTC'")
+    refresh_views(con, lake)
+    if inventory is not None:
+        register_inventory(con, inventory)
+    if hardened:
+        con.execute("set allowed_directories = ?", [[str(lake.resolve())]])
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+    return con
+
+
+def refresh_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """(Re)create every view from the manifest as it is now."""
+    entries = read_entries(lake)
+    tables: dict[str, list[str]] = {}
+    for rel, out in live_files(entries).items():
+        tables.setdefault(out["table"], []).append(str(lake / rel))
+    for name in sorted({*tables, *EMPTY_SCHEMAS}):
+        _create_table_view(con, name, tables.get(name, []))
+    con.register("manifest_arrow", _manifest_inputs(entries))
+    con.execute("create or replace view manifest as select * from manifest_arrow")
+    con.register("manifest_files_arrow", _manifest_outputs(entries))
+    con.execute("create or replace view manifest_files as select * from manifest_files_arrow")
+
+
+def _create_table_view(con: duckdb.DuckDBPyConnection, name: str, files: list[str]) -> None:
+    if files:
+        source = f"read_parquet({sql_list(files)}, hive_partitioning = true, union_by_name = true)"
+    else:
+        con.register(f"{name}_empty", EMPTY_SCHEMAS[name].empty_table())
+        source = f"{name}_empty"
+    extra = ", try(decode(raw)) as raw_text" if name == "quarantine" else ""
+    con.execute(f"create or replace view {name} as select *{extra} from {source}")
+
+
+def _manifest_inputs(entries: list[dict]) -> pa.Table:
+    rows = [
+        {"entry_seq": e["seq"], "batch_id": e.get("batch_id"), "committed_at": e.get("committed_at"),
+         **{k: v for k, v in i.items() if k != "skipped"}, "skipped": sum(i.get("skipped", {}).values())}
+        for e in entries for i in e.get("inputs", ())
+    ]
+    return pa.Table.from_pylist(rows) if rows else pa.table({"entry_seq": pa.array([], pa.int64())})
+
+
+def _manifest_outputs(entries: list[dict]) -> pa.Table:
+    rows = [{"entry_seq": e["seq"], "kind": e.get("kind"), **o} for e in entries for o in e.get("outputs", ())]
+    return pa.Table.from_pylist(rows) if rows else pa.table({"entry_seq": pa.array([], pa.int64())})
+
+
+def register_inventory(con: duckdb.DuckDBPyConnection, inventory: Path) -> None:
+    """The `agents` view: one row per inventory entry, declared scores as columns."""
+    agents = load_inventory(inventory)
+    rows = [
+        {"agent_id": a.agent_id, "owner": a.owner, "purpose": a.purpose, "business_value": a.business_value,
+         **{f"declared_{d}": a.declared[d] for d in DIMENSIONS},
+         "allowed_tools": list(a.allowed_tools), "approval_required": list(a.approval_required)}
+        for a in agents.values()
+    ]
+    con.register("agents_arrow", pa.Table.from_pylist(rows))
+    con.execute("create or replace view agents as select * from agents_arrow")
+
+
+def check_read_only(sql: str) -> None:
+    """Refuse anything but read-only statements (the lake folder is otherwise writable via COPY)."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise InvalidSql(f"cannot parse query: {exc}") from exc
+    if not statements:
+        raise InvalidSql("empty query")
+    for statement in statements:
+        if statement.type.name not in READ_ONLY_STATEMENTS:
+            raise InvalidSql(f"statement must be a read-only query (SELECT, WITH, EXPLAIN), got {statement.type.name}")

@@ -1,0 +1,232 @@
+"""Ingest input files into the lake as one committed batch.
+
+Per input file the counts reconcile: records read = events written + duplicates + quarantined
+(+ skipped, for formats with records that carry no event). Multi-event formats (OTLP) count events
+decoded instead of records on the right-hand side; the manifest keeps both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from agentwatch.ingest.decode import DecodeContext, decode_batch
+from agentwatch.ingest.formats import detect_format, get_format
+from agentwatch.ingest.manifest import append_entry, ingested_hashes, read_entries, sha256_file
+from agentwatch.ingest.reader import LineBatch, OversizeLine, iter_line_batches, open_input
+from agentwatch.ingest.sanitize import Sanitizer
+from agentwatch.ingest.stage import Stage, lake_lock
+
+from agentwatch import __version__
+from agentwatch.errors import InputError
+
+INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".log", ".log.gz")
+Progress = Callable[[int], None]  # called with bytes read
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file."""
+
+    path: str
+    sha256: str
+    format: str = ""
+    status: str = "ingested"  # ingested | skipped_already_ingested | skipped_duplicate_content | failed
+    bytes: int = 0
+    records_read: int = 0
+    records_decoded: int = 0
+    blank_lines: int = 0
+    events_decoded: int = 0
+    events_written: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    redactions: int = 0
+    error: str = ""
+
+    def reconciles(self) -> bool:
+        """records read = decoded + quarantined + skipped, and events decoded = written + duplicates."""
+        if self.status != "ingested":
+            return True
+        skipped = sum(self.skipped.values())
+        return (
+            self.records_read == self.records_decoded + self.quarantined + skipped
+            and self.events_decoded == self.events_written + self.duplicates
+        )
+
+
+@dataclass
+class IngestReport:
+    """The batch: its files, the manifest entry it committed (if any), and errors by file."""
+
+    files: list[FileReport]
+    entry: dict[str, Any] | None
+
+    @property
+    def failed(self) -> list[FileReport]:
+        """Files that could not be read as a whole."""
+        return [f for f in self.files if f.status == "failed"]
+
+
+def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the JSON-lines files found (recursively, sorted) under folders named."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(INPUT_SUFFIXES)))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InputError("no such file or folder", str(path))
+    return found
+
+
+def ingest_paths(
+    lake: Path,
+    paths: Iterable[Path],
+    *,
+    fmt: str = "auto",
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    sanitizer: Sanitizer | None = None,
+) -> IngestReport:
+    """Ingest files into the lake as one batch; re-ingesting the same content adds nothing."""
+    now = now or datetime.now(UTC)
+    files = expand_inputs(paths)
+    with lake_lock(lake):
+        sanitizer = sanitizer or Sanitizer.for_lake(lake)
+        known = ingested_hashes(lake)
+        reports = [FileReport(str(p), sha256_file(p), bytes=p.stat().st_size) for p in files]
+        batch_id = _batch_id(lake, reports)
+        stage = Stage(lake, batch_id)
+        try:
+            seen: set[str] = set()
+            for index, (path, report) in enumerate(zip(files, reports, strict=True)):
+                if _skip_known(report, known, seen):
+                    continue
+                _ingest_file(path, index, report, stage, fmt, now, sanitizer, progress)
+            entry = _commit(lake, stage, batch_id, reports, now)
+        finally:
+            stage.close()
+    return IngestReport(reports, entry)
+
+
+def _skip_known(report: FileReport, known: set[str], seen: set[str]) -> bool:
+    if report.sha256 in known:
+        report.status = "skipped_already_ingested"
+    elif report.sha256 in seen:
+        report.status = "skipped_duplicate_content"
+    seen.add(report.sha256)
+    return report.status != "ingested"
+
+
+def _batch_id(lake: Path, reports: list[FileReport]) -> str:
+    digest = hashlib.sha256("\n".join(r.sha256 for r in reports).encode()).hexdigest()[:12]
+    return f"{len(read_entries(lake)) + 1:08d}-{digest}"
+
+
+def _ingest_file(
+    path: Path,
+    index: int,
+    report: FileReport,
+    stage: Stage,
+    fmt: str,
+    now: datetime,
+    sanitizer: Sanitizer,
+    progress: Progress | None,
+) -> None:
+    try:
+        chosen = get_format(fmt) if fmt != "auto" else detect_format(_first_record(path))
+        report.format = chosen.name
+        ctx = DecodeContext(chosen, str(path), now, stage.con)
+        for batch in iter_line_batches(path):
+            _stage_batch(batch, ctx, index, report, stage, sanitizer)
+            if progress and isinstance(batch, LineBatch):
+                progress(int(batch.offsets[-1]) - int(batch.offsets[0]) if len(batch.offsets) else 0)
+    except InputError as exc:
+        stage.drop_file(index)
+        report.status, report.error = "failed", str(exc)
+
+
+def _stage_batch(
+    batch: LineBatch | OversizeLine, ctx: DecodeContext, index: int, report: FileReport, stage: Stage,
+    sanitizer: Sanitizer,
+) -> None:
+    if isinstance(batch, OversizeLine):
+        report.records_read += 1
+        report.quarantined += 1
+        stage.add_quarantine(index, sanitizer.quarantine_table(_oversize_rows(batch), ctx.source_file, ctx.fmt.name))
+        return
+    decoded = decode_batch(batch, ctx)
+    events = sanitizer.mask_events(decoded.event_table())
+    report.records_read += decoded.records
+    report.records_decoded += decoded.decoded_records
+    report.blank_lines += decoded.blank
+    report.events_decoded += len(events)
+    report.quarantined += len(decoded.quarantine)
+    report.redactions += int(pa.compute.sum(events.column("redactions")).as_py() or 0)
+    for reason, count in decoded.skipped.items():
+        report.skipped[reason] = report.skipped.get(reason, 0) + count
+    stage.add_events(index, events)
+    if decoded.quarantine:
+        stage.add_quarantine(index, sanitizer.quarantine_table(decoded.quarantine, ctx.source_file, ctx.fmt.name))
+
+
+def _oversize_rows(line: OversizeLine) -> list[dict[str, Any]]:
+    reason = f"line of {line.length} bytes exceeds the limit; first {len(line.head)} bytes kept, sha256 {line.sha256}"
+    return [{"line_no": line.line_no, "source_offset": line.offset, "reason": reason, "raw": line.head,
+             "raw_truncated": True}]
+
+
+def _first_record(path: Path) -> bytes:
+    with open_input(path) as stream:
+        try:
+            for line in stream:
+                if line.strip():
+                    return line
+        except (OSError, EOFError) as exc:
+            raise InputError(f"cannot read input (corrupt or truncated?): {exc}", str(path)) from exc
+    return b""
+
+
+def _commit(lake: Path, stage: Stage, batch_id: str, reports: list[FileReport], now: datetime) -> dict | None:
+    outputs, staged, written = stage.finish(now)
+    for index, report in enumerate(reports):
+        if report.status == "ingested":
+            report.events_written = written.get(index, 0)
+            report.duplicates = staged.get(index, 0) - report.events_written
+    if not any(r.status == "ingested" for r in reports):
+        return None
+    entry = {
+        "kind": "ingest",
+        "batch_id": batch_id,
+        "committed_at": now.isoformat(),
+        "agentwatch_version": __version__,
+        "inputs": [_input_record(r) for r in reports if r.status != "skipped_already_ingested"],
+        "outputs": [o.as_dict() for o in outputs],
+    }
+    return append_entry(lake, entry)
+
+
+def _input_record(report: FileReport) -> dict[str, Any]:
+    record = dict(report.__dict__)
+    record["reconciled"] = report.reconciles()
+    return record
+
+
+def summarize(report: IngestReport) -> Counter:
+    """Totals over the batch's files, for the CLI summary."""
+    total: Counter = Counter()
+    for f in report.files:
+        total["files"] += 1
+        total[f.status] += 1
+        for key in ("records_read", "events_written", "duplicates", "quarantined", "blank_lines", "redactions"):
+            total[key] += getattr(f, key)
+        total["skipped_records"] += sum(f.skipped.values())
+    return total

@@ -1,0 +1,81 @@
+"""Make decoded events safe to store: mask secrets, flag hostile text, and do the same for quarantine.
+
+Masking uses a per-lake key (`_keys/redaction.key`, created on first use, or `AGENTWATCH_REDACTION_KEY`)
+so a secret's fingerprint is stable across runs but useless outside this lake.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+from agentwatch.ingest.hostile import flag_frame
+from agentwatch.ingest.redact import mask_bytes, mask_frame
+from agentwatch.ingest.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+
+KEY_FILE = "_keys/redaction.key"
+KEY_ENV = "AGENTWATCH_REDACTION_KEY"
+# Every free-text column a source controls; provenance and enums are set by ingest itself.
+MASKED_COLUMNS = (
+    "text", "tool_args", "attrs", "actor", "model", "tool_name", "agent_id", "session_id",
+    "parent_session_id", "event_id", "tool_call_id",
+)
+FLAGGED_COLUMNS = ("text", "tool_args")
+
+
+@dataclass(frozen=True)
+class Sanitizer:
+    """Masks secrets with one key; flags hostile text."""
+
+    key: bytes
+
+    @classmethod
+    def for_lake(cls, lake: Path) -> Sanitizer:
+        """The lake's key: from the environment, else its key file (created once, mode 0600)."""
+        if os.environ.get(KEY_ENV):
+            return cls(os.environ[KEY_ENV].encode())
+        path = lake / KEY_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_hex(32).encode())
+        return cls(path.read_bytes().strip())
+
+    def mask_events(self, table: pa.Table) -> pa.Table:
+        """Events with secrets masked (counted in `redactions`) and hostile-text flags appended."""
+        if not len(table):
+            return table
+        frame = pl.from_arrow(table)
+        frame, redactions = mask_frame(frame, MASKED_COLUMNS, self.key)
+        hostile = flag_frame(frame, FLAGGED_COLUMNS)
+        frame = frame.with_columns(
+            (pl.col("redactions") + redactions).cast(pl.Int32).alias("redactions"),
+            pl.concat_list([pl.col("flags"), hostile]).alias("flags"),
+        )
+        return frame.to_arrow().cast(EVENT_SCHEMA)
+
+    def quarantine_table(self, rows: Sequence[dict[str, Any]], source_file: str, source_format: str) -> pa.Table:
+        """Quarantine rows with their raw records masked; raw stays bytes (it may not be UTF-8)."""
+        out = []
+        for row in rows:
+            raw, count = mask_bytes(row["raw"], self.key)
+            out.append({
+                "source_file": source_file, "source_format": source_format,
+                "source_offset": row["source_offset"], "line_no": row["line_no"],
+                "reason": self.mask_reason(row["reason"]), "raw": raw,
+                "raw_truncated": row.get("raw_truncated", False), "redactions": count,
+            })
+        names = [n for n in QUARANTINE_SCHEMA.names if n not in ("batch_id", "quarantined_at")]
+        return pa.Table.from_pylist(out, schema=pa.schema([QUARANTINE_SCHEMA.field(n) for n in names]))
+
+    def mask_reason(self, reason: str) -> str:
+        """A reason may quote the record: mask it like the record."""
+        masked, _ = mask_bytes(reason.encode(), self.key)
+        return masked.decode("utf-8", errors="replace")

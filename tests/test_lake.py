@@ -1,0 +1,162 @@
+"""The lake's guarantees: atomic commits, a writer killed mid-run leaves nothing visible, and
+`verify` catches every kind of tampering with a precise message."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from agentwatch.detectors.catalog import connect
+from agentwatch.ingest import manifest as manifest_mod
+from agentwatch.ingest.manifest import verify_lake
+from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.ingest.stage import lake_lock
+
+from agentwatch.errors import LakeError
+from tests.native_lines import line, write_lines
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def two_batches(tmp_path: Path, lake: Path) -> None:
+    a = write_lines(tmp_path / "a.jsonl", [line(seq=i) for i in range(1, 4)] + [b"bad"])
+    b = write_lines(tmp_path / "b.jsonl", [line(seq=i, ts="2026-11-21T00:00:00Z") for i in range(1, 4)])
+    ingest_paths(lake, [a], now=NOW)
+    ingest_paths(lake, [b], now=NOW)
+
+
+def problems(lake: Path, head: str | None = None) -> list[str]:
+    return list(verify_lake(lake, head).problems)
+
+
+def test_untouched_lake_verifies(tmp_path: Path, lake: Path) -> None:
+    two_batches(tmp_path, lake)
+    result = verify_lake(lake)
+    assert (result.entries, result.files, result.problems) == (2, 3, ())
+
+
+def test_verify_catches_a_changed_file(tmp_path: Path, lake: Path) -> None:
+    two_batches(tmp_path, lake)
+    target = sorted((lake / "events").rglob("*.parquet"))[0]
+    data = bytearray(target.read_bytes())
+    data[100] ^= 0xFF
+    target.write_bytes(bytes(data))
+    (found,) = problems(lake)
+    assert found.startswith(f"{target.relative_to(lake).as_posix()}: content changed (manifest entry 1 has sha256")
+
+
+def test_verify_catches_a_removed_file(tmp_path: Path, lake: Path) -> None:
+    two_batches(tmp_path, lake)
+    target = next((lake / "_quarantine").glob("*.parquet"))
+    target.unlink()
+    rel = target.relative_to(lake).as_posix()
+    assert problems(lake) == [f"{rel}: listed in manifest entry 1 but missing (removed after the fact)"]
+
+
+def test_verify_catches_an_added_file(tmp_path: Path, lake: Path) -> None:
+    two_batches(tmp_path, lake)
+    extra = lake / "events" / "date=2026-11-20" / "sneaky.parquet"
+    extra.write_bytes(next((lake / "events").rglob("*.parquet")).read_bytes())
+    assert problems(lake) == [
+        "events/date=2026-11-20/sneaky.parquet: file is not in the manifest (added after the fact?)"
+    ]
+
+
+def test_verify_catches_reordered_entries(tmp_path: Path, lake: Path) -> None:
+    two_batches(tmp_path, lake)
+    first, second = sorted((lake / "_manifest").glob("*.json"))
+    a, b = first.read_bytes(), second.read_bytes()
+    first.write_bytes(b)
+    second.write_bytes(a)
+    found = problems(lake)
+    assert "_manifest/00000001.json: holds entry seq 2, expected 1 (removed or reordered)" in found
+    assert (
+        "_manifest/00000002.json: prev_hash does not match the entry before it (removed, reordered or edited)"
+        in found
+    )
+
+
+def test_verify_catches_an_edited_entry(tmp_path: Path, lake: Path) -> None:
+    two_batches(tmp_path, lake)
+    path = lake / "_manifest" / "00000001.json"
+    entry = json.loads(path.read_text())
+    entry["inputs"][0]["quarantined"] = 0
+    path.write_text(json.dumps(entry))
+    assert "_manifest/00000001.json: entry was edited after it was written (hash mismatch)" in problems(lake)
+
+
+def test_verify_catches_a_removed_entry(tmp_path: Path, lake: Path) -> None:
+    two_batches(tmp_path, lake)
+    head = verify_lake(lake).head
+    last = lake / "_manifest" / "00000002.json"
+    outputs = json.loads(last.read_text())["outputs"]
+    last.unlink()
+    found = problems(lake, head)
+    assert f"{outputs[0]['path']}: file is not in the manifest (added after the fact?)" in found
+    assert any(p.startswith("manifest head is ") and p.endswith(f"expected {head} (entries removed or rewritten?)")
+               for p in found)
+    (lake / outputs[0]["path"]).unlink()
+    assert len(problems(lake, head)) == 1  # a removed tail is only visible against a recorded head
+
+
+def test_crash_before_commit_leaves_nothing_visible_and_next_run_completes(
+    tmp_path: Path, lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = write_lines(tmp_path / "a.jsonl", [line(seq=i) for i in range(1, 6)])
+
+    def die(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("killed between publishing files and the manifest commit")
+
+    monkeypatch.setattr("agentwatch.ingest.pipeline.append_entry", die)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(lake, [src], now=NOW)
+    assert connect(lake).execute("select count(*) from events").fetchall() == [(0,)]
+    assert any(p.startswith("events/") for p in problems(lake))  # the orphan is visible to verify
+    monkeypatch.setattr("agentwatch.ingest.pipeline.append_entry", manifest_mod.append_entry)
+    report = ingest_paths(lake, [src], now=NOW)
+    assert report.files[0].events_written == 5
+    assert problems(lake) == []
+
+
+def test_writer_killed_mid_run_leaves_no_partial_file(tmp_path: Path, lake: Path) -> None:
+    big = write_lines(tmp_path / "big.jsonl", [line(seq=i, text="x" * 2000) for i in range(1, 60_000)])
+    code = f"from pathlib import Path; from agentwatch.ingest.pipeline import ingest_paths; " \
+           f"ingest_paths(Path({str(lake)!r}), [Path({str(big)!r})])"
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ})
+    deadline = time.monotonic() + 60
+    while not (lake / "_tmp").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert connect(lake).execute("select count(*) from events").fetchall() == [(0,)]
+    assert list((lake / "_manifest").glob("*.json")) == []
+    report = ingest_paths(lake, [big], now=NOW)
+    assert report.files[0].events_written == 59_999
+    assert problems(lake) == []
+    assert not (lake / "_tmp").exists()
+
+
+def test_second_writer_is_refused(lake: Path) -> None:
+    with (
+        lake_lock(lake),
+        pytest.raises(LakeError, match="another agentwatch process is writing this lake"),
+        lake_lock(lake),
+    ):
+        pass
+
+
+def test_manifest_view_reconciles_every_file(tmp_path: Path, lake: Path) -> None:
+    two_batches(tmp_path, lake)
+    got = connect(lake).execute(
+        "select entry_seq, records_read, events_written + duplicates + quarantined + skipped, reconciled "
+        "from manifest order by entry_seq"
+    ).fetchall()
+    assert got == [(1, 4, 4, True), (2, 3, 3, True)]
