@@ -60,24 +60,37 @@ class HttpError(Exception):
         self.message = message
 
 
+class ReceiverServer(ThreadingHTTPServer):
+    """The HTTP server, with the spool its handlers write to and the thread serving it (if any)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], spool: Spool):
+        super().__init__(address, OtlpHandler)
+        self.spool = spool
+        self.thread: threading.Thread | None = None
+
+
 def serve_receiver(
     spool_dir: str | Path, host: str = "127.0.0.1", port: int = 4318, *, block: bool = False
-) -> ThreadingHTTPServer:
-    """Start the endpoint; in a daemon thread (stop with `stop_receiver`), or in this one if `block`."""
-    server = ThreadingHTTPServer((host, port), OtlpHandler)
-    server.daemon_threads = True
-    server.spool = Spool(spool_dir)  # type: ignore[attr-defined]
+) -> ReceiverServer:
+    """Start the endpoint (port 0 picks a free one); in a daemon thread (stop it with
+    `stop_receiver`), or in the calling thread until shut down if `block`."""
+    server = ReceiverServer((host, port), Spool(spool_dir))
     if block:
         server.serve_forever()
-    else:
-        threading.Thread(target=server.serve_forever, name="agentwatch-receiver", daemon=True).start()
+        return server
+    server.thread = threading.Thread(target=server.serve_forever, name="agentwatch-receiver", daemon=True)
+    server.thread.start()
     return server
 
 
-def stop_receiver(server: ThreadingHTTPServer) -> None:
-    """Stop serving and release the port."""
+def stop_receiver(server: ReceiverServer) -> None:
+    """Stop serving, wait for the serving thread and release the port."""
     server.shutdown()
     server.server_close()
+    if server.thread is not None:
+        server.thread.join()
 
 
 def request_to_otlp_json(message: ExportTraceServiceRequest) -> dict[str, Any]:
@@ -159,7 +172,7 @@ class OtlpHandler(BaseHTTPRequestHandler):
         lines = [orjson.dumps(part) for part in (split.accepted, split.rejected) if part is not None]
         try:
             if lines:
-                self.server.spool.write(lines)  # type: ignore[attr-defined]
+                self.server.spool.write(lines)  # type: ignore[attr-defined]  # a ReceiverServer
         except OSError as exc:  # not durable, so not acknowledged: 503 tells the exporter to retry
             log.error("cannot spool an OTLP request: %s", exc)
             self._fail(HttpError(HTTPStatus.SERVICE_UNAVAILABLE, "cannot spool the request"), encoding)

@@ -13,8 +13,8 @@ belongs to (`Identity`) and which events it is (`MappedSpan.parts`); this module
   different batches can resolve differently, and a later step can reconcile them by trace_id.
 - status: span status ERROR -> 'error', OK -> 'ok', UNSET -> null, on every event of the span.
 - `exception` span events become `error` events.
-- a span that no convention maps (an HTTP or database span, an embeddings call) becomes one event whose
-  type names what it was; `normalize_event` keeps it as `unknown` with that type in attrs: such spans
+- a span that no convention maps (an HTTP or database span, an embeddings call) becomes one event at
+  its start whose type names what it was; `normalize_event` keeps it as `unknown` with that type in attrs: such spans
   are evidence (a DROP TABLE is a database span), so they are kept, not dropped.
 - attrs: every span attribute not mapped to a column or an event, plus "span" (name, kind, times,
   status message, unmapped span events, links, other fields), "resource" (its attributes), "scope",
@@ -129,9 +129,8 @@ def decode_spans(
 def _span_events(span: Span, own: Identity, index: dict, convention: Convention) -> list[dict[str, Any]]:
     ctx = _at(span, resolve_context, span, own, index)
     mapped = _at(span, convention.map_span, span, ctx)
-    parts = mapped.parts + _exception_parts(span, mapped.consumed_events)
-    if not parts:
-        parts = [{"event_type": mapped.fallback_type, "time_ns": span.start_ns, "source": "span"}]
+    parts = mapped.parts or [{"event_type": mapped.fallback_type, "time_ns": span.start_ns, "source": "span"}]
+    parts = parts + _exception_parts(span, mapped.consumed_events)
     parts.sort(key=lambda part: part["time_ns"])
     base = _base_attrs(span, mapped, ctx)
     return [_event(span, ctx, mapped, base, n, part) for n, part in enumerate(parts)]
