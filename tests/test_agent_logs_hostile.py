@@ -171,6 +171,8 @@ def test_claude_code_accepts_nesting_just_under_the_limit_and_leaves_input_uncha
          ROLLOUT_FILE, "`payload.info.last_token_usage.input_tokens`: expected integer, got string"),
         (rollout("event_msg", {"type": "token_count", "info": {"last_token_usage": {"output_tokens": 2**64}}}),
          ROLLOUT_FILE, "record holds an integer outside the 64-bit range"),
+        (rollout("event_msg", {"type": "item_completed", "item": {"type": "AgentMessage", "id": "i"}}), ROLLOUT_FILE,
+         "codex event_msg item_completed of type 'AgentMessage' is not decoded"),
         (rollout("session_meta", {"cwd": "/srv"}), ROLLOUT_FILE, "missing `payload.id`"),
         (rollout("session_meta", {"id": "s", "source": {"subagent": {"thread_spawn": {"parent_thread_id": ""}}}}),
          ROLLOUT_FILE,
@@ -216,6 +218,8 @@ def test_codex_refuses_with_exact_reason(record: object, source_file: str, reaso
         (rollout("event_msg", {"type": "exec_command_end", "exit_code": 1}),
          "codex event_msg exec_command_end (repeats a response_item)"),
         (rollout("event_msg", {"type": "turn_started"}), "codex event_msg turn_started"),
+        (rollout("event_msg", {"type": "item_completed", "item": {"type": "Plan", "id": "p", "text": "1. fix"}}),
+         "codex event_msg item_completed (plan)"),
         ({"type": "item.updated", "item": "not even an object"}, "codex exec item.updated"),
     ],
 )

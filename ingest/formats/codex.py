@@ -17,7 +17,8 @@ Mapping (response items: see `codex_items`):
   cached input, output includes reasoning, as OpenAI counts; the running totals stay in attrs: a
   repeated token_count repeats its usage, so sum distinct `attrs.info.total_token_usage`).
   error and turn_aborted -> `error`. Messages, reasoning and tool ends that repeat a response item are
-  skipped (counted), as are lifecycle events; an event_msg of unknown type is quarantined, raw.
+  skipped (counted), as are lifecycle events and plan updates; an event_msg of unknown type, and an
+  item_completed that is not a plan (paginated history mode, not decoded yet), is quarantined, raw.
 - compacted and world_state carry no event; an unknown record type is quarantined.
 Codex logs name no model per message (turn_context does), no agent and no human.
 
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.formats.codex_exec import decode_exec_event
@@ -67,7 +68,7 @@ REPEATS = frozenset({
 LIFECYCLE = frozenset({
     "task_started", "task_complete", "turn_started", "turn_complete", "context_compacted",
     "thread_name_updated", "entered_review_mode", "exited_review_mode", "thread_rolled_back",
-    "item_completed", "plan_update", "turn_diff", "background_event", "stream_error", "warning",
+    "plan_update", "turn_diff", "background_event", "stream_error", "warning",
 })
 _SESSION_UUID = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
 _NAME_TS = re.compile(r"(\d{4}-\d{2}-\d{2})(?:T(\d{2})-(\d{2})-(\d{2}))?")
@@ -195,6 +196,8 @@ def _event_msg(payload: dict) -> dict[str, Any]:
     if kind in LIFECYCLE:
         raise SkipRecord(f"codex event_msg {kind}")
     attrs = without(payload, "type")
+    if kind == "item_completed":
+        _completed_item(payload)
     if kind == "token_count":
         return _token_count(payload, attrs)
     if kind == "error":
@@ -204,6 +207,16 @@ def _event_msg(payload: dict) -> dict[str, Any]:
         reason = get_str(payload, "reason", "payload.")
         return {"event_type": "error", "status": "error", "text": f"turn aborted: {reason}", "attrs": attrs}
     raise RecordError(f"unknown codex event_msg type {quoted(kind)}")
+
+
+def _completed_item(payload: dict) -> NoReturn:
+    """Rollouts keep `item_completed` only for plans, unless written in `paginated` history mode,
+    where it carries the conversation itself: those are not decoded yet, so they are kept raw."""
+    item = get_dict(payload, "item", "payload.", required=True)
+    kind = item.get("type")
+    if isinstance(kind, str) and kind.lower() == "plan":
+        raise SkipRecord("codex event_msg item_completed (plan)")
+    raise RecordError(f"codex event_msg item_completed of type {quoted(str(kind))} is not decoded")
 
 
 def _token_count(payload: dict, attrs: dict[str, Any]) -> dict[str, Any]:
