@@ -47,6 +47,7 @@ TRACES_PATH = "/v1/traces"
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 MAX_BODY_BYTES = 64 << 20
 MAX_REASONS = 5  # in a partial_success error_message
+POLL_SECONDS = 0.1  # how soon `stop_receiver` is noticed
 INVALID_ARGUMENT, UNAVAILABLE = 3, 14  # google.rpc.Code
 RECEIVER_LOCATION = Location("otlp_json", "<receiver>", 0, 1)
 
@@ -78,9 +79,11 @@ def serve_receiver(
     `stop_receiver`), or in the calling thread until shut down if `block`."""
     server = ReceiverServer((host, port), Spool(spool_dir))
     if block:
-        server.serve_forever()
+        server.serve_forever(POLL_SECONDS)
         return server
-    server.thread = threading.Thread(target=server.serve_forever, name="agentwatch-receiver", daemon=True)
+    server.thread = threading.Thread(
+        target=server.serve_forever, args=(POLL_SECONDS,), name="agentwatch-receiver", daemon=True
+    )
     server.thread.start()
     return server
 
