@@ -133,7 +133,8 @@ def test_labels_cover_every_session_and_every_scenario(sample):
     assert {(1, name) for name in INCIDENTS} <= seen
     assert {(0, name) for name in HARD_NEGATIVES} <= seen
     assert all(label == 0 for label, name in labels.values() if name not in INCIDENTS)
-    assert set(summary["scenarios"]) == set(INCIDENTS) | set(HARD_NEGATIVES)
+    assert set(summary["incidents"]) == set(INCIDENTS)
+    assert set(summary["hard_negatives"]) == set(HARD_NEGATIVES)
 
 
 def test_every_agent_plays_every_scenario_it_has_a_script_for(sample):

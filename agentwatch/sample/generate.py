@@ -20,9 +20,10 @@ from agentwatch.errors import ConfigError
 from agentwatch.sample.entities import vendors
 from agentwatch.sample.fleet import AgentSpec, all_key_ids, build_fleet, write_inventory
 from agentwatch.sample.model import Context, Session, SessionBuilder, new_uuid
-from agentwatch.sample.scenarios import AGENT_MODULES, label_of, plan_scenarios
+from agentwatch.sample.otlp import encode_otlp
+from agentwatch.sample.scenarios import AGENT_MODULES, HARD_NEGATIVES, label_of, plan_scenarios
 from agentwatch.sample.signing import Keyring
-from agentwatch.sample.writer import MS_PER_DAY, LabelWriter, NativeWriter
+from agentwatch.sample.writer import MS_PER_DAY, LabelWriter, SessionWriter, encode_native
 
 EPOCH = date(1970, 1, 1)
 
@@ -47,10 +48,20 @@ def write_sample(
     start: str = "2026-11-09",
     gzip: bool = True,
     *,
+    otlp_agent: str | None = None,
     progress: TextIO | None = sys.stderr,
 ) -> dict[str, Any]:
-    """Write agents.yaml, labels.csv and native/<agent>/<date>.jsonl[.gz] under `out_dir`; return a summary."""
+    """Write agents.yaml, labels.csv and native/<agent>/<date>.jsonl[.gz] under `out_dir`; return a summary.
+
+    The summary: events, sessions (sub-agents included), files, instances per incident scenario and per
+    hard negative (a spawn tree counts once), seconds, events_per_s. Progress and rate go to `progress`.
+    `otlp_agent` names one agent whose telemetry is written as OTLP/JSON traces (GenAI semantic
+    conventions) under otlp/<agent>/ instead of native JSON Lines.
+    """
     first = _parse_start(start)
+    world_agents = {spec.agent_id for spec in build_fleet(seed)}
+    if otlp_agent is not None and otlp_agent not in world_agents:
+        raise ConfigError(f"unknown agent {otlp_agent!r}; known: {', '.join(sorted(world_agents))}", "otlp_agent")
     if days < 1 or scale <= 0:
         raise ConfigError(f"need days >= 1 and scale > 0, got days={days}, scale={scale}", "write_sample")
     began = time.perf_counter()
@@ -58,12 +69,13 @@ def write_sample(
     out.mkdir(parents=True, exist_ok=True)
     world = _World(seed, days, scale)
     write_inventory(out / "agents.yaml", world.fleet, world.keyring)
-    writer, labels, played = NativeWriter(out / "native", gzip), LabelWriter(out / "labels.csv"), Counter()
+    writer, labels, played = SessionWriter(out, gzip), LabelWriter(out / "labels.csv"), Counter()
     try:
         for day in range(days):
             today = first + timedelta(days=day)
             for spec in world.fleet:
-                writer.open(spec.agent_id, today.isoformat())
+                fmt, encode = ("otlp", encode_otlp) if spec.agent_id == otlp_agent else ("native", encode_native)
+                writer.open(fmt, spec.agent_id, today.isoformat(), encode)
                 for session in agent_day(world, spec, day, today):
                     writer.write(session)
                     labels.write(session)
@@ -75,8 +87,8 @@ def write_sample(
     seconds = time.perf_counter() - began
     _report(progress, f"wrote {labels.sessions:,} sessions to {out}", writer.events, began)
     return {"events": writer.events, "sessions": labels.sessions, "files": len(writer.files),
-            "scenarios": {name: n for name, n in sorted(played.items()) if name != "normal"},
-            "incident_sessions": sum(n for name, n in played.items() if label_of(name)),
+            "incidents": {name: n for name, n in sorted(played.items()) if label_of(name)},
+            "hard_negatives": {name: n for name, n in sorted(played.items()) if name in HARD_NEGATIVES},
             "seconds": round(seconds, 3), "events_per_s": round(writer.events / max(seconds, 1e-9))}
 
 

@@ -1,4 +1,4 @@
-"""Writers over the session model: native JSON Lines (one file per agent per day) and labels.csv.
+"""Writers over the session model: files of encoded sessions (one per format, agent and day), labels.csv.
 
 Output is byte-reproducible: gzip members carry no file name and mtime 0, keys keep insertion order,
 and nothing reads the clock. A writer for another format takes the same `Session` objects.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,19 +52,26 @@ def native_lines(session: Session) -> list[bytes]:
     return lines
 
 
-class NativeWriter:
-    """Writes native JSONL to `root/<agent_id>/<date>.jsonl[.gz]`, one open file at a time.
+def encode_native(tree: Session) -> list[bytes]:
+    """A session and its sub-agent sessions as native JSON Lines, one line per event."""
+    return [line for part in tree.walk() for line in native_lines(part)]
 
+
+class SessionWriter:
+    """Writes session trees to `out/<format>/<agent_id>/<date>.jsonl[.gz]`, one open file at a time.
+
+    Each file gets its own encoder (native, OTLP/JSON, ...): a function from a session tree to lines.
     Lines are buffered and handed to one background thread that compresses and writes them (zlib
     releases the GIL), so generation and compression overlap; a bounded queue keeps memory flat.
     """
 
-    def __init__(self, root: Path, compress: bool = True, level: int = GZIP_LEVEL):
-        self.root = Path(root)
+    def __init__(self, out: Path, compress: bool = True, level: int = GZIP_LEVEL):
+        self.out = Path(out)
         self.compress = compress
         self.level = level
         self.events = 0
         self.files: list[Path] = []
+        self._encode: Callable[[Session], list[bytes]] = encode_native
         self._raw: BinaryIO | None = None
         self._out: BinaryIO | None = None
         self._buffer: list[bytes] = []
@@ -71,25 +79,25 @@ class NativeWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sample-writer")
         self._pending: deque[Future] = deque()
 
-    def open(self, agent_id: str, date: str) -> None:
-        """Start the file for one agent and day (closing the previous one)."""
+    def open(self, fmt: str, agent_id: str, date: str, encode: Callable[[Session], list[bytes]]) -> None:
+        """Start the file for one format, agent and day (closing the previous one)."""
         self._finish_file()
-        folder = self.root / agent_id
+        folder = self.out / fmt / agent_id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{date}.jsonl{'.gz' if self.compress else ''}"
         self._raw = path.open("wb")
         self._out = self._raw
         if self.compress:
             self._out = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, compresslevel=self.level, mtime=0)
+        self._encode = encode
         self.files.append(path)
 
-    def write(self, session: Session) -> None:
+    def write(self, tree: Session) -> None:
         """Append a session and its sub-agent sessions."""
-        for part in session.walk():
-            lines = native_lines(part)
-            self.events += len(lines)
-            self._buffer.extend(lines)
-            self._buffered += sum(map(len, lines))
+        lines = self._encode(tree)
+        self.events += sum(len(part.events) for part in tree.walk())
+        self._buffer.extend(lines)
+        self._buffered += sum(map(len, lines))
         if self._buffered >= FLUSH_BYTES:
             self._flush()
 
