@@ -242,4 +242,4 @@ def int_attr(a: dict[str, Any], key: str) -> int | None:
     return value
 
 
-GENAI = Convention("genai", genai_identity, map_genai_span)
+GENAI = Convention(genai_identity, map_genai_span)

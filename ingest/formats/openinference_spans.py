@@ -179,4 +179,4 @@ def _flat_str(flat: dict[str, Any], key: str, path: str) -> str | None:
     return value
 
 
-OPENINFERENCE = Convention("openinference", openinference_identity, map_openinference_span)
+OPENINFERENCE = Convention(openinference_identity, map_openinference_span)

@@ -78,7 +78,6 @@ class MappedSpan:
 class Convention:
     """A semantic convention: a span's identity and its events."""
 
-    name: str
     identity: Callable[[Span], Identity]
     map_span: Callable[[Span, SpanContext], MappedSpan]
 
