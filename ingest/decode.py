@@ -10,22 +10,21 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from agentwatch.ingest.formats import Format, SkipRecord
+from agentwatch.ingest.native_fast import decode_native_fast
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, Location, normalize_event
-from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA
+from agentwatch.ingest.schema import EVENT_SCHEMA
 
 from agentwatch.errors import RecordError
 
 BOM = b"\xef\xbb\xbf"
-NATIVE_FAST_SQL = (Path(__file__).parent / "native_fast.sql").read_text()
 
 
 @dataclass
@@ -96,20 +95,14 @@ def _is_utf8(raw: bytes) -> bool:
 
 
 def _decode_native_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa.Table:
-    """Decode the clean lines in DuckDB; return the lines left for the per-record path."""
-    ctx.con.register("batch", table)
-    try:
-        params = [ctx.source_file, ctx.now, timedelta(seconds=FUTURE_TOLERANCE.total_seconds())]
-        result = ctx.con.sql(NATIVE_FAST_SQL, params=params).to_arrow_table()
-    finally:
-        ctx.con.unregister("batch")
-    clean = result.column("is_clean")
-    events = result.filter(clean).select(list(EVENT_COLUMNS)).cast(EVENT_SCHEMA)
+    """Decode the clean lines in bulk; return the lines left for the per-record path."""
+    events, done = decode_native_fast(ctx.con, table, ctx.source_file, ctx.now + FUTURE_TOLERANCE)
     if len(events):
         out.events.append(events)
     out.decoded_records += len(events)
-    rest = set(result.filter(pc.invert(clean)).column("line_no").to_pylist())
-    return table.filter(pc.is_in(table.column("line_no"), pa.array(sorted(rest), pa.int64())))
+    if len(events) == len(table):
+        return table.slice(0, 0)
+    return table.filter(pc.invert(pc.is_in(table.column("line_no"), done)))
 
 
 def _decode_one(raw: bytes, where: Location, ctx: DecodeContext, last: bool, out: Decoded) -> None:

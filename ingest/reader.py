@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from agentwatch.errors import InputError
 
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 32 << 20
 MAX_LINE_BYTES = 64 << 20
 OVERSIZE_HEAD_BYTES = 64 << 10
 

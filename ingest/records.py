@@ -58,7 +58,7 @@ class Location:
 def stable_event_id(source_file: str, source_offset: int, content: bytes, index: int = 0) -> str:
     """The dedup key of an event whose source gave none: hash of where it was read and what it said."""
     head = f"{source_file}\x1f{source_offset}\x1f{index}\x1f".encode()
-    return hashlib.sha256(head + content).hexdigest()[:32]
+    return hashlib.md5(head + content, usedforsecurity=False).hexdigest()
 
 
 def normalize_event(
@@ -105,8 +105,16 @@ def normalize_event(
     row["source_format"] = where.source_format
     row["source_file"] = where.source_file
     row["source_offset"] = where.source_offset
-    row["attrs"] = orjson.dumps(attrs).decode()
+    row["attrs"] = to_json_text(attrs, "attrs")
     return row
+
+
+def to_json_text(value: Any, name: str) -> str:
+    """Serialize a decoded JSON value; what JSON or Arrow cannot hold is a record error, not a crash."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError as exc:  # nesting over 255 levels, integers over 64 bits, lone surrogates
+        raise RecordError(f"`{name}`: cannot be stored as JSON ({exc})") from exc
 
 
 def _attrs_of(raw: Mapping[str, Any], flags: list[str]) -> dict[str, Any]:
@@ -140,14 +148,23 @@ def _check_field(key: str, value: Any, flags: list[str]) -> Any:
             raise RecordError(f"`ts`: expected ISO-8601 string, got {json_kind(value)}")
         return value
     if key in ("tool_args",):
-        return value if isinstance(value, str) else orjson.dumps(value).decode()
+        return _check_text(key, value) if isinstance(value, str) else to_json_text(value, key)
     if key in STRING_FIELDS:
         if not isinstance(value, str):
             raise RecordError(f"`{key}`: expected string, got {json_kind(value)}")
-        return value
+        return _check_text(key, value)
     if key in INTEGER_FIELDS:
         return _check_int(key, value, flags)
     raise RecordError(f"`{key}`: not a settable field")  # pragma: no cover - SETTABLE guards this
+
+
+def _check_text(key: str, value: str) -> str:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise RecordError(f"`{key}`: text holds an unpaired surrogate (\\u{ord(exc.object[exc.start]):04x})") from exc
+    return value
 
 
 def _check_int(key: str, value: Any, flags: list[str]) -> int | None:

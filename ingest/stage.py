@@ -17,15 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from agentwatch.ingest.manifest import committed_files, publish, read_entries, sha256_file
-from agentwatch.ingest.schema import EVENT_COLUMNS, QUARANTINE_SCHEMA, SCHEMA_VERSION
+from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 from agentwatch.errors import LakeError
 
 TMP_DIR = "_tmp"
 ROW_GROUP_ROWS = 122_880
+# Low-cardinality columns gain from dictionaries; free text only pays for them.
+DICTIONARY_COLUMNS = ("agent_id", "session_id", "parent_session_id", "event_type", "actor", "model", "tool_name",
+                      "status", "source_format", "source_file")
+# Min/max statistics serve pruning on these; on free text they would only copy log text into the footer.
+STATISTICS_COLUMNS = ("ts", "agent_id", "session_id", "seq", "event_type", "tool_name")
 
 
 @contextmanager
@@ -67,6 +73,53 @@ class Output:
         return {"table": self.table, "path": self.path, "rows": self.rows, "bytes": self.bytes, "sha256": self.sha256}
 
 
+DUPLICATES_SQL = """
+-- grain: one row per staged event that must not be written (its id is already taken)
+create table dropped as
+with repeated as (
+    select event_id from staged group by event_id having count(*) > 1
+),
+later_copies as (
+    select event_id, file_index, source_offset
+    from staged semi join repeated using (event_id)
+    qualify row_number() over (partition by event_id order by file_index, source_offset) > 1
+),
+in_lake as (
+    select event_id, file_index, source_offset from staged semi join {lake_ids} as lake using (event_id)
+)
+select * from later_copies union select * from in_lake
+"""
+
+
+class _PartitionWriter:
+    """Writes one date partition's rows, in arrival (sorted) order, to a temporary zstd file."""
+
+    def __init__(self, folder: Path, batch_id: str, day: Any):
+        self.day = day
+        self.rel = f"events/date={day}/part-{batch_id}.parquet"
+        self.path = folder / f"events-{day}.parquet"
+        metadata = {**(EVENT_SCHEMA.metadata or {})}
+        self.writer = pq.ParquetWriter(
+            self.path, EVENT_SCHEMA.with_metadata(metadata), compression="zstd",
+            use_dictionary=list(DICTIONARY_COLUMNS), write_statistics=list(STATISTICS_COLUMNS),
+        )
+
+    def write(self, table: pa.Table) -> None:
+        self.writer.write_table(table.select(list(EVENT_COLUMNS)).cast(EVENT_SCHEMA), row_group_size=ROW_GROUP_ROWS)
+
+    def close(self) -> Path:
+        self.writer.close()
+        return self.path
+
+
+def _split_by_day(table: pa.Table) -> list[tuple[Any, pa.Table]]:
+    """Contiguous runs of one day in a table sorted by day."""
+    days = table.column("day").to_numpy(zero_copy_only=False)
+    edges = np.flatnonzero(days[1:] != days[:-1]) + 1
+    bounds = [0, *edges.tolist(), len(days)]
+    return [(days[a], table.slice(a, b - a)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def sql_list(values: list[str]) -> str:
     """A SQL list literal of strings, quotes escaped (for table functions that take no parameters)."""
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
@@ -90,19 +143,15 @@ class Stage:
             "source_offset bigint, line_no bigint, reason varchar, raw blob, raw_truncated boolean, "
             "redactions integer)"
         )
-        self._has_events = False
+        self._parts = 0
 
     def add_events(self, file_index: int, table: pa.Table) -> None:
-        """Stage decoded (already masked) events of one input file."""
+        """Stage decoded (already masked) events of one input file as a plain Parquet part."""
         if not len(table):
             return
-        self.con.register("chunk", table)
-        if self._has_events:
-            self.con.execute("insert into staged select *, ? as file_index from chunk", [file_index])
-        else:
-            self.con.execute("create table staged as select *, ?::integer as file_index from chunk", [file_index])
-            self._has_events = True
-        self.con.unregister("chunk")
+        table = table.append_column("file_index", pa.array(np.full(len(table), file_index, np.int32)))
+        pq.write_table(table, self.dir / f"staged-{file_index:06d}-{self._parts:06d}.parquet", compression="none")
+        self._parts += 1
 
     def add_quarantine(self, file_index: int, table: pa.Table) -> None:
         """Stage quarantined records (raw already masked) of one input file."""
@@ -117,17 +166,23 @@ class Stage:
 
     def drop_file(self, file_index: int) -> None:
         """Forget what one input file staged (it failed as a whole)."""
-        if self._has_events:
-            self.con.execute("delete from staged where file_index = ?", [file_index])
+        for part in self.dir.glob(f"staged-{file_index:06d}-*.parquet"):
+            part.unlink()
         self.con.execute("delete from staged_quarantine where file_index = ?", [file_index])
 
     def finish(self, now: datetime) -> tuple[list[Output], dict[int, int], dict[int, int]]:
         """Deduplicate and write the batch; return outputs and per-file staged and written counts."""
-        outputs = self._write_events() if self._has_events else []
-        staged = self._count("staged")
-        written = self._count("fresh")
+        outputs: list[Output] = []
+        staged: dict[int, int] = {}
+        dropped: dict[int, int] = {}
+        if any(self.dir.glob("staged-*.parquet")):
+            self.con.execute(f"create view staged as select * from read_parquet('{self.dir}/staged-*.parquet')")
+            staged = self._count("select file_index, count(*) from staged group by all")
+            dropped = self._find_duplicates()
+            outputs = self._write_events()
         if self._scalar("select count(*) from staged_quarantine"):
             outputs.append(self._write_quarantine(now))
+        written = {i: n - dropped.get(i, 0) for i, n in staged.items()}
         return outputs, staged, written
 
     def close(self) -> None:
@@ -135,43 +190,42 @@ class Stage:
         self.con.close()
         shutil.rmtree(self.dir.parent, ignore_errors=True)
 
-    def _count(self, table: str) -> dict[int, int]:
-        if not self._has_events:
-            return {}
-        rows = self.con.execute(f"select file_index, count(*) from {table} group by all").fetchall()
-        return {int(i): int(n) for i, n in rows}
-
-    def _write_events(self) -> list[Output]:
-        dates = [r[0] for r in self.con.execute("select distinct ts::date from staged order by 1").fetchall()]
-        # An event's ts fixes its partition, so duplicates of it can only live in the same date folder.
-        existing = [f for f in committed_files(self.lake, "events") if any(f"/date={d}/" in f for d in dates)]
-        source = f"read_parquet({sql_list(existing)})" if existing else "(select null::varchar as event_id limit 0)"
-        self.con.execute(f"create table existing as select event_id from {source}")
-        self.con.execute(
-            "create table fresh as "
-            "select * from staged anti join existing using (event_id) "
-            "qualify row_number() over (partition by event_id order by file_index, source_offset) = 1"
-        )
-        return [self._write_partition(day) for day in dates if self._partition_rows(day)]
-
-    def _partition_rows(self, day: Any) -> int:
-        return self._scalar("select count(*) from fresh where ts::date = ?", [day])
+    def _count(self, sql: str) -> dict[int, int]:
+        return {int(i): int(n) for i, n in self.con.execute(sql).fetchall()}
 
     def _scalar(self, sql: str, params: list | None = None) -> Any:
         return self.con.execute(sql, params or []).fetchall()[0][0]
 
-    def _write_partition(self, day: Any) -> Output:
-        rel = f"events/date={day}/part-{self.batch_id}.parquet"
-        tmp = self.dir / f"events-{day}.parquet"
+    def _find_duplicates(self) -> dict[int, int]:
+        """Mark every staged event whose id is already in the lake or appeared earlier in this batch."""
+        dates = [r[0] for r in self.con.execute("select distinct ts::date from staged order by 1").fetchall()]
+        # An event's ts fixes its partition, so copies of it can only live in the same date folder.
+        existing = [f for f in committed_files(self.lake, "events") if any(f"/date={d}/" in f for d in dates)]
+        lake_ids = f"read_parquet({sql_list(existing)})" if existing else "(select null::varchar as event_id limit 0)"
+        self.con.execute(DUPLICATES_SQL.format(lake_ids=lake_ids))
+        return self._count("select file_index, count(*) from dropped group by all")
+
+    def _write_events(self) -> list[Output]:
+        """Stream the batch sorted by (date, agent, session, seq) into one zstd file per date."""
         columns = ", ".join(EVENT_COLUMNS)
-        self.con.execute(
-            f"copy (select {columns} from fresh where ts::date = $day "
-            f"order by agent_id, session_id, seq, ts, event_id) to '{tmp}' "
-            f"(format parquet, compression zstd, row_group_size {ROW_GROUP_ROWS}, "
-            f"kv_metadata {{agentwatch_schema_version: '{SCHEMA_VERSION}'}})",
-            {"day": day},
+        relation = self.con.sql(
+            f"select {columns}, ts::date as day from staged "
+            "anti join dropped using (event_id, file_index, source_offset) "
+            "order by day, agent_id, session_id, seq, ts, event_id"
         )
-        return self._publish(tmp, "events", rel)
+        outputs: list[Output] = []
+        writer: _PartitionWriter | None = None
+        with relation.to_arrow_reader(batch_size=ROW_GROUP_ROWS) as reader:
+            for batch in reader:
+                for day, piece in _split_by_day(pa.Table.from_batches([batch])):
+                    if writer is None or writer.day != day:
+                        if writer is not None:
+                            outputs.append(self._publish(writer.close(), "events", writer.rel))
+                        writer = _PartitionWriter(self.dir, self.batch_id, day)
+                    writer.write(piece)
+        if writer is not None:
+            outputs.append(self._publish(writer.close(), "events", writer.rel))
+        return outputs
 
     def _write_quarantine(self, now: datetime) -> Output:
         table = self.con.sql(

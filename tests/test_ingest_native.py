@@ -253,3 +253,21 @@ def test_events_roundtrip_through_parquet_unchanged(tmp_path: Path, lake: Path) 
     assert {k: got[k] for k in ("agent_id", "session_id", "seq", "event_type", "actor")} == {
         "agent_id": "agent-a", "session_id": "s-1", "seq": 9, "event_type": "approval", "actor": "alice@x.com"}
     assert orjson.loads(got["attrs"]) == {"summary": "push", "key_id": "k1"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (line(text="x").replace(b'"text":"x"', b'"text":"\\ud800"'), "`text`: text holds an unpaired surrogate (\\ud800)"),
+        (line(seq=1).replace(b'"seq":1', b'"seq":1,"attrs":' + b'[' * 300 + b']' * 300),
+         "`attrs`: expected object, got array"),
+        (line(seq=1).replace(b'"seq":1', b'"seq":1,"deep":' + b'[' * 300 + b']' * 300),
+         "`attrs`: cannot be stored as JSON (Recursion limit reached)"),
+    ],
+)
+def test_values_json_or_arrow_cannot_hold_are_quarantined(
+    tmp_path: Path, lake: Path, raw: bytes, reason: str
+) -> None:
+    src = write_lines(tmp_path / "h.jsonl", [raw, line(seq=2)])
+    ingest(lake, src)
+    assert quarantine(lake) == {1: reason}

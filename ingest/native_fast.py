@@ -1,0 +1,108 @@
+"""Bulk decode of native JSON Lines: DuckDB parses, polars judges and builds the columns.
+
+Only lines that are plainly clean are decoded here; every other line is left for the per-record
+path (`ingest.decode.decode_line`), which owns the policy and the quarantine reasons. So this module
+only has to be conservative: "clean" must imply the per-record path would accept the line unchanged
+(a test decodes the same lines both ways).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+from agentwatch.ingest.schema import EVENT_SCHEMA, EVENT_TYPES, STATUSES
+
+SQL = (Path(__file__).parent / "native_fast.sql").read_text()
+FIELDS = (
+    "event_id", "ts", "agent_id", "session_id", "parent_session_id", "trace_id", "span_id", "parent_span_id",
+    "seq", "event_type", "actor", "model", "tool_name", "tool_call_id", "tool_args", "text", "input_tokens",
+    "output_tokens", "status", "attrs",
+)
+REQUIRED_STRINGS = ("ts", "agent_id", "session_id", "event_type")
+OPTIONAL_STRINGS = ("event_id", "parent_session_id", "trace_id", "span_id", "parent_span_id", "actor", "model",
+                    "tool_name", "tool_call_id", "text", "status")
+# JSON kinds as DuckDB's json_type names them; a missing key has no kind (null), JSON null is 'NULL'.
+ACCEPTED_KINDS = {
+    **{name: ("VARCHAR",) for name in REQUIRED_STRINGS},
+    **{name: ("VARCHAR", "NULL") for name in OPTIONAL_STRINGS},
+    "seq": ("BIGINT", "UBIGINT", "NULL"),
+    "input_tokens": ("UBIGINT", "NULL"),
+    "output_tokens": ("UBIGINT", "NULL"),
+    "tool_args": ("VARCHAR", "OBJECT", "ARRAY", "NULL"),
+    "attrs": ("OBJECT", "NULL"),
+}
+ISO_TS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+INT64_MAX = 2**63 - 1
+
+
+def decode_native_fast(
+    con: duckdb.DuckDBPyConnection, batch: pa.Table, source_file: str, latest: datetime
+) -> tuple[pa.Table, pa.Array]:
+    """Decode the clean lines of `batch`; return their events and the line numbers decoded."""
+    con.register("batch", batch)
+    try:
+        parsed = con.sql(SQL, params=[source_file]).pl()
+    finally:
+        con.unregister("batch")
+    fields = parsed.select(
+        "line_no", "source_offset", "keys", "content_id",
+        *[pl.col("kinds").list.get(i, null_on_oob=True).alias(f"k_{n}") for i, n in enumerate(FIELDS)],
+        *[pl.col("texts").list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(FIELDS)],
+    )
+    clean = fields.filter(_is_clean(latest)).with_columns(_timestamp())
+    clean = clean.filter(pl.col("ts_parsed").is_not_null() & (pl.col("ts_parsed") <= latest))
+    events = clean.select(_columns(source_file))
+    return events.to_arrow().cast(EVENT_SCHEMA), clean["line_no"].to_arrow()
+
+
+def _is_clean(latest: datetime) -> pl.Expr:
+    kinds = [pl.col(f"k_{name}").fill_null("NULL").is_in(list(ok)) for name, ok in ACCEPTED_KINDS.items()]
+    kinds += [pl.col(f"k_{name}").is_not_null() for name in REQUIRED_STRINGS]
+    integers = [
+        pl.col(name).is_null() | (pl.col(name).cast(pl.Int64, strict=False).is_not_null())
+        for name in ("seq", "input_tokens", "output_tokens")
+    ]
+    keys = [
+        pl.col("keys").list.eval(pl.element().is_in(list(FIELDS))).list.all(),
+        pl.col("keys").list.n_unique() == pl.col("keys").list.len(),
+    ]
+    values = [
+        pl.col("agent_id") != "",
+        pl.col("session_id") != "",
+        pl.col("event_type").is_in(list(EVENT_TYPES)),
+        pl.col("status").is_null() | pl.col("status").is_in(list(STATUSES)),
+        pl.col("ts").str.contains(ISO_TS),
+        pl.col("ts").str.slice(0, 4) >= "1970",
+    ]
+    return pl.all_horizontal(*kinds, *integers, *keys, *values)
+
+
+def _timestamp() -> pl.Expr:
+    text = pl.col("ts").str.replace(r"Z$", "+00:00")
+    return text.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False).alias("ts_parsed")
+
+
+def _columns(source_file: str) -> list[pl.Expr]:
+    seq = pl.col("seq").cast(pl.Int64, strict=False)
+    return [
+        pl.coalesce("event_id", "content_id").alias("event_id"),
+        pl.col("ts_parsed").alias("ts"),
+        *[pl.col(n) for n in ("agent_id", "session_id", "parent_session_id", "trace_id", "span_id",
+                              "parent_span_id")],
+        pl.coalesce(seq, pl.col("line_no")).alias("seq"),
+        *[pl.col(n) for n in ("event_type", "actor", "model", "tool_name", "tool_call_id", "tool_args", "text")],
+        pl.col("input_tokens").cast(pl.Int64, strict=False),
+        pl.col("output_tokens").cast(pl.Int64, strict=False),
+        pl.col("status"),
+        pl.lit(0, pl.Int32).alias("redactions"),
+        pl.when(seq.is_null()).then(pl.lit(["seq_from_line"])).otherwise(pl.lit([], pl.List(pl.String)))
+        .alias("flags"),
+        pl.lit("native").alias("source_format"),
+        pl.lit(source_file).alias("source_file"),
+        pl.col("source_offset"),
+        pl.col("attrs").fill_null("{}"),
+    ]
