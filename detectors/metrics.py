@@ -1,0 +1,176 @@
+"""Session metrics: run the SQL models in `detectors/sql/` over a connection's `events`.
+
+Models, in order (each `.sql` states its grain and documents its formulas):
+  stg_events (view)    canonical events renamed and cast, nothing else
+  int_sessions         every session: span, session_day, baseline size, target / context marks
+  int_events           events of context sessions: order indices, words, entities, tool category
+  int_step_drift       goal relevance and drift per agent step
+  int_entity_flow      sink calls carrying entities first seen in a tool result
+  int_calls            oversight, telemetry and repetition per tool call
+  int_session_scope    scope expansion per session (late-new, baseline-new, out of scope)
+  int_spawn_tree       place in the delegation tree per session
+  metrics_steps        one row per event of a target session   -> view `steps`
+  metrics_sessions     one row per target session, every metric -> view `sessions`
+
+Incremental use. A session's metrics depend on its own events, on its agent's sessions of the
+`baseline_days` days before its own day, and on its spawn tree; nothing else. So after new events
+arrive (and are visible in `events`), the caller:
+  1. registers the new events as `new_events` and calls `affected_sessions(con)`;
+  2. calls `build_metrics(con, inventory, sessions_filter=<that table>, publish=False)`; only those
+     sessions are rebuilt (their baseline context is read from `events`, nothing else is tokenized);
+  3. reads `metrics_steps` / `metrics_sessions` and replaces the stored rows of those sessions with
+     `merge_sessions(stored, rebuilt)`, then writes the result (atomically) as the lake's `steps`
+     and `sessions` tables.
+The result equals a full rebuild over all events (tests/test_metrics_incremental.py checks it).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agentwatch.detectors.entities import entity_params
+from agentwatch.detectors.inventory_tables import register_inventory_tables
+from agentwatch.detectors.tool_categories import category_params
+from agentwatch.inventory import Agent
+
+SQL_DIR = Path(__file__).parent / "sql"
+TABLE_MODELS = (
+    "int_sessions",
+    "int_events",
+    "int_step_drift",
+    "int_entity_flow",
+    "int_calls",
+    "int_session_scope",
+    "int_spawn_tree",
+    "steps",
+    "sessions",
+)
+# Model file -> table it builds; the two outputs are published under their view names.
+OUTPUT_TABLES = {"steps": "metrics_steps", "sessions": "metrics_sessions"}
+# Deeper spawn chains (or cycles in hostile data) stop being walked here.
+MAX_SPAWN_DEPTH = 32
+_PARAMETER = re.compile(r"\$([a-z_]+)")
+SessionsFilter = str | pa.Table | Iterable[tuple[str, str]] | None
+
+
+@dataclass(frozen=True)
+class MetricsResult:
+    """What a build made: row counts of its two outputs and seconds spent per model."""
+
+    count_steps: int
+    count_sessions: int
+    seconds: Mapping[str, float] = field(default_factory=dict)
+
+
+def build_metrics(
+    con: duckdb.DuckDBPyConnection,
+    inventory: Mapping[str, Agent],
+    *,
+    baseline_days: int = 7,
+    sessions_filter: SessionsFilter = None,
+    publish: bool = True,
+    keep_intermediate: bool = False,
+) -> MetricsResult:
+    """Build `metrics_steps` and `metrics_sessions` (and views `steps`, `sessions` when publishing)."""
+    params = {
+        **entity_params(),
+        **category_params(),
+        "baseline_days": baseline_days,
+        "max_spawn_depth": MAX_SPAWN_DEPTH,
+    }
+    register_inventory_tables(con, inventory)
+    con.execute(read_model("macros"))
+    con.execute(f"create or replace view stg_events as {read_model('stg_events')}")
+    _register_targets(con, sessions_filter)
+    seconds = {}
+    for model in TABLE_MODELS:
+        started = time.perf_counter()
+        table = OUTPUT_TABLES.get(model, model)
+        sql = read_model(model)
+        con.execute(f"create or replace table {table} as {sql}", _used(params, sql))
+        seconds[model] = time.perf_counter() - started
+    if not keep_intermediate:
+        for model in TABLE_MODELS:
+            if model not in OUTPUT_TABLES:
+                con.execute(f"drop table if exists {model}")
+    if publish:
+        for view, table in OUTPUT_TABLES.items():
+            con.execute(f"create or replace view {view} as select * from {table}")
+    return MetricsResult(
+        count_steps=_count(con, OUTPUT_TABLES["steps"]),
+        count_sessions=_count(con, OUTPUT_TABLES["sessions"]),
+        seconds=seconds,
+    )
+
+
+def affected_sessions(
+    con: duckdb.DuckDBPyConnection, new_events: str = "new_events", *, baseline_days: int = 7
+) -> pa.Table:
+    """(agent_id, session_id) of every session whose metrics can change when `new_events` arrive."""
+    sql = read_model("affected_sessions").replace("new_events", _identifier(new_events))
+    params = {"baseline_days": baseline_days, "max_spawn_depth": MAX_SPAWN_DEPTH}
+    return con.sql(sql, params=_used(params, sql)).to_arrow_table()
+
+
+def merge_sessions(stored: pa.Table, rebuilt: pa.Table) -> pa.Table:
+    """Stored rows (steps or sessions) with every session present in `rebuilt` replaced by its rows."""
+    rebuilt = rebuilt.cast(stored.schema) if stored.num_rows else rebuilt
+    kept = stored.filter(pc.invert(pc.is_in(_session_key(stored), _session_key(rebuilt))))
+    merged = pa.concat_tables([kept, rebuilt])
+    order = [("agent_id", "ascending"), ("session_id", "ascending")]
+    if "step_index" in merged.column_names:
+        order.append(("step_index", "ascending"))
+    return merged.sort_by(order)
+
+
+def read_model(name: str) -> str:
+    """The SQL text of one model."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _register_targets(con: duckdb.DuckDBPyConnection, sessions_filter: SessionsFilter) -> None:
+    if sessions_filter is None:
+        source = "select distinct agent_id, session_id from stg_events"
+    elif isinstance(sessions_filter, str):
+        source = f"select distinct agent_id, session_id from {_identifier(sessions_filter)}"
+    else:
+        table = sessions_filter if isinstance(sessions_filter, pa.Table) else _pairs_table(sessions_filter)
+        con.register("_metrics_filter", table.select(["agent_id", "session_id"]))
+        source = "select distinct agent_id, session_id from _metrics_filter"
+    con.execute(f"create or replace table metrics_targets as {source}")
+    if not isinstance(sessions_filter, str | None):
+        con.unregister("_metrics_filter")
+
+
+def _pairs_table(pairs: Iterable[tuple[str, str]]) -> pa.Table:
+    rows = list(pairs)
+    return pa.table({
+        "agent_id": pa.array([a for a, _ in rows], pa.string()),
+        "session_id": pa.array([s for _, s in rows], pa.string()),
+    })
+
+
+def _used(params: Mapping[str, object], sql: str) -> dict[str, object]:
+    # DuckDB refuses named parameters a statement does not use; comments may name them too.
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return {name: params[name] for name in set(_PARAMETER.findall(code))}
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _session_key(table: pa.Table) -> pa.Array:
+    return pc.binary_join_element_wise(table["agent_id"], table["session_id"], "\x1f")
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchall()[0][0]

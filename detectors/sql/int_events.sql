@@ -1,0 +1,144 @@
+-- grain: one row per event of a context session (see int_sessions), with its place in the session,
+-- its words, the entities it names and, for tool calls, what the call does.
+-- Words (`tokens`, distinct, for goal drift) come from user prompts, model responses, reasoning and
+-- tool calls (tool name plus argument values, JSON keys removed). Entities come from what the humans
+-- said (user and system prompts), what tools returned (results) and what the agent asked for (calls).
+-- Indices, all counted over the session in order (seq, then time, then event_id):
+--   step_index        1, 2, 3 ... the event's position
+--   prompt_index      user prompts so far (0 before the first): a new prompt starts a new segment
+--   human_turn_index  user prompts and approvals so far: tool calls sharing it ran without a human
+--   turn_index        user prompts and tool results so far: a call's reasoning shares its turn
+with events as (
+    select stg_events.*, int_sessions.session_day, int_sessions.is_target
+    from stg_events
+    join int_sessions using (agent_id, session_id)
+    where int_sessions.is_context
+),
+
+ordered as (
+    select
+        *,
+        row_number() over session_order as step_index,
+        sum(cast(event_type = 'user_prompt' as integer)) over session_order as prompt_index,
+        sum(cast(event_type in ('user_prompt', 'approval') as integer)) over session_order as human_turn_index,
+        sum(cast(event_type in ('user_prompt', 'tool_result') as integer)) over session_order as turn_index
+    from events
+    window session_order as (
+        partition by agent_id, session_id
+        order by seq, event_at, event_id
+        rows between unbounded preceding and current row
+    )
+),
+
+sources as (
+    select
+        *,
+        case
+            when event_type in ('user_prompt', 'llm_response', 'reasoning') then event_text
+            when event_type = 'tool_call'
+                then concat_ws(' ', tool_name, regexp_replace(tool_args, $json_key_pattern, ' ', 'g'))
+        end as word_source,
+        case
+            when event_type in ('user_prompt', 'system_prompt', 'tool_result') then event_text
+            when event_type = 'tool_call' then tool_args
+        end as entity_source,
+        lower(tool_name) as tool_name_lower,
+        lower(tool_args) as tool_args_lower
+    from ordered
+),
+
+extracted as (
+    select
+        *,
+        trim(regexp_replace(
+            ' ' || regexp_replace(lower(word_source), $word_separator, ' ', 'g') || ' ',
+            $stop_word_pattern, ' ', 'g'
+        )) as word_text,
+        regexp_extract_all(entity_source, $entity_pattern) as entity_matches,
+        regexp_matches(entity_source, $sql_text_pattern) as is_sql_text
+    from sources
+),
+
+classified as (
+    select
+        *,
+        case when word_source is not null then
+            case when word_text = '' then []::varchar[] else list_distinct(string_split(word_text, ' ')) end
+        end as tokens,
+        list_distinct(list_filter(
+            list_transform(entity_matches, lambda m: entity_of(m)),
+            lambda e: e.value <> ''
+                and (e.kind <> 'table' or (is_sql_text and not list_contains($not_tables, e.value)))
+        )) as entities,
+        event_type = 'tool_call' and (
+            regexp_matches(tool_name_lower, $privilege_name) or regexp_matches(tool_args_lower, $privilege_args)
+        ) as is_privilege,
+        event_type = 'tool_call' and (
+            regexp_matches(tool_name_lower, $destructive_name) or regexp_matches(tool_args_lower, $destructive_args)
+        ) as is_destructive,
+        event_type = 'tool_call' and (
+            regexp_matches(tool_name_lower, $spawn_name) or regexp_matches(tool_args_lower, $spawn_args)
+        ) as is_spawn,
+        event_type = 'tool_call' and (
+            regexp_matches(tool_name_lower, $network_name) or regexp_matches(tool_args_lower, $network_args)
+        ) as is_network,
+        event_type = 'tool_call' and (
+            regexp_matches(tool_name_lower, $write_name) or regexp_matches(tool_args_lower, $write_args)
+        ) as is_write,
+        event_type = 'tool_call' and (
+            regexp_matches(tool_name_lower, $read_name) or regexp_matches(tool_args_lower, $read_args)
+        ) as is_read
+    from extracted
+),
+
+final as (
+    select
+        agent_id,
+        session_id,
+        session_day,
+        is_target,
+        event_id,
+        seq,
+        event_at,
+        event_type,
+        actor,
+        tool_name,
+        tool_call_id,
+        tool_args,
+        event_text,
+        input_tokens,
+        output_tokens,
+        status,
+        flags,
+        attrs,
+        step_index,
+        prompt_index,
+        human_turn_index,
+        turn_index,
+        tokens,
+        coalesce(entities, []) as entities,
+        case when event_type = 'tool_call' then
+            case
+                when is_privilege then 'privilege'
+                when is_destructive then 'destructive'
+                when is_spawn then 'spawn'
+                when is_network then 'network'
+                when is_write then 'write'
+                when is_read then 'read'
+                else 'other'
+            end
+        end as tool_category,
+        coalesce(is_privilege, false) as is_privilege,
+        coalesce(is_destructive, false) as is_destructive,
+        coalesce(is_spawn, false) as is_spawn,
+        coalesce(is_network, false) as is_network,
+        coalesce(is_write, false) as is_write,
+        coalesce(is_read, false) as is_read,
+        event_type = 'tool_call' and coalesce(
+            is_privilege or is_destructive or is_network or is_write
+            or regexp_matches(tool_name_lower, $sink_name), false
+        ) as is_sink
+    from classified
+)
+
+select * from final

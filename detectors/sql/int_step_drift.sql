@@ -1,0 +1,98 @@
+-- grain: one row per agent step (tool call, model response, reasoning) of a target session that comes
+-- after a user prompt and has at least one word.
+-- Goal drift of a step s on session day d, for an agent with baseline window B days:
+--   anchor(s)     = words of the session's user prompts before s. It grows with every prompt, so a
+--                   human who changes the task moves the anchor with it: that is not drift.
+--   N, df(w)      = documents (events with words) of the agent's sessions on days d-B .. d-1, and
+--                   how many of them contain w
+--   idf(w)        = ln((1 + N) / (1 + df(w))) + 1   (scikit-learn's smoothed idf; no history: all 1)
+--   relevance(s)  = sum of idf(w) over words of s found in anchor(s) / sum of idf(w) over words of s
+--   goal_drift(s) = 1 - relevance(s)
+-- Words the agent always uses weigh little; words it has not used lately weigh most.
+with doc_words as (
+    select agent_id, session_id, session_day, is_target, step_index, prompt_index, event_type,
+        unnest(tokens) as word
+    from int_events
+    where tokens is not null
+),
+
+daily_docs as (
+    select agent_id, session_day, count(*) as n_docs
+    from int_events
+    where tokens is not null
+    group by agent_id, session_day
+),
+
+daily_words as (
+    select agent_id, session_day, word, count(*) as n_docs_with_word
+    from doc_words
+    group by agent_id, session_day, word
+),
+
+baseline_docs as (
+    select
+        agent_id,
+        session_day,
+        coalesce(sum(n_docs) over (
+            partition by agent_id order by session_day
+            range between $baseline_days preceding and 1 preceding
+        ), 0) as n_docs
+    from daily_docs
+),
+
+baseline_words as (
+    select
+        agent_id,
+        session_day,
+        word,
+        coalesce(sum(n_docs_with_word) over (
+            partition by agent_id, word order by session_day
+            range between $baseline_days preceding and 1 preceding
+        ), 0) as n_docs_with_word
+    from daily_words
+),
+
+idf as (
+    select
+        baseline_words.agent_id,
+        baseline_words.session_day,
+        baseline_words.word,
+        ln((1 + baseline_docs.n_docs) / (1 + baseline_words.n_docs_with_word)) + 1 as idf
+    from baseline_words
+    join baseline_docs using (agent_id, session_day)
+),
+
+anchor as (
+    select agent_id, session_id, word, min(step_index) as first_prompt_step
+    from doc_words
+    where is_target and event_type = 'user_prompt'
+    group by agent_id, session_id, word
+),
+
+scored as (
+    select
+        doc_words.agent_id,
+        doc_words.session_id,
+        doc_words.step_index,
+        idf.idf,
+        coalesce(anchor.first_prompt_step < doc_words.step_index, false) as in_anchor
+    from doc_words
+    join idf using (agent_id, session_day, word)
+    left join anchor using (agent_id, session_id, word)
+    where doc_words.is_target
+        and doc_words.prompt_index > 0
+        and doc_words.event_type in ('tool_call', 'llm_response', 'reasoning')
+),
+
+final as (
+    select
+        agent_id,
+        session_id,
+        step_index,
+        coalesce(sum(idf) filter (where in_anchor), 0) / sum(idf) as goal_relevance,
+        1 - coalesce(sum(idf) filter (where in_anchor), 0) / sum(idf) as goal_drift
+    from scored
+    group by agent_id, session_id, step_index
+)
+
+select * from final

@@ -1,0 +1,144 @@
+"""Rebuilding only the sessions new events affect gives exactly what a full rebuild gives."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from agentwatch.detectors.metrics import affected_sessions, build_metrics, merge_sessions
+from tests.builders import (
+    START,
+    approval,
+    events_table,
+    reasoning,
+    response,
+    session,
+    tool_call,
+    tool_result,
+    user,
+)
+from tests.metrics_support import agent
+
+AGENTS = {a.agent_id: a for a in (
+    agent("a0", scope={"paths": ["/srv/a0/**"]}, approval_required=["deploy"]),
+    agent("a1", scope={"hosts": ["*.example.com"]}),
+)}
+WORDS = ("fix", "deploy", "report", "invoice", "timeout", "cache", "ledger", "refund")
+TOOLS = ("read_file", "deploy", "send_email", "http_get", "bash")
+BASELINE_DAYS = 2
+
+
+def random_session(rng: random.Random, agent_id: str, session_id: str, day: int, parent: str | None) -> list[dict]:
+    steps = [user(" ".join(rng.sample(WORDS, 3)))]
+    for n in range(rng.randint(1, 6)):
+        call = f"c{n}"
+        tool = rng.choice(TOOLS)
+        target = rng.choice(["/srv/a0/x", "/etc/passwd", "https://api.example.com/v", "ops@corp.example"])
+        steps += [reasoning(rng.choice(WORDS)), tool_call(call, tool, {"arg": target}, input_tokens=rng.randint(1, 9))]
+        if tool == "deploy" and rng.random() < 0.5:
+            steps.append(approval(call))
+        steps.append(tool_result(call, f"{rng.choice(WORDS)} see {rng.choice(['ops@corp.example', '/tmp/z'])}"))
+        if rng.random() < 0.2:
+            steps.append(user(rng.choice(WORDS)))
+    steps.append(response(" ".join(rng.sample(WORDS, 2))))
+    start = START + timedelta(days=day, minutes=rng.randint(0, 600))
+    return session(agent_id, *steps, session_id=session_id, parent_session_id=parent, start=start, step_seconds=5)
+
+
+def fleet(seed: int = 7) -> tuple[list[dict], list[dict]]:
+    """Events of 40 sessions over 6 days, split into what arrived first and what arrived later."""
+    rng = random.Random(seed)
+    sessions = []
+    for i in range(40):
+        parent = f"s{i - 1}" if i % 9 == 4 else None
+        sessions.append(random_session(rng, f"a{i % 2}", f"s{i}", day=i * 6 // 40, parent=parent))
+    first, later = [], []
+    for i, rows in enumerate(sessions):
+        if i >= 34:  # the last day's sessions arrive later
+            later += rows
+        elif i % 7 == 3:  # some sessions get their tail later
+            first += rows[: len(rows) // 2]
+            later += rows[len(rows) // 2:]
+        else:
+            first += rows
+    late_start = dict(later[0], event_id="early-event", seq=0, ts=START - timedelta(days=1))  # moves s3's day
+    return first, [*later, late_start]
+
+
+def connect(rows: list[dict], new_rows: list[dict] | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    con.register("events_arrow", events_table(rows))
+    con.execute("create view events as select * from events_arrow")
+    if new_rows is not None:
+        con.register("new_arrow", events_table(new_rows))
+        con.execute("create view new_events as select * from new_arrow")
+    return con
+
+
+def build(con: duckdb.DuckDBPyConnection, **options: Any) -> tuple[pa.Table, pa.Table]:
+    build_metrics(con, AGENTS, baseline_days=BASELINE_DAYS, **options)
+    return con.table("metrics_steps").to_arrow_table(), con.table("metrics_sessions").to_arrow_table()
+
+
+def normalized(table: pa.Table) -> list[dict]:
+    keys = ["agent_id", "session_id"] + (["step_index"] if "step_index" in table.column_names else [])
+    return [_rounded(row) for row in table.sort_by([(k, "ascending") for k in keys]).to_pylist()]
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 9)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def test_incremental_build_equals_full_rebuild():
+    first, later = fleet()
+    full_steps, full_sessions = build(connect(first + later))
+    stored_steps, stored_sessions = build(connect(first))
+
+    con = connect(first + later, later)
+    affected = affected_sessions(con, "new_events", baseline_days=BASELINE_DAYS)
+    new_steps, new_sessions = build(con, sessions_filter=affected, publish=False)
+
+    assert normalized(merge_sessions(stored_sessions, new_sessions)) == normalized(full_sessions)
+    assert normalized(merge_sessions(stored_steps, new_steps)) == normalized(full_steps)
+    assert 0 < new_sessions.num_rows < full_sessions.num_rows
+
+
+def test_affected_sessions_cover_touched_baseline_followers_and_spawn_relatives():
+    first, later = fleet()
+    con = connect(first + later, later)
+    affected = {(r["agent_id"], r["session_id"])
+                for r in affected_sessions(con, baseline_days=BASELINE_DAYS).to_pylist()}
+    touched = {(r["agent_id"], r["session_id"]) for r in later}
+    assert touched <= affected
+    assert ("a1", "s5") in affected  # same agent as s3, whose new start day (-1) is in s5's window
+    assert ("a0", "s4") in affected  # child of touched s3
+
+
+def test_a_filter_rebuilds_only_the_sessions_named():
+    first, later = fleet()
+    con = connect(first + later)
+    _, sessions = build(con, sessions_filter=[("a1", "s3"), ("a0", "s0")])
+    assert sorted(sessions.column("session_id").to_pylist()) == ["s0", "s3"]
+
+
+def test_merge_replaces_every_row_of_a_rebuilt_session_and_keeps_the_rest():
+    stored = pa.table({"agent_id": ["a", "a", "b"], "session_id": ["s1", "s1", "s2"], "step_index": [1, 2, 1],
+                       "v": [1, 2, 3]})
+    rebuilt = pa.table({"agent_id": ["a"], "session_id": ["s1"], "step_index": [1], "v": [9]})
+    merged = merge_sessions(stored, rebuilt)
+    assert merged.to_pylist() == [
+        {"agent_id": "a", "session_id": "s1", "step_index": 1, "v": 9},
+        {"agent_id": "b", "session_id": "s2", "step_index": 1, "v": 3},
+    ]
