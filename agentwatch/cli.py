@@ -24,6 +24,13 @@ class Context:
         self.lake = Path(settings["lake"])
         self.inventory = Path(settings["inventory"]) if settings["inventory"] else None
 
+    @property
+    def spool(self) -> Path:
+        """The OTLP receiver's spool folder."""
+        from agentwatch.ingest.spool import default_spool_dir
+
+        return Path(self.settings["spool"]) if self.settings["spool"] else default_spool_dir(self.lake)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--lake", type=click.Path(file_okay=False), help="Lake folder [env AGENTWATCH_LAKE; ./data/lake].")
@@ -41,14 +48,21 @@ def cli(ctx: click.Context, lake: str | None, inventory: str | None, config: str
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 @click.pass_obj
 def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | None) -> None:
-    """Ingest JSON-lines files or folders (.gz too) into the lake."""
+    """Ingest JSON-lines files or folders (.gz too) into the lake; no PATH: the receiver's spool."""
     from agentwatch.ingest.pipeline import ingest_paths, summarize
+    from agentwatch.ingest.spool import spooled_files
 
-    if not paths:
-        raise click.UsageError("name files or folders to ingest")
+    spooled = [] if paths else spooled_files(obj.spool)
+    inputs = [Path(p) for p in paths] or spooled
+    if not inputs:
+        click.echo(f"nothing to ingest: no PATH given and the spool {obj.spool} is empty")
+        return
     show = sys.stderr.isatty() if progress is None else progress
-    with _progress_bar(show, paths) as advance:
-        report = ingest_paths(obj.lake, [Path(p) for p in paths], fmt=fmt, progress=advance)
+    with _progress_bar(show, tuple(inputs)) as advance:
+        report = ingest_paths(obj.lake, inputs, fmt=fmt, progress=advance)
+    for path, f in zip(spooled, report.files, strict=False):
+        if f.status != "failed":
+            path.unlink()  # its events are committed (or were already): the spool has done its job
     for f in report.files:
         line = (f"{f.status:<26} {f.format or '-':<13} read {f.records_read:>9,}  written {f.events_written:>9,}  "
                 f"dup {f.duplicates:>7,}  quarantined {f.quarantined:>6,}  skipped {sum(f.skipped.values()):>5,}  "
@@ -102,6 +116,40 @@ def verify(obj: Context, expect_head: str | None) -> None:
                f"{len(result.problems)} problems; head {result.head}")
     if result.problems:
         raise SystemExit(1)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on [setting receiver_host; 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [setting receiver_port; 4318].")
+@click.option("--spool", type=click.Path(file_okay=False), help="Spool folder [default <lake>/_spool/otlp].")
+@click.pass_obj
+def receive(obj: Context, host: str | None, port: int | None, spool: str | None) -> None:
+    """OTLP/HTTP endpoint (POST /v1/traces): durably spools each batch before acknowledging it."""
+    from agentwatch.ingest.receiver import serve_receiver
+
+    folder = Path(spool) if spool else obj.spool
+    host = host or obj.settings["receiver_host"]
+    port = port or obj.settings["receiver_port"]
+    click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces, spooling to {folder} (Ctrl-C stops)")
+    try:
+        serve_receiver(folder, host, port, block=True)
+    except KeyboardInterrupt:
+        click.echo("receiver stopped")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
+@click.option("--days", default=14, show_default=True, help="Days of traffic.")
+@click.option("--seed", default=7, show_default=True, help="Random seed: same seed, byte-identical output.")
+@click.option("--scale", default=1.0, show_default=True, help="Multiplies sessions per day (benchmarks: 100+).")
+@click.option("--start", default="2026-11-09", show_default=True, help="First day (UTC).")
+@click.option("--otlp-agent", help="Also write this agent's sessions as OTLP/JSON traces.")
+def sample(out: Path, days: int, seed: int, scale: float, start: str, otlp_agent: str | None) -> None:
+    """Generate the sample fleet: inventory, labelled sessions with scripted incidents."""
+    from agentwatch.sample.generate import write_sample
+
+    summary = write_sample(out, days=days, seed=seed, scale=scale, start=start, otlp_agent=otlp_agent)
+    click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
 
 
 def _render(columns: list[str], rows: list[tuple], fmt: str, max_width: int) -> str:

@@ -1,0 +1,63 @@
+"""The command line as an analyst uses it: ingest, query read-only, verify; errors say where."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from agentwatch.cli import cli
+from tests.native_lines import line, write_lines
+
+
+def run(lake: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--lake", str(lake), *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def test_ingest_prints_the_reconciliation(tmp_path: Path, lake: Path) -> None:
+    src = write_lines(tmp_path / "a.jsonl", [line(seq=1, event_id="e1"), b"{oops", line(seq=2, event_id="e1")])
+    code, out = run(lake, "ingest", str(src))
+    assert code == 0
+    assert "3 records read = 1 written + 1 duplicates + 1 quarantined + 0 skipped" in out
+
+
+def test_sql_formats_and_refuses_writes(tmp_path: Path, lake: Path) -> None:
+    run(lake, "ingest", str(write_lines(tmp_path / "a.jsonl", [line(seq=1), line(seq=2)])))
+    code, out = run(lake, "sql", "select seq, event_type from events order by seq", "--format", "json")
+    assert (code, [json.loads(r) for r in out.splitlines()]) == (
+        0, [{"seq": 1, "event_type": "tool_call"}, {"seq": 2, "event_type": "tool_call"}])
+    code, out = run(lake, "sql", "select seq from events order by seq", "--format", "csv")
+    assert out.splitlines() == ["seq", "1", "2"]
+    for statement in (f"copy events to '{lake}/x.parquet'", "create table t as select 1", "drop view events"):
+        result = CliRunner().invoke(cli, ["--lake", str(lake), "sql", statement])
+        assert "statement must be a read-only query" in str(result.exception)
+    assert not (lake / "x.parquet").exists()
+
+
+def test_sql_table_renders_hostile_text_inert(tmp_path: Path, lake: Path) -> None:
+    hostile = "\x1b[2J\x1b[31mALL CLEAR\u202e gnp.exe"
+    run(lake, "ingest", str(write_lines(tmp_path / "a.jsonl", [line(seq=1, text=hostile)])))
+    code, out = run(lake, "sql", "select text from events")
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\u001b[2J\\u001b[31mALL CLEAR\\u202e gnp.exe" in out
+
+
+def test_verify_exit_code_and_head(tmp_path: Path, lake: Path) -> None:
+    run(lake, "ingest", str(write_lines(tmp_path / "a.jsonl", [line(seq=1)])))
+    code, out = run(lake, "verify")
+    head = out.strip().split()[-1]
+    assert code == 0 and out.startswith("verify ok: 1 manifest entries, 1 files, 0 problems")
+    next((lake / "events").rglob("*.parquet")).write_bytes(b"PAR1 tampered")
+    code, out = run(lake, "verify", "--head", head)
+    assert code == 1 and "verify FAILED" in out
+
+
+def test_sql_on_an_empty_lake_has_the_views(lake: Path) -> None:
+    code, out = run(lake, "sql", "select count(*) as n from events", "--format", "csv")
+    assert (code, out.splitlines()) == (0, ["n", "0"])
+    code, out = run(lake, "sql", "select count(*) as n from quarantine", "--format", "csv")
+    assert (code, out.splitlines()) == (0, ["n", "0"])
