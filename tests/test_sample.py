@@ -13,9 +13,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from agentwatch.ingest.formats.native import decode_native
 from agentwatch.ingest.records import Location, normalize_event
-
 from agentwatch.inventory import load_inventory
 from agentwatch.sample import write_sample
 from agentwatch.sample.entities import iban, iban_is_valid
@@ -179,6 +179,22 @@ def test_valid_approvals_verify_and_match_their_call(sample):
             assert verify_b64(public, attrs["summary"], attrs["signature"])
             checked += 1
     assert checked > 20
+
+
+def test_legitimate_sessions_approve_every_sensitive_call(sample):
+    _, _, sessions, labels = sample
+    agents = load_inventory(sample[0] / "agents.yaml")
+    sensitive = 0
+    for sid, events in sessions.items():
+        if labels[sid][0] == 1:
+            continue
+        approved = approvals_by_call(events)
+        required = agents[events[0]["agent_id"]].approval_required
+        for call in calls(events):
+            if call["tool_name"] in required:
+                sensitive += 1
+                assert call["tool_call_id"] in approved, (sid, call["tool_name"])
+    assert sensitive > 100
 
 
 def test_forged_approvals_fail_verification(sample):

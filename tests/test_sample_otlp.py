@@ -9,10 +9,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from agentwatch.ingest.formats.otlp_json import decode_otlp_json, sniff_otlp_json
-from agentwatch.ingest.records import Location
 
 from agentwatch.errors import ConfigError
+from agentwatch.ingest.formats.otlp_json import decode_otlp_json, sniff_otlp_json
+from agentwatch.ingest.records import Location
 from agentwatch.inventory import load_inventory
 from agentwatch.sample import write_sample
 from agentwatch.sample.signing import verify_b64

@@ -15,8 +15,8 @@ NEW_SUPPLIERS = (("Lumen Office Supplies", "billing@lumen-office.de"), ("Brightl
 
 
 def message_id(b: SessionBuilder) -> str:
-    """An RFC 5322 message id."""
-    return f"<{hexid(b.rng, 16)}@mail.acme.com>"
+    """A mailbox message id as the mail API returns it."""
+    return f"AAMkAD{hexid(b.rng, 24)}"
 
 
 def invoice(b: SessionBuilder, vendor: Vendor) -> tuple[str, float]:

@@ -35,7 +35,8 @@ def new_ticket(b: SessionBuilder) -> Ticket:
 
 def ticket_text(t: Ticket, subject: str, body: str) -> str:
     """What get_ticket returns."""
-    return f"Ticket #{t.ticket_id} from {t.name} <{t.email}>\nSubject: {subject}\n\n{body}\n\n-- {t.name}"
+    return (f"Ticket #{t.ticket_id} from {t.name} <{t.email}> ({t.customer_id})\nSubject: {subject}\n\n{body}"
+            f"\n\n-- {t.name}")
 
 
 def order_text(b: SessionBuilder, t: Ticket, status: str) -> str:
@@ -52,7 +53,7 @@ def open_ticket(b: SessionBuilder, t: Ticket, subject: str, body: str) -> None:
                            f"Take ticket #{t.ticket_id} please, customer is on the phone with me.")))
     b.think(f"Read ticket #{t.ticket_id} first.")
     b.tool("get_ticket", {"ticket_id": t.ticket_id}, ticket_text(t, subject, body), secs=(0.1, 0.6))
-    b.tool("get_customer", {"email": t.email},
+    b.tool("get_customer", {"customer_id": t.customer_id},
            f"{t.customer_id} {t.name} <{t.email}>, customer since 20{b.rng.randrange(18, 26)}, "
            f"{b.rng.randrange(1, 40)} orders, tier: {b.rng.choice(('standard', 'silver', 'gold'))}",
            secs=(0.1, 0.5))
