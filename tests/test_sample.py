@@ -97,6 +97,7 @@ def test_committed_sample_is_the_default_run(sample):
     assert read_events(COMMITTED) == read_events(root)
     assert (COMMITTED / "labels.csv").read_bytes() == (root / "labels.csv").read_bytes()
     assert (COMMITTED / "agents.yaml").read_bytes() == (root / "agents.yaml").read_bytes()
+    assert (COMMITTED / "README.md").read_bytes() == (root / "README.md").read_bytes()
     size = sum(p.stat().st_size for p in COMMITTED.rglob("*") if p.is_file())
     assert size <= 4 * 2**20
 

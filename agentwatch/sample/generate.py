@@ -21,6 +21,7 @@ from agentwatch.sample.entities import vendors
 from agentwatch.sample.fleet import AgentSpec, all_key_ids, build_fleet, write_inventory
 from agentwatch.sample.model import Context, Session, SessionBuilder, new_uuid
 from agentwatch.sample.otlp import encode_otlp
+from agentwatch.sample.readme import write_readme
 from agentwatch.sample.scenarios import AGENT_MODULES, HARD_NEGATIVES, label_of, plan_scenarios
 from agentwatch.sample.signing import Keyring
 from agentwatch.sample.writer import MS_PER_DAY, LabelWriter, SessionWriter, encode_native
@@ -51,45 +52,50 @@ def write_sample(
     otlp_agent: str | None = None,
     progress: TextIO | None = sys.stderr,
 ) -> dict[str, Any]:
-    """Write agents.yaml, labels.csv and native/<agent>/<date>.jsonl[.gz] under `out_dir`; return a summary.
+    """Write agents.yaml, labels.csv, README.md and native/<agent>/<date>.jsonl[.gz] under `out_dir`.
 
-    The summary: events, sessions (sub-agents included), files, instances per incident scenario and per
-    hard negative (a spawn tree counts once), seconds, events_per_s. Progress and rate go to `progress`.
-    `otlp_agent` names one agent whose telemetry is written as OTLP/JSON traces (GenAI semantic
-    conventions) under otlp/<agent>/ instead of native JSON Lines.
+    Returns a summary: events, sessions (sub-agents included), files, instances per incident scenario
+    and per hard negative (a spawn tree counts once), seconds, events_per_s. Progress and rate go to
+    `progress`. `otlp_agent` names one agent whose telemetry is written as OTLP/JSON traces (GenAI
+    semantic conventions) under otlp/<agent>/ instead of native JSON Lines.
     """
-    first = _parse_start(start)
-    world_agents = {spec.agent_id for spec in build_fleet(seed)}
-    if otlp_agent is not None and otlp_agent not in world_agents:
-        raise ConfigError(f"unknown agent {otlp_agent!r}; known: {', '.join(sorted(world_agents))}", "otlp_agent")
-    if days < 1 or scale <= 0:
-        raise ConfigError(f"need days >= 1 and scale > 0, got days={days}, scale={scale}", "write_sample")
+    first = _check_args(days, scale, start, otlp_agent, seed)
     began = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     world = _World(seed, days, scale)
     write_inventory(out / "agents.yaml", world.fleet, world.keyring)
-    writer, labels, played = SessionWriter(out, gzip), LabelWriter(out / "labels.csv"), Counter()
+    writer, labels = SessionWriter(out, gzip), LabelWriter(out / "labels.csv")
     try:
-        for day in range(days):
-            today = first + timedelta(days=day)
-            for spec in world.fleet:
-                fmt, encode = ("otlp", encode_otlp) if spec.agent_id == otlp_agent else ("native", encode_native)
-                writer.open(fmt, spec.agent_id, today.isoformat(), encode)
-                for session in agent_day(world, spec, day, today):
-                    writer.write(session)
-                    labels.write(session)
-                    played[session.scenario] += 1
-            _report(progress, f"day {day + 1}/{days}", writer.events, began)
+        played = _write_days(world, first, days, otlp_agent, writer, labels, progress, began)
     finally:
         writer.close()
         labels.close()
     seconds = time.perf_counter() - began
     _report(progress, f"wrote {labels.sessions:,} sessions to {out}", writer.events, began)
-    return {"events": writer.events, "sessions": labels.sessions, "files": len(writer.files),
-            "incidents": {name: n for name, n in sorted(played.items()) if label_of(name)},
-            "hard_negatives": {name: n for name, n in sorted(played.items()) if name in HARD_NEGATIVES},
-            "seconds": round(seconds, 3), "events_per_s": round(writer.events / max(seconds, 1e-9))}
+    summary = {"events": writer.events, "sessions": labels.sessions, "files": len(writer.files),
+               "incidents": {name: n for name, n in sorted(played.items()) if label_of(name)},
+               "hard_negatives": {name: n for name, n in sorted(played.items()) if name in HARD_NEGATIVES}}
+    params = {"seed": seed, "days": days, "start": start, "scale": scale, "otlp_agent": otlp_agent}
+    write_readme(out / "README.md", params, summary)
+    return {**summary, "seconds": round(seconds, 3), "events_per_s": round(writer.events / max(seconds, 1e-9))}
+
+
+def _write_days(world: _World, first: date, days: int, otlp_agent: str | None, writer: SessionWriter,
+                labels: LabelWriter, progress: TextIO | None, began: float) -> Counter:
+    """Generate and write day by day, agent by agent; count the sessions each scenario got."""
+    played: Counter = Counter()
+    for day in range(days):
+        today = first + timedelta(days=day)
+        for spec in world.fleet:
+            fmt, encode = ("otlp", encode_otlp) if spec.agent_id == otlp_agent else ("native", encode_native)
+            writer.open(fmt, spec.agent_id, today.isoformat(), encode)
+            for session in agent_day(world, spec, day, today):
+                writer.write(session)
+                labels.write(session)
+                played[session.scenario] += 1
+        _report(progress, f"day {day + 1}/{days}", writer.events, began)
+    return played
 
 
 def agent_day(world: _World, spec: AgentSpec, day: int, today: date) -> Iterator[Session]:
@@ -122,7 +128,13 @@ def _start_times(rng: random.Random, spec: AgentSpec, today: date, count: int) -
     return sorted(midnight + hour * 3_600_000 + rng.randrange(3_600_000) for hour in hours)
 
 
-def _parse_start(start: str) -> date:
+def _check_args(days: int, scale: float, start: str, otlp_agent: str | None, seed: int) -> date:
+    """Refuse settings the generator cannot honour; return the first day."""
+    if days < 1 or scale <= 0:
+        raise ConfigError(f"need days >= 1 and scale > 0, got days={days}, scale={scale}", "write_sample")
+    known = sorted(spec.agent_id for spec in build_fleet(seed))
+    if otlp_agent is not None and otlp_agent not in known:
+        raise ConfigError(f"unknown agent {otlp_agent!r}; known: {', '.join(known)}", "otlp_agent")
     try:
         return date.fromisoformat(start)
     except ValueError as exc:
