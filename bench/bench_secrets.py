@@ -77,21 +77,27 @@ SECRETS: dict[str, tuple[Callable[[random.Random], str], str]] = {
     "aws_access_key": (lambda r: r.choice(["AKIA", "ASIA"]) + rand(r, UPPER_DIGITS, 16), "AWS_ACCESS_KEY_ID"),
     "aws_secret_key": (lambda r: rand(r, ALNUM + "/+", 40), "AWS_SECRET_ACCESS_KEY"),
     "github_token": (
-        lambda r: r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) + rand(r, ALNUM, 36)
-        if r.random() < 0.7
-        else f"github_pat_{rand(r, ALNUM, 22)}_{rand(r, ALNUM, 59)}",
+        lambda r: (
+            r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) + rand(r, ALNUM, 36)
+            if r.random() < 0.7
+            else f"github_pat_{rand(r, ALNUM, 22)}_{rand(r, ALNUM, 59)}"
+        ),
         "GITHUB_TOKEN",
     ),
     "gitlab_token": (lambda r: "glpat-" + rand(r, URLSAFE, 20), "GITLAB_TOKEN"),
     "slack_token": (
-        lambda r: f"{r.choice(['xoxb', 'xoxp', 'xoxa'])}-{rand(r, string.digits, 12)}-{rand(r, ALNUM, 24)}"
-        if r.random() < 0.8
-        else f"xapp-1-A{rand(r, UPPER_DIGITS, 10)}-{rand(r, string.digits, 13)}-{rand(r, ALNUM, 32)}",
+        lambda r: (
+            f"{r.choice(['xoxb', 'xoxp', 'xoxa'])}-{rand(r, string.digits, 12)}-{rand(r, ALNUM, 24)}"
+            if r.random() < 0.8
+            else f"xapp-1-A{rand(r, UPPER_DIGITS, 10)}-{rand(r, string.digits, 13)}-{rand(r, ALNUM, 32)}"
+        ),
         "SLACK_BOT_TOKEN",
     ),
     "slack_webhook": (
-        lambda r: f"https://hooks.slack.com/services/T{rand(r, UPPER_DIGITS, 8)}/B{rand(r, UPPER_DIGITS, 8)}/"
-        + rand(r, ALNUM, 24),
+        lambda r: (
+            f"https://hooks.slack.com/services/T{rand(r, UPPER_DIGITS, 8)}/B{rand(r, UPPER_DIGITS, 8)}/"
+            + rand(r, ALNUM, 24)
+        ),
         "SLACK_WEBHOOK_URL",
     ),
     "stripe_key": (lambda r: r.choice(["sk_live_", "rk_live_", "sk_test_"]) + rand(r, ALNUM, 24), "STRIPE_KEY"),
@@ -214,8 +220,13 @@ def clean_lines(rng: random.Random, n: int) -> list[str]:
         lambda: b64url(rng.randbytes(rng.randint(30, 300))),
         lambda: fill(rng.choice(PROSE), rng),
         lambda: rng.choice(CODE),
-        lambda: orjson.dumps({"usage": {"input_tokens": rng.randint(1, 9999), "output_tokens": 12},
-                              "trace_id": rng.randbytes(16).hex(), "token_count": 5}).decode(),
+        lambda: orjson.dumps(
+            {
+                "usage": {"input_tokens": rng.randint(1, 9999), "output_tokens": 12},
+                "trace_id": rng.randbytes(16).hex(),
+                "token_count": 5,
+            }
+        ).decode(),
         lambda: f"https://github.com/org/repo/blob/{rng.randbytes(20).hex()}/src/app.py?plain=1#L12",
         lambda: f"task-{rng.randint(1, 9999)}-fix-risk-sk-{rand(rng, string.ascii_lowercase, 12)}",
     ]
@@ -269,7 +280,7 @@ NARRATION = [
     "The build passed. Next I will update the changelog and open a pull request.",
     "src/\n  app.py\n  models/\n    user.py\n    order.py\ntests/\n  test_app.py",
     "diff --git a/src/app.py b/src/app.py\n@@ -10,7 +10,8 @@ def handler(event):\n-    return None\n+    return {}",
-    'Traceback (most recent call last):\n  File "app.py", line 12, in main\nKeyError: \'user_id\'',
+    "Traceback (most recent call last):\n  File \"app.py\", line 12, in main\nKeyError: 'user_id'",
     "The customer asked for a refund on order {n}; policy allows it within 30 days.",
     "Found 3 matches in docs/guide.md for 'retry backoff'.",
     "Fetched https://example.com/docs/api/v2/orders?page={n} (200 OK, 14 kB).",
@@ -295,12 +306,14 @@ def fill(template: str, rng: random.Random) -> str:
 
 
 def tool_args_clean(rng: random.Random) -> dict:
-    return rng.choice([
-        {"command": f"git log --oneline -n {rng.randint(1, 50)} && pytest -q tests/", "timeout": 120},
-        {"path": f"/repo/src/module_{rng.randint(1, 500)}.py", "content": rng.choice(CODE)},
-        {"url": f"https://api.example.com/v1/items?page={rng.randint(1, 9)}&limit=50"},
-        {"query": "select * from users where id = $1", "params": [rng.randint(1, 10**6)]},
-    ])
+    return rng.choice(
+        [
+            {"command": f"git log --oneline -n {rng.randint(1, 50)} && pytest -q tests/", "timeout": 120},
+            {"path": f"/repo/src/module_{rng.randint(1, 500)}.py", "content": rng.choice(CODE)},
+            {"url": f"https://api.example.com/v1/items?page={rng.randint(1, 9)}&limit=50"},
+            {"query": "select * from users where id = $1", "params": [rng.randint(1, 10**6)]},
+        ]
+    )
 
 
 def attrs_clean(rng: random.Random) -> dict:

@@ -74,8 +74,7 @@ def _mask_rows(values: pl.Series, key: bytes) -> tuple[pl.Series, pl.Series]:
         pl.col("value").str.contains(rule.pattern).alias(str(i)) for i, rule in enumerate(RULES)
     )
     results = [
-        _mask_with(value, key, applies)
-        for value, applies in zip(values.to_list(), candidates.iter_rows(), strict=True)
+        _mask_with(value, key, applies) for value, applies in zip(values.to_list(), candidates.iter_rows(), strict=True)
     ]
     texts = pl.Series(values.name, [text for text, _ in results], dtype=pl.String)
     return texts, pl.Series([count for _, count in results], dtype=pl.Int32)

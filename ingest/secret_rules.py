@@ -82,9 +82,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "aws_secret_key",
-        r"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)"
-        + _KEY_END
-        + r"""(?:\\*["'])?([A-Za-z0-9/+=]{40})""",
+        r"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)" + _KEY_END + r"""(?:\\*["'])?([A-Za-z0-9/+=]{40})""",
         ("secret",),
         1,
         "value",
@@ -103,8 +101,7 @@ RULES: tuple[Rule, ...] = (
     Rule("google_api_key", r"AIza[A-Za-z0-9_\-]{35}", ("aiza",)),
     Rule(
         "url_password",
-        r""":(?:\\?/){2}[^ \t\r\n:/?#@"'\\]*:"""
-        + f"({_URL_PASSWORD_CHAR}+)@[A-Za-z0-9\\[]",
+        r""":(?:\\?/){2}[^ \t\r\n:/?#@"'\\]*:""" + f"({_URL_PASSWORD_CHAR}+)@[A-Za-z0-9\\[]",
         (":/", ":\\/"),
         1,
         "value",
