@@ -82,14 +82,13 @@ class SessionBuilder:
         self.clock += int(1000 * (low + (high - low) * self.rng.random()))
 
     # -- events ---------------------------------------------------------------------------
-    def _emit(self, event_type: str, span: str, parent: str | None, fields: dict[str, Any]) -> dict:
+    def _emit(self, event_type: str, span: str, parent: str | None, fields: dict[str, Any]) -> None:
         self.seq += 1
         event = {"seq": self.seq, "ts": self.clock, "event_type": event_type, "span_id": span}
         if parent is not None:
             event["parent_span_id"] = parent
         event.update(fields)
         self.session.events.append(event)
-        return event
 
     def _span(self) -> str:
         return f"{self.rng.getrandbits(64):016x}"
@@ -107,14 +106,14 @@ class SessionBuilder:
         """Reasoning the model logs before its next response."""
         self._pending_thought = text
 
-    def _turn(self, text: str | None, extra_out: int) -> tuple[str, str]:
+    def _turn(self, text: str | None, extra_out: int) -> None:
         """One model turn: reasoning (if any) and a response with token usage, in their own span."""
         span = self._span()
         root = self.session.root_span_id
         thought, self._pending_thought = self._pending_thought, ""
         if self.dark:
             self.wait(1.2, 2.5 + (len(thought) + len(text or "")) / 120)
-            return span, thought
+            return
         model = self.ctx.agent.model
         if self.rng.random() < PROVIDER_ERROR_RATE:
             self.wait(0.2, 1)
@@ -129,7 +128,6 @@ class SessionBuilder:
             fields["text"] = text
         self._emit("llm_response", span, root, fields)
         self.context_tokens += out
-        return span, thought
 
     def say(self, text: str) -> None:
         """The model answers in words (no tool call)."""
