@@ -82,7 +82,7 @@ def generate(path: Path, events: int, seed: int = 7) -> None:
 def measure(code: str, *args: str) -> tuple[float, float]:
     """Run `code` in a fresh interpreter; return (seconds, peak RSS in MB)."""
     proc = subprocess.run([sys.executable, "-c", RUNNER, code, *args], capture_output=True, text=True, check=True)
-    wall, rss_kb = proc.stdout.strip().splitlines()[-1].split()
+    wall, rss_kb = proc.stdout.strip().splitlines()[-1].split()[-2:]
     if proc.stderr.strip():
         print("   ", proc.stderr.strip().splitlines()[-1])
     return float(wall), int(rss_kb) / 1024

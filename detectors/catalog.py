@@ -32,6 +32,7 @@ def connect(lake: Path, *, inventory: Path | None = None, hardened: bool = True)
     """A fresh in-memory connection with the lake's views; hardened: no file access outside the lake."""
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
     refresh_views(con, lake)
     if inventory is not None:
         register_inventory(con, inventory)

@@ -138,6 +138,7 @@ class Stage:
         self.con.execute(f"set temp_directory = '{self.dir / 'spill'}'")
         self.con.execute("set TimeZone = 'UTC'")
         self.con.execute("set preserve_insertion_order = true")
+        self.con.execute("set enable_progress_bar = false")
         self.con.execute(
             "create table staged_quarantine (file_index integer, source_file varchar, source_format varchar, "
             "source_offset bigint, line_no bigint, reason varchar, raw blob, raw_truncated boolean, "

@@ -209,7 +209,7 @@ def test_fast_and_per_record_paths_agree(tmp_path: Path, lake: Path) -> None:
     ]
     src = write_lines(tmp_path / "f.jsonl", lines)
     ingest(lake, src)
-    bulk = connect(lake).execute("select * exclude (date) from events order by seq").to_arrow_table().to_pylist()
+    bulk = connect(lake).sql("select * exclude (date) from events order by seq").to_arrow_table().to_pylist()
     offset = 0
     for raw, got in zip(lines, bulk, strict=True):
         where = Location("native", str(src), offset, got["seq"])
@@ -248,7 +248,7 @@ def test_events_roundtrip_through_parquet_unchanged(tmp_path: Path, lake: Path) 
     record = event(seq=9, event_type="approval", actor="alice@x.com", attrs={"summary": "push", "key_id": "k1"})
     src = write_lines(tmp_path / "r.jsonl", [orjson.dumps(record)])
     ingest(lake, src)
-    (got,) = connect(lake).execute("select * from events").to_arrow_table().to_pylist()
+    (got,) = connect(lake).sql("select * from events").to_arrow_table().to_pylist()
     assert got["ts"] == datetime(2026, 11, 20, 10, 0, 9, tzinfo=UTC)
     assert {k: got[k] for k in ("agent_id", "session_id", "seq", "event_type", "actor")} == {
         "agent_id": "agent-a", "session_id": "s-1", "seq": 9, "event_type": "approval", "actor": "alice@x.com"}
