@@ -36,7 +36,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agentwatch.detectors.entities import entity_params
+from agentwatch.detectors.entities import SCOPE_KIND_OF_ENTITY, entity_params
 from agentwatch.detectors.inventory_tables import register_inventory_tables
 from agentwatch.detectors.tool_categories import category_params
 from agentwatch.inventory import Agent
@@ -85,6 +85,7 @@ def build_metrics(
         **category_params(),
         "baseline_days": baseline_days,
         "max_spawn_depth": MAX_SPAWN_DEPTH,
+        "scoped_kinds": sorted(SCOPE_KIND_OF_ENTITY),
     }
     register_inventory_tables(con, inventory)
     con.execute(read_model("macros"))

@@ -6,7 +6,9 @@ at once (`curl -X DELETE` is network and destructive); `tool_category` in `steps
 applies in `CATEGORY_PRECEDENCE`, and each category also has its own column (`is_destructive`, ...).
 
 A *sink* is a call that sends, writes, pays, deletes or pushes something somewhere: the place where an
-argument planted by a tool result (prompt injection) does harm.
+argument planted by a tool result (prompt injection) does harm. Write, destructive and privilege calls
+are sinks, and so is any tool named like one (`SINK_NAME_PATTERN`); a plain network read (fetching a
+URL a search returned) is not, but a network call carrying a payload (POST, `curl -d`) is a write.
 """
 
 from __future__ import annotations
@@ -37,13 +39,18 @@ ARGS_PATTERNS = {
     "spawn": r"\b(?:claude|codex|gemini|aider)\s+(?:-p|exec|run)\b|\bnohup\b",
     "network": r"(?:^|[\s\x22';&|(])(?:curl|wget|nc|ncat|ssh|scp|rsync|ftp|telnet)\b|https?://",
     "write": r"\s>>?\s*\S|\btee\b|\bsed\s+-i|\binsert\s+into\b|\bdelete\s+from\b|\bupdate\s+\S+\s+set\b"
-             r"|\bgit\s+(?:commit|push)\b|\b(?:mv|cp|mkdir|touch)\s",
+             r"|\bgit\s+(?:commit|push)\b|\b(?:mv|cp|mkdir|touch)\s"
+             # a network call that carries a payload writes somewhere else
+             r"|\x22method\x22\s*:\s*\x22(?:post|put|patch|delete)\x22"
+             r"|\bcurl\b[^\x22]*\s(?:-d|--data\S*|--form|--upload-file|-x\s*(?:post|put|patch))\b",
     "read": r"\b(?:cat|less|head|tail|grep|ls|find|select)\b",
 }
 
 # Tool names that make a call a sink even when its category would not.
-SINK_NAME_PATTERN = r"send|post|write|pay|transfer|delete|push|upload|publish|share|email|mail|notify|deploy"
-SINK_CATEGORIES = ("privilege", "destructive", "network", "write")
+SINK_NAME_PATTERN = (
+    r"send|post|write|pay|transfer|wire|refund|payout|charge|delete|push|upload|publish|share|notify"
+    r"|reply|forward|submit|deploy"
+)
 
 
 def category_params() -> dict[str, object]:

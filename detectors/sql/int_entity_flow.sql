@@ -39,13 +39,30 @@ untrusted as (
         and coalesce(first_seen.first_trusted_step > sink_arguments.step_index, true)
 ),
 
+judged as (
+    select
+        untrusted.agent_id,
+        untrusted.session_id,
+        untrusted.step_index,
+        untrusted.kind,
+        untrusted.value,
+        list_contains($scoped_kinds, untrusted.kind)
+            and not bool_or(coalesce(regexp_full_match(untrusted.value, agent_scope.pattern_regex), false))
+            as is_out_of_scope
+    from untrusted
+    left join agent_scope using (agent_id, kind)
+    group by untrusted.agent_id, untrusted.session_id, untrusted.step_index, untrusted.kind, untrusted.value
+),
+
 final as (
     select
         agent_id,
         session_id,
         step_index,
-        list({'kind': kind, 'value': value} order by kind, value) as untrusted_entities
-    from untrusted
+        list({'kind': kind, 'value': value} order by kind, value) as untrusted_entities,
+        case when agent_id in (select agent_id from inventory_agents) then bool_or(is_out_of_scope) end
+            as has_untrusted_out_of_scope
+    from judged
     group by agent_id, session_id, step_index
 )
 

@@ -50,10 +50,7 @@ sources as (
 extracted as (
     select
         *,
-        trim(regexp_replace(
-            ' ' || regexp_replace(lower(word_source), $word_separator, ' ', 'g') || ' ',
-            $stop_word_pattern, ' ', 'g'
-        )) as word_text,
+        regexp_extract_all(lower(word_source), $word_pattern) as words,
         regexp_extract_all(entity_source, $entity_pattern) as entity_matches,
         regexp_matches(entity_source, $sql_text_pattern) as is_sql_text
     from sources
@@ -62,9 +59,7 @@ extracted as (
 classified as (
     select
         *,
-        case when word_source is not null then
-            case when word_text = '' then []::varchar[] else list_distinct(string_split(word_text, ' ')) end
-        end as tokens,
+        list_distinct(list_filter(words, lambda w: not list_contains($stop_words, w))) as tokens,
         list_distinct(list_filter(
             list_transform(entity_matches, lambda m: entity_of(m)),
             lambda e: e.value <> ''
@@ -135,7 +130,7 @@ final as (
         coalesce(is_write, false) as is_write,
         coalesce(is_read, false) as is_read,
         event_type = 'tool_call' and coalesce(
-            is_privilege or is_destructive or is_network or is_write
+            is_privilege or is_destructive or is_write
             or regexp_matches(tool_name_lower, $sink_name), false
         ) as is_sink
     from classified

@@ -65,7 +65,7 @@ scoped_values as (
     select distinct first_use.agent_id, first_use.kind, first_use.value
     from first_use
     semi join inventory_agents using (agent_id)
-    where first_use.kind in ('path', 'host', 'repo', 'table', 'email', 'account', 'cloud')
+    where list_contains($scoped_kinds, first_use.kind)
 ),
 
 in_scope as (

@@ -9,7 +9,7 @@
 --   relevance(s)  = sum of idf(w) over words of s found in anchor(s) / sum of idf(w) over words of s
 --   goal_drift(s) = 1 - relevance(s)
 -- Words the agent always uses weigh little; words it has not used lately weigh most.
-with doc_words as (
+with doc_words as materialized (
     select agent_id, session_id, session_day, is_target, step_index, prompt_index, event_type,
         unnest(tokens) as word
     from int_events

@@ -32,6 +32,7 @@ with volume as (
         -- untrusted-argument flow: sink calls carrying an entity first seen in a tool result
         count(*) filter (where is_sink) as count_sink_calls,
         count(*) filter (where len(untrusted_entities) > 0) as count_untrusted_sink_calls,
+        count(*) filter (where has_untrusted_out_of_scope) as count_untrusted_out_of_scope_sink_calls,
         sum(len(untrusted_entities))::bigint as count_untrusted_entities,
         -- oversight coverage = sensitive calls with an approval / sensitive calls
         count(*) filter (where is_sensitive) as count_sensitive_actions,
@@ -122,7 +123,7 @@ final as (
         sessions.started_at,
         sessions.ended_at,
         epoch(sessions.ended_at - sessions.started_at) as duration_seconds,
-        volume.* exclude (agent_id, session_id, count_spawn_events),
+        volume.* exclude (agent_id, session_id, count_spawn_events, count_untrusted_out_of_scope_sink_calls),
         drift_trend.goal_drift_trend,
         coalesce(scope.count_late_new_tools, 0) as count_late_new_tools,
         coalesce(scope.count_late_new_resources, 0) as count_late_new_resources,
@@ -135,6 +136,8 @@ final as (
         case when sessions.agent_id in (select agent_id from inventory_agents)
             then coalesce(scope.count_out_of_scope_resources, 0) end as count_out_of_scope_resources,
         coalesce(scope.out_of_scope_resources, []) as out_of_scope_resources,
+        case when sessions.agent_id in (select agent_id from inventory_agents)
+            then volume.count_untrusted_out_of_scope_sink_calls end as count_untrusted_out_of_scope_sink_calls,
         case when sessions.agent_id in (select agent_id from agent_allowed_tools)
             then coalesce(scope.count_tools_not_allowed, 0) end as count_tools_not_allowed,
         coalesce(autonomy.longest_autonomy_run, 0) as longest_autonomy_run,

@@ -37,6 +37,7 @@ select
     drift.goal_relevance,
     drift.goal_drift,
     coalesce(flow.untrusted_entities, []) as untrusted_entities,
+    flow.has_untrusted_out_of_scope,
     calls.is_approval_required,
     calls.is_sensitive,
     calls.has_approval,
