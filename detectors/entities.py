@@ -53,16 +53,14 @@ SQL_TEXT_PATTERN = r"(?i)\b(?:select|insert|update|delete|drop|truncate|alter|cr
 NOT_TABLES = ("the", "a", "an", "this", "that", "these", "those", "my", "your", "our", "their", "it",
               "all", "here", "there", "now", "where", "which", "what", "select", "values", "set")
 
-# Words: maximal runs of letters or digits, lowercased; single characters and these are dropped.
-WORD_SEPARATOR = r"[^\p{L}\p{N}]+"
+# Words: runs of two or more letters or digits, lowercased; these are dropped.
+WORD_PATTERN = r"[\p{L}\p{N}]{2,}"
 STOP_WORDS = (
     "the", "and", "for", "with", "this", "that", "from", "into", "then", "than", "are", "was", "were",
     "you", "your", "our", "its", "it", "is", "be", "to", "of", "in", "on", "at", "an", "or", "as",
     "by", "if", "so", "do", "no", "not", "me", "we", "us", "please", "can", "will", "should", "would",
     "could", "now", "all", "any", "some", "also", "just", "ok", "okay", "thanks", "there", "here",
 )
-# Removes stop words and single characters from space-separated words padded with a space each side.
-STOP_WORD_PATTERN = " (?:(?:" + "|".join(STOP_WORDS) + "|[^ ]) )+"
 # JSON object keys inside tool arguments say how a tool is called, not what it is about.
 JSON_KEY_PATTERN = r"\"[^\"]*\"\s*:"
 
@@ -73,7 +71,7 @@ def entity_params() -> dict[str, object]:
         "entity_pattern": ENTITY_PATTERN,
         "sql_text_pattern": SQL_TEXT_PATTERN,
         "not_tables": list(NOT_TABLES),
-        "word_separator": WORD_SEPARATOR,
-        "stop_word_pattern": STOP_WORD_PATTERN,
+        "word_pattern": WORD_PATTERN,
+        "stop_words": list(STOP_WORDS),
         "json_key_pattern": JSON_KEY_PATTERN,
     }

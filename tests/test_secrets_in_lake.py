@@ -27,7 +27,9 @@ def planted_lines() -> list[bytes]:
             line(seq=n, text=f"the agent ran: {written}"),
             line(seq=100 + n, tool_args={"env": written, "cmd": f"deploy --token {written}"}),
             line(seq=200 + n, attrs={"debug": {"config": written}}, actor="ops@example.com"),
-            line(seq=300 + n, session_id=f"s-{kind}").replace(b'"text":', b'"oops":' + orjson.dumps(written) + b',"text":'),
+            line(seq=300 + n, session_id=f"s-{kind}").replace(
+                b'"text":', b'"oops":' + orjson.dumps(written) + b',"text":'
+            ),
             orjson.dumps({"ts": "not-a-time", "agent_id": "a", "text": written}),  # quarantined
         ]
     return lines
