@@ -23,6 +23,7 @@ from pathlib import Path
 import orjson
 import polars as pl
 
+from agentwatch.ingest.hostile import flag_frame
 from agentwatch.ingest.redact import mask_frame
 
 KEY = b"bench-key"
@@ -285,6 +286,8 @@ NARRATION = [
     "Found 3 matches in docs/guide.md for 'retry backoff'.",
     "Fetched https://example.com/docs/api/v2/orders?page={n} (200 OK, 14 kB).",
     "Summary: the migration adds an index on orders(created_at) and backfills 1.2M rows.",
+    "Done — the “retry” flag is now on by default ✅ and the docs say so.",
+    "Résumé of the café order: 2× croissant, 1× latte (€7.40).",
 ]
 
 
@@ -343,6 +346,13 @@ def throughput(rng: random.Random, rows: int, dense: bool) -> None:
         f" ({df.estimated_size() / 1e6:.0f} MB): {took:.2f} s = {rows / took:,.0f} rows/s;"
         f" {int((redactions > 0).sum()):,} rows with secrets, {int(redactions.sum()):,} masked;"
         f" bare read_ndjson + write_parquet of the same frame {bare:.2f} s (masking = {took / bare:.2f}x of it)"
+    )
+    start = time.perf_counter()
+    flags = flag_frame(df, ["text", "tool_args", "attrs"])
+    took = time.perf_counter() - start
+    print(
+        f"  flag_frame over the same columns: {took:.2f} s = {rows / took:,.0f} rows/s ({took / bare:.2f}x of bare);"
+        f" {int((flags.list.len() > 0).sum()):,} rows flagged"
     )
 
 

@@ -1,0 +1,160 @@
+"""Hostile-text flags: text that hides from a reader, drives a terminal, makes a renderer fetch a URL, or
+talks to the model as if it were its operator. Flag, never alter: the analyst sees exactly what came in.
+
+Each flag is a few probes, polars (Rust) expressions over a column: no per-row Python. A cheap gate
+(a literal scan, which runs at GB/s) picks the rows worth the probes (regexes, which run far slower), as
+secrets masking does. Probes also read JSON text (`tool_args`, `attrs`), where these characters arrive
+escaped (`\\u200b`, `\\u001b`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+Probe = Callable[[pl.Expr], pl.Expr]
+
+# Classic injection phrasing, case-insensitive; a space stands for any run of whitespace or JSON-escaped
+# line breaks (`\x20` for exactly one space). "you are now" and "system prompt" alone are everyday agent
+# talk ("you are now logged in", "the system prompt says"), so they count only in their hijacking forms.
+INJECTION_PHRASES = (
+    r"ignore (?:all |any |the |your |my )?(?:of )?(?:the )?(?:previous|prior|above|earlier|preceding|former)"
+    r" (?:instructions?|prompts?|directions?|rules|messages?|context|guidelines)",
+    r"disregard (?:all |any |the |your )?(?:of )?(?:the )?(?:above|previous|prior|earlier|preceding|system)",
+    r"forget (?:all |everything |your |the )?(?:previous |prior |above |earlier )?(?:instructions|rules|guidelines)",
+    r"you are\x20now (?:a|an|dan|free|unrestricted|jailbroken|in developer mode)(?:[^a-z]|$)",
+    r"(?:reveal|print|show|repeat|output|disclose|leak|ignore|override|bypass) (?:me )?(?:your |the |my |all |any )?"
+    r"(?:system\x20prompt|initial\x20instructions|hidden\x20instructions)",
+    r"(?:do not|don't|never) (?:tell|inform|alert|notify|mention (?:this |it )?to|reveal (?:this |it )?to|let)"
+    r" the\x20user",
+    r"(?:new|updated|revised) (?:system )?instructions\s*:",
+    r"<\|im_start\|>|<\|im_end\|>|<\|system\|>|\[INST\]|<<SYS>>|(?:jailbreak|dan)\x20mode",
+)
+# Every phrase holds one of these words; only rows holding one in lower, Capitalized, Title or UPPER case
+# are matched against the phrases. A case-insensitive scan of every row costs ten times more; the price is
+# that mIxEd-case phrasing goes unflagged.
+INJECTION_WORDS = (
+    "ignore", "disregard", "forget", "are now", "system prompt", "initial instructions", "hidden instructions",
+    "the user", "instructions", "<|im_", "<|system|>", "[inst]", "<<sys>>", "dan mode", "DAN mode",
+    "jailbreak mode",
+)  # fmt: skip
+_GAP = r"(?:\s|\\[nrt])+"
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class HostileFlag:
+    """A flag: probes that raise it, and a cheap gate; probes run only on the rows the gate passes."""
+
+    name: str
+    probes: tuple[Probe, ...]
+    gate: Probe | None = None
+
+
+def _regex(pattern: str) -> Probe:
+    return lambda column: column.str.contains(pattern)
+
+
+def _utf8_prefix(*prefixes: bytes) -> Probe:
+    """Raw UTF-8 prefixes: one byte prefix stands for a whole block that a regex class would make slow."""
+    return lambda column: pl.any_horizontal(column.cast(pl.Binary).bin.contains(p) for p in prefixes)
+
+
+def _bom_after_start(column: pl.Expr) -> pl.Expr:
+    return column.str.slice(1).str.contains(BOM, literal=True)
+
+
+def _non_ascii(column: pl.Expr) -> pl.Expr:
+    return column.str.len_chars() != column.str.len_bytes()
+
+
+def _cased(words: Sequence[str]) -> str:
+    """A literal alternation of the words in their usual casings: fast, unlike a case-insensitive scan."""
+    forms = {form for word in words for form in (word, word.capitalize(), word.title(), word.upper())}
+    return "|".join(re.escape(form) for form in sorted(forms))
+
+
+# A name may appear twice: the flag is raised when either entry's probes hit.
+FLAGS: tuple[HostileFlag, ...] = (
+    HostileFlag(
+        "invisible_unicode",
+        (
+            # Zero-width space, word joiner, bidi overrides; then bidi isolates. A class of more than about
+            # ten characters loses the fast literal search, hence two.
+            _regex(r"[\x{200B}\x{2060}\x{202A}-\x{202E}]"),
+            _regex(r"[\x{2066}-\x{2069}]"),
+            _utf8_prefix(b"\xf3\xa0\x80", b"\xf3\xa0\x81"),  # tag characters U+E0000-E007F (ASCII smuggling)
+            # Zero-width (non-)joiners beside ASCII: emoji and Indic scripts use them between non-ASCII.
+            _regex(r"[\x00-\x7F][\x{200C}\x{200D}]"),
+            _regex(r"[\x{200C}\x{200D}][\x00-\x7F]"),
+        ),
+        _non_ascii,
+    ),
+    # A byte-order mark inside text; files and JSON strings legitimately open with one.
+    HostileFlag("invisible_unicode", (_regex(r'[^"]\x{FEFF}'),), _bom_after_start),
+    HostileFlag(
+        "invisible_unicode",
+        (  # the same, JSON-escaped; a tag character escapes as a surrogate pair \udb40\udc00-\udc7f
+            _regex(r"\\u(?:200[bB]|2060|202[a-eA-E]|206[6-9])"),
+            _regex(r'[^"]\\u[fF][eE][fF][fF]'),
+            _regex(r"\\u[dD][bB]40\\u[dD][cC][0-7][0-9a-fA-F]"),
+            _regex(r"\\u200[cCdD][\x20-\x5B\x5D-\x7E]"),
+            _regex(r"[\x20-\x2F\x3A-\x40\x47-\x5B\x5D-\x60\x67-\x7E]\\u200[cCdD]"),
+        ),
+        _regex(r"\\u"),
+    ),
+    HostileFlag("ansi_escape", (_regex(r"\x1b[\[\]]|\x{9B}|\\u001[bB][\[\]]|\\u009[bB]"),)),
+    HostileFlag(
+        "markdown_link_payload",
+        (
+            _regex(r"!\[[^\]]*\]\([ \t]*<?(?:https?:|data:|//)"),  # an image: rendering it fetches the URL
+            _regex(r"\]\([ \t]*<?(?:(?:https?:)?//[^\s)]*\?[^\s)]+|data:)"),  # a link carrying a query or data
+            _regex(r"""(?i:<img)[^>]*(?i:src)[ \t]*=[ \t]*\\?["']?(?:https?:)?//"""),
+        ),
+        _regex(r"\]\(|<img|<IMG"),
+    ),
+    HostileFlag(
+        "injection_phrase",
+        (_regex("(?i)" + "|".join(f"(?:{phrase.replace(' ', _GAP)})" for phrase in INJECTION_PHRASES)),),
+        _regex(_cased(INJECTION_WORDS)),
+    ),
+)
+FLAG_NAMES = tuple(dict.fromkeys(flag.name for flag in FLAGS))
+
+
+def flag_frame(df: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
+    """Per row, the names of the hostile-text flags any of `columns` raises, as a List(String) Series."""
+    texts = df.select(pl.col(name).cast(pl.String) for name in columns)
+    # Every gate (or ungated flag's probes) over every column in one select, which polars runs in parallel.
+    first = texts.select(
+        _first_pass(flag, pl.col(name)).alias(f"{i}:{name}") for i, flag in enumerate(FLAGS) for name in texts.columns
+    )
+    raised = {name: pl.repeat(False, df.height, eager=True) for name in FLAG_NAMES}
+    for i, flag in enumerate(FLAGS):
+        for name in texts.columns:
+            hits = first.get_column(f"{i}:{name}")
+            if flag.gate is not None:
+                hits = _probe_rows(texts.get_column(name), hits.arg_true(), flag.probes)
+            raised[flag.name] = raised[flag.name] | hits
+    names = [pl.when(pl.col(name)).then(pl.lit(name)).otherwise(pl.lit(None, pl.String)) for name in FLAG_NAMES]
+    return pl.DataFrame(raised).select(pl.concat_list(names).list.drop_nulls().alias("flags")).to_series()
+
+
+def _first_pass(flag: HostileFlag, column: pl.Expr) -> pl.Expr:
+    return (flag.gate(column) if flag.gate is not None else _any_probe(flag.probes, column)).fill_null(False)
+
+
+def _any_probe(probes: Sequence[Probe], column: pl.Expr) -> pl.Expr:
+    return pl.any_horizontal(probe(column).fill_null(False) for probe in probes)
+
+
+def _probe_rows(column: pl.Series, rows: pl.Series, probes: Sequence[Probe]) -> pl.Series:
+    """Run the probes over the gated rows only; rows the gate stopped stay False."""
+    hits = pl.repeat(False, column.len(), eager=True)
+    if rows.is_empty():
+        return hits
+    subset = column.gather(rows).to_frame("text").select(_any_probe(probes, pl.col("text"))).to_series()
+    return hits.scatter(rows, subset)
