@@ -54,7 +54,7 @@ def mask_bytes(raw: bytes, key: bytes) -> tuple[bytes, int]:
 def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl.DataFrame, pl.Series]:
     """Mask the String `columns` of a frame; returns it with the Int32 count of secrets masked per row."""
     # One select, so polars scans the columns in parallel.
-    hits = df.select(pl.col(name).str.contains(DETECT_PATTERN).fill_null(False) for name in columns)
+    hits = df.select(pl.col(name).cast(pl.String).str.contains(DETECT_PATTERN).fill_null(False) for name in columns)
     redactions = pl.zeros(df.height, pl.Int32, eager=True).alias("redactions")
     masked = []
     for name in columns:

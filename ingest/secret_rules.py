@@ -36,8 +36,9 @@ _BARE = r"""[^ \t\r\n"'\\&,;|<>()\[\]{}]"""
 # and does not open with `$` or `%` (`${DB_PASSWORD}`, `%(pw)s` are references, not values).
 _NAME = r"[A-Za-z_.\-]"
 _SYMBOL = r"""[^A-Za-z_.\- \t\r\n"'\\&,;|<>()\[\]{}]"""
+_SYMBOL_FIRST = r"""[^$%A-Za-z_.\- \t\r\n"'\\&,;|<>()\[\]{}]"""
 _BARE_FIRST = r"""[^$% \t\r\n"'\\&,;|<>()\[\]{}]"""
-_OPAQUE_VALUE = rf"""((?:{_NAME}+{_SYMBOL}|[^$%A-Za-z_.\- \t\r\n"'\\&,;|<>()\[\]{{}}]){_BARE}*)"""
+_OPAQUE_VALUE = f"((?:{_NAME}+{_SYMBOL}|{_SYMBOL_FIRST}){_BARE}*)"
 _PEM_BODY = r"(?:[A-Za-z0-9+/=:,.\- \t\r\n]|\\+[nrt])"
 _PEM_BEGIN = r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _PEM_END = r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
@@ -97,7 +98,7 @@ RULES: tuple[Rule, ...] = (
     Rule("slack_token", r"xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-[0-9]+-[A-Za-z0-9\-]{10,}", ("xox", "xapp-")),
     Rule("stripe_key", r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}", ("_live_", "_test_")),
     Rule("anthropic_key", r"sk-ant-[A-Za-z0-9_\-]{20,}", ("sk-ant-",)),
-    Rule("openai_key", r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}|[A-Za-z0-9]{32,})", ("sk-",)),
+    Rule("openai_key", r"sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{20,}|[A-Za-z0-9]{32,})", ("sk-",)),
     Rule("google_api_key", r"AIza[A-Za-z0-9_\-]{35}", ("aiza",)),
     Rule(
         "url_password",

@@ -253,6 +253,13 @@ def test_mask_frame_on_a_frame_without_secrets_returns_it_unchanged() -> None:
     assert redactions.to_list() == [0] * df.height
 
 
+def test_mask_frame_takes_an_all_null_column() -> None:
+    df = pl.DataFrame({"text": [plain("jwt"), None], "attrs": [None, None]})
+    masked, redactions = mask_frame(df, ["text", "attrs"], KEY)
+    assert redactions.to_list() == [1, 0]
+    assert masked["attrs"].to_list() == [None, None]
+
+
 def test_mask_bytes_keeps_invalid_utf8_and_masks_the_secret() -> None:
     raw = b'{"bad": "\xff\xfe", "env": "GITHUB_TOKEN=' + SECRETS["github_token"][0].encode() + b'"}\xc3'
     masked, count = mask_bytes(raw, KEY)
