@@ -85,6 +85,25 @@ def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | Non
 
 
 @cli.command()
+@click.option("--baseline-days", default=7, show_default=True, help="Days of an agent's history that count as normal.")
+@click.pass_obj
+def metrics(obj: Context, baseline_days: int) -> None:
+    """Compute session metrics (steps, sessions) for everything ingested since the last run."""
+    from agentwatch.detectors.derived import run_metrics
+    from agentwatch.inventory import load_inventory
+
+    inventory = load_inventory(obj.inventory) if obj.inventory else {}
+    if not inventory:
+        click.echo("no inventory given (--inventory): declared scope and approval rules are not checked", err=True)
+    run = run_metrics(obj.lake, inventory, baseline_days=baseline_days, memory_limit=obj.settings["memory_limit"])
+    if run.mode == "up_to_date":
+        click.echo("metrics up to date: no batch ingested since the last run")
+        return
+    click.echo(f"metrics {run.mode}: {run.sessions_rebuilt:,} sessions rebuilt; lake now holds "
+               f"{run.count_sessions:,} sessions, {run.count_steps:,} steps")
+
+
+@cli.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--max-width", default=60, show_default=True, help="Truncate table cells to this many characters.")

@@ -20,10 +20,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from agentwatch.ingest.manifest import committed_files, publish, read_entries, sha256_file
-from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 from agentwatch.errors import LakeError
+from agentwatch.ingest.manifest import committed_files, publish, read_entries, sha256_file
+from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 TMP_DIR = "_tmp"
 ROW_GROUP_ROWS = 122_880
@@ -51,8 +51,8 @@ def _remove_uncommitted(lake: Path) -> None:
     """Clear what a writer that died before its commit left: staging, and files no entry lists yet."""
     shutil.rmtree(lake / TMP_DIR, ignore_errors=True)
     committed = len(read_entries(lake))
-    for table_dir in ("events", "_quarantine"):
-        for path in (lake / table_dir).rglob("part-*.parquet") if (lake / table_dir).is_dir() else ():
+    for table_dir in (p for p in lake.iterdir() if p.is_dir() and p.name not in ("_manifest", "_keys", "_spool")):
+        for path in table_dir.rglob("part-*.parquet"):
             seq = path.stem.split("-")[1]
             if seq.isdigit() and int(seq) > committed:
                 path.unlink()
@@ -239,9 +239,15 @@ class Stage:
         return self._publish(tmp, "quarantine", f"_quarantine/part-{self.batch_id}.parquet")
 
     def _publish(self, tmp: Path, table: str, rel: str) -> Output:
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        rows = pq.ParquetFile(tmp).metadata.num_rows
-        output = Output(table, rel, rows, tmp.stat().st_size, sha256_file(tmp))
-        publish(tmp, self.lake / rel)
-        return output
+        return publish_output(self.lake, tmp, table, rel)
+
+
+def publish_output(lake: Path, tmp: Path, table: str, rel: str) -> Output:
+    """fsync a finished Parquet file, record its hash and rename it into the lake (uncommitted until
+    the manifest lists it)."""
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    rows = pq.ParquetFile(tmp).metadata.num_rows
+    output = Output(table, rel, rows, tmp.stat().st_size, sha256_file(tmp))
+    publish(tmp, lake / rel)
+    return output

@@ -1,0 +1,63 @@
+"""`agentwatch metrics` over the lake: incremental runs equal a full rebuild; up-to-date runs do
+nothing; the derived tables are committed, verified and replace their previous versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from agentwatch.detectors.catalog import connect
+from agentwatch.detectors.derived import run_metrics
+from agentwatch.ingest.manifest import verify_lake
+from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.inventory import load_inventory
+from agentwatch.sample.generate import write_sample
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fleet")
+    write_sample(out, days=6, seed=11, scale=0.3, progress=None)
+    return out
+
+
+def files_by_day(fleet: Path) -> list[list[Path]]:
+    days = sorted({p.name.split(".")[0] for p in (fleet / "native").rglob("*.jsonl*")})
+    return [sorted((fleet / "native").rglob(f"{day}.jsonl*")) for day in days]
+
+
+def table(lake: Path, name: str, order: str) -> list[tuple]:
+    return connect(lake).execute(f"select * from {name} order by {order}").fetchall()
+
+
+def test_incremental_runs_equal_a_full_rebuild(fleet: Path, tmp_path: Path) -> None:
+    inventory = load_inventory(fleet / "agents.yaml")
+    days = files_by_day(fleet)
+    step = tmp_path / "step"
+    modes = []
+    for chunk in (days[:3], days[3:5], days[5:]):
+        ingest_paths(step, [p for day in chunk for p in day], now=NOW)
+        modes.append(run_metrics(step, inventory).mode)
+    assert modes == ["full", "incremental", "incremental"]
+    whole = tmp_path / "whole"
+    ingest_paths(whole, [p for day in days for p in day], now=NOW)
+    assert run_metrics(whole, inventory).mode == "full"
+    for name, order in (("sessions", "agent_id, session_id"), ("steps", "agent_id, session_id, seq, event_id")):
+        assert table(step, name, order) == table(whole, name, order), name
+    assert verify_lake(step).problems == ()
+    assert len(list((step / "sessions").glob("*.parquet"))) == 1
+
+
+def test_a_run_with_nothing_new_changes_nothing(fleet: Path, tmp_path: Path) -> None:
+    inventory = load_inventory(fleet / "agents.yaml")
+    ingest_paths(tmp_path, files_by_day(fleet)[0], now=NOW)
+    first = run_metrics(tmp_path, inventory)
+    again = run_metrics(tmp_path, inventory)
+    assert first.count_sessions > 0 and (again.mode, again.entry) == ("up_to_date", None)
+    sessions = connect(tmp_path).execute("select count(*), count(distinct session_id) from sessions").fetchall()
+    events = connect(tmp_path).execute("select count(distinct (agent_id, session_id)) from events").fetchall()
+    assert sessions[0][0] == sessions[0][1] == events[0][0] == first.count_sessions
