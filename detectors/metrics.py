@@ -3,12 +3,15 @@
 Models, in order (each `.sql` states its grain and documents its formulas):
   stg_events (view)    canonical events renamed and cast, nothing else
   int_sessions         every session: span, session_day, baseline size, target / context marks
+  then, one round per chunk of agents (chunk_sessions marks the round's sessions; an agent's
+  history is never split, so rounds give the same rows as one big build, in bounded memory):
   int_events           events of context sessions: order indices, words, entities, tool category
   int_step_drift       goal relevance and drift per agent step
   int_entity_flow      sink calls carrying entities first seen in a tool result
   int_calls            oversight, telemetry and repetition per tool call
   int_session_scope    scope expansion per session (late-new, baseline-new, out of scope)
   int_spawn_tree       place in the delegation tree per session
+  steps, sessions      the round's rows, appended to the outputs:
   metrics_steps        one row per event of a target session   -> view `steps`
   metrics_sessions     one row per target session, every metric -> view `sessions`
 
@@ -42,8 +45,8 @@ from agentwatch.detectors.tool_categories import category_params
 from agentwatch.inventory import Agent
 
 SQL_DIR = Path(__file__).parent / "sql"
-TABLE_MODELS = (
-    "int_sessions",
+# Built once per round (a chunk of agents); `steps` and `sessions` build this round's rows.
+ROUND_MODELS = (
     "int_events",
     "int_step_drift",
     "int_entity_flow",
@@ -53,8 +56,10 @@ TABLE_MODELS = (
     "steps",
     "sessions",
 )
-# Model file -> table it builds; the two outputs are published under their view names.
+ROUND_TABLES = {"steps": "int_steps", "sessions": "int_session_metrics"}
 OUTPUT_TABLES = {"steps": "metrics_steps", "sessions": "metrics_sessions"}
+# A round reads about this many events (an agent is never split), so memory stays bounded.
+CHUNK_EVENTS = 2_000_000
 # Deeper spawn chains (or cycles in hostile data) stop being walked here.
 MAX_SPAWN_DEPTH = 32
 _PARAMETER = re.compile(r"\$([a-z_]+)")
@@ -63,10 +68,11 @@ SessionsFilter = str | pa.Table | Iterable[tuple[str, str]] | None
 
 @dataclass(frozen=True)
 class MetricsResult:
-    """What a build made: row counts of its two outputs and seconds spent per model."""
+    """What a build made: row counts of its two outputs, rounds run and seconds spent per model."""
 
     count_steps: int
     count_sessions: int
+    count_rounds: int
     seconds: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -76,10 +82,14 @@ def build_metrics(
     *,
     baseline_days: int = 7,
     sessions_filter: SessionsFilter = None,
+    chunk_events: int = CHUNK_EVENTS,
     publish: bool = True,
     keep_intermediate: bool = False,
 ) -> MetricsResult:
-    """Build `metrics_steps` and `metrics_sessions` (and views `steps`, `sessions` when publishing)."""
+    """Build `metrics_steps` and `metrics_sessions` (and views `steps`, `sessions` when publishing).
+
+    keep_intermediate keeps the int_* tables of the last round, for tests and debugging.
+    """
     params = {
         **entity_params(),
         **category_params(),
@@ -87,29 +97,43 @@ def build_metrics(
         "max_spawn_depth": MAX_SPAWN_DEPTH,
         "scoped_kinds": sorted(SCOPE_KIND_OF_ENTITY),
     }
-    register_inventory_tables(con, inventory)
-    con.execute(read_model("macros"))
-    con.execute(f"create or replace view stg_events as {read_model('stg_events')}")
-    _register_targets(con, sessions_filter)
-    seconds = {}
-    for model in TABLE_MODELS:
-        started = time.perf_counter()
-        table = OUTPUT_TABLES.get(model, model)
-        sql = read_model(model)
-        con.execute(f"create or replace table {table} as {sql}", _used(params, sql))
-        seconds[model] = time.perf_counter() - started
+    _prepare(con, inventory, sessions_filter)
+    seconds: dict[str, float] = {}
+    _run_model(con, "int_sessions", "int_sessions", params, seconds)
+    rounds = plan_rounds(con, chunk_events)
+    for index, (first, last) in enumerate(rounds):
+        sql = read_model("chunk_sessions")
+        con.execute(sql, _used({**params, "first_agent_key": first, "last_agent_key": last}, sql))
+        for model in ROUND_MODELS:
+            _run_model(con, model, ROUND_TABLES.get(model, model), params, seconds)
+        _append_round(con, first_round=index == 0)
     if not keep_intermediate:
-        for model in TABLE_MODELS:
-            if model not in OUTPUT_TABLES:
-                con.execute(f"drop table if exists {model}")
+        for table in ("int_sessions", *(ROUND_TABLES.get(m, m) for m in ROUND_MODELS)):
+            con.execute(f"drop table if exists {table}")
     if publish:
         for view, table in OUTPUT_TABLES.items():
             con.execute(f"create or replace view {view} as select * from {table}")
     return MetricsResult(
         count_steps=_count(con, OUTPUT_TABLES["steps"]),
         count_sessions=_count(con, OUTPUT_TABLES["sessions"]),
+        count_rounds=len(rounds),
         seconds=seconds,
     )
+
+
+def plan_rounds(con: duckdb.DuckDBPyConnection, chunk_events: int) -> list[tuple[int, int]]:
+    """Ranges of agent_key to build together, each reading about chunk_events events (at least one)."""
+    rounds: list[tuple[int, int]] = []
+    first, last, total = None, 0, 0
+    for agent_key, events in con.execute(read_model("chunk_plan")).fetchall():
+        if first is not None and total + events > chunk_events:
+            rounds.append((first, last))
+            first, total = None, 0
+        first = agent_key if first is None else first
+        last, total = agent_key, total + events
+    if first is not None:
+        rounds.append((first, last))
+    return rounds or [(0, 0)]  # no agent: one empty round still makes the (empty) outputs
 
 
 def affected_sessions(
@@ -135,6 +159,30 @@ def merge_sessions(stored: pa.Table, rebuilt: pa.Table) -> pa.Table:
 def read_model(name: str) -> str:
     """The SQL text of one model."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, inventory: Mapping[str, Agent], sessions_filter: SessionsFilter) -> None:
+    register_inventory_tables(con, inventory)
+    con.execute(read_model("macros"))
+    con.execute(f"create or replace view stg_events as {read_model('stg_events')}")
+    _register_targets(con, sessions_filter)
+
+
+def _run_model(
+    con: duckdb.DuckDBPyConnection, model: str, table: str, params: Mapping[str, object], seconds: dict[str, float]
+) -> None:
+    started = time.perf_counter()
+    sql = read_model(model)
+    con.execute(f"create or replace table {table} as {sql}", _used(params, sql))
+    seconds[model] = seconds.get(model, 0.0) + time.perf_counter() - started
+
+
+def _append_round(con: duckdb.DuckDBPyConnection, *, first_round: bool) -> None:
+    # the dense session_key only joins this build's tables: stored rows must not depend on it
+    columns = {"steps": "* exclude (session_key)", "sessions": "*"}
+    for model, output in OUTPUT_TABLES.items():
+        verb = f"create or replace table {output} as" if first_round else f"insert into {output}"
+        con.execute(f"{verb} select {columns[model]} from {ROUND_TABLES[model]}")
 
 
 def _register_targets(con: duckdb.DuckDBPyConnection, sessions_filter: SessionsFilter) -> None:

@@ -18,8 +18,8 @@ def test_an_iban_planted_by_a_tool_result_and_paid_to_is_untrusted():
         tool_call("c2", "pay", {"iban": ATTACKER_IBAN, "amount": 900}),
         session_id="s1",
     ))
-    assert rows(con, "select * from int_entity_flow") == [{
-        "agent_id": "billing", "session_id": "s1", "step_index": 4,
+    assert rows(con, "select * exclude (session_key) from int_entity_flow") == [{
+        "step_index": 4,
         "untrusted_entities": [{"kind": "account", "value": ATTACKER_IBAN}],
         "has_untrusted_out_of_scope": None,  # the inventory does not know "billing"
     }]

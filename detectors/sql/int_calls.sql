@@ -16,8 +16,7 @@ with calls as (
 
 approvals as (
     select
-        agent_id,
-        session_id,
+        session_key,
         tool_call_id,
         min(step_index) as approval_step_index,
         arg_min(actor, step_index) as approval_actor,
@@ -26,26 +25,25 @@ approvals as (
         arg_min(json_extract_string(attrs, '$.summary'), step_index) as approval_summary
     from int_events
     where is_target and event_type = 'approval' and tool_call_id is not null
-    group by agent_id, session_id, tool_call_id
+    group by session_key, tool_call_id
 ),
 
 results as (
-    select distinct agent_id, session_id, tool_call_id, true as has_result
+    select distinct session_key, tool_call_id, true as has_result
     from int_events
     where is_target and event_type = 'tool_result' and tool_call_id is not null
 ),
 
 turns as (
     select
-        agent_id,
-        session_id,
+        session_key,
         turn_index,
         bool_or(event_type = 'reasoning') as turn_has_reasoning,
         bool_or(event_type in ('llm_response', 'reasoning', 'tool_call')
             and (input_tokens is not null or output_tokens is not null)) as turn_has_tokens
     from int_events
     where is_target
-    group by agent_id, session_id, turn_index
+    group by session_key, turn_index
 ),
 
 required as (
@@ -55,8 +53,7 @@ required as (
 
 final as (
     select
-        calls.agent_id,
-        calls.session_id,
+        calls.session_key,
         calls.step_index,
         coalesce(required.is_approval_required, false) as is_approval_required,
         coalesce(required.is_approval_required, false) or calls.is_destructive or calls.is_privilege
@@ -74,10 +71,10 @@ final as (
         row_number() over (same_call order by calls.step_index) > 1 as is_repeat_call
     from calls
     left join required using (agent_id, tool_name)
-    left join approvals using (agent_id, session_id, tool_call_id)
-    left join results using (agent_id, session_id, tool_call_id)
-    left join turns using (agent_id, session_id, turn_index)
-    window same_call as (partition by calls.agent_id, calls.session_id, calls.tool_name, calls.arguments_key)
+    left join approvals using (session_key, tool_call_id)
+    left join results using (session_key, tool_call_id)
+    left join turns using (session_key, turn_index)
+    window same_call as (partition by calls.session_key, calls.tool_name, calls.arguments_key)
 )
 
 select * from final

@@ -9,7 +9,8 @@
 --   human_turn_index  user prompts and approvals so far: tool calls sharing it ran without a human
 --   turn_index        user prompts and tool results so far: a call's reasoning shares its turn
 with events as (
-    select stg_events.*, int_sessions.session_day, int_sessions.is_target
+    select stg_events.*, int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day,
+        int_sessions.is_target
     from stg_events
     join int_sessions using (agent_id, session_id)
     where int_sessions.is_context
@@ -24,7 +25,7 @@ ordered as (
         sum(cast(event_type in ('user_prompt', 'tool_result') as integer)) over session_order as turn_index
     from events
     window session_order as (
-        partition by agent_id, session_id
+        partition by session_key
         order by seq, event_at, event_id
         rows between unbounded preceding and current row
     )
@@ -51,9 +52,17 @@ extracted as (
     select
         *,
         regexp_extract_all(lower(word_source), $word_pattern) as words,
-        regexp_extract_all(entity_source, $entity_pattern) as entity_matches,
-        regexp_matches(entity_source, $sql_text_pattern) as is_sql_text
+        list_transform(regexp_extract_all(entity_source, $entity_pattern), lambda m: entity_of(m)) as candidates
     from sources
+),
+
+guarded as (
+    select
+        *,
+        -- only text that names a table is checked for looking like SQL
+        case when list_contains(list_transform(candidates, lambda e: e.kind), 'table')
+            then regexp_matches(entity_source, $sql_text_pattern) else false end as is_sql_text
+    from extracted
 ),
 
 classified as (
@@ -61,7 +70,7 @@ classified as (
         *,
         list_distinct(list_filter(words, lambda w: not list_contains($stop_words, w))) as tokens,
         list_distinct(list_filter(
-            list_transform(entity_matches, lambda m: entity_of(m)),
+            candidates,
             lambda e: e.value <> ''
                 and (e.kind <> 'table' or (is_sql_text and not list_contains($not_tables, e.value)))
         )) as entities,
@@ -83,13 +92,15 @@ classified as (
         event_type = 'tool_call' and (
             regexp_matches(tool_name_lower, $read_name) or regexp_matches(tool_args_lower, $read_args)
         ) as is_read
-    from extracted
+    from guarded
 ),
 
 final as (
     select
         agent_id,
         session_id,
+        session_key,
+        agent_key,
         session_day,
         is_target,
         event_id,

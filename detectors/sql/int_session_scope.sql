@@ -11,38 +11,38 @@
 --   not allowed     a tool missing from the agent's allowed_tools (null when the list is empty)
 with calls as (
     select
-        agent_id, session_id, session_day, is_target, step_index, tool_name, entities,
+        agent_id, agent_key, session_key, session_day, is_target, step_index, tool_name, entities,
         row_number() over segment as call_position,
         count(*) over segment as calls_in_segment
     from int_events
     where event_type = 'tool_call'
-    window segment as (partition by agent_id, session_id, prompt_index order by step_index)
+    window segment as (partition by session_key, prompt_index order by step_index)
 ),
 
 used as (
-    select agent_id, session_id, session_day, is_target, step_index, call_position, calls_in_segment,
-        'tool' as kind, tool_name as value
+    select agent_id, agent_key, session_key, session_day, is_target, step_index, call_position,
+        calls_in_segment, 'tool' as kind, tool_name as value
     from calls
     where tool_name is not null
     union all
-    select agent_id, session_id, session_day, is_target, step_index, call_position, calls_in_segment,
-        entity.kind as kind, entity.value as value
+    select agent_id, agent_key, session_key, session_day, is_target, step_index, call_position,
+        calls_in_segment, entity.kind as kind, entity.value as value
     from (select *, unnest(entities) as entity from calls where len(entities) > 0)
 ),
 
 daily as (
-    select distinct agent_id, session_day, kind, value
+    select distinct agent_key, session_day, kind, value
     from used
 ),
 
 baseline as (
     select
-        agent_id,
+        agent_key,
         session_day,
         kind,
         value,
         count(*) over (
-            partition by agent_id, kind, value order by session_day
+            partition by agent_key, kind, value order by session_day
             range between $baseline_days preceding and 1 preceding
         ) as baseline_days_used
     from daily
@@ -51,14 +51,15 @@ baseline as (
 first_use as (
     select
         agent_id,
-        session_id,
+        agent_key,
+        session_key,
         session_day,
         kind,
         value,
         arg_min(call_position > ceil(calls_in_segment / 2), step_index) as is_late_new
     from used
     where is_target
-    group by agent_id, session_id, session_day, kind, value
+    group by agent_id, agent_key, session_key, session_day, kind, value
 ),
 
 scoped_values as (
@@ -84,7 +85,7 @@ judged as (
         not in_scope.is_in_scope as is_out_of_scope,
         first_use.kind = 'tool' and allowed.tool_name is null as is_not_allowed
     from first_use
-    join baseline using (agent_id, session_day, kind, value)
+    join baseline using (agent_key, session_day, kind, value)
     left join in_scope using (agent_id, kind, value)
     left join agent_allowed_tools as allowed
         on first_use.kind = 'tool'
@@ -94,21 +95,20 @@ judged as (
 
 final as (
     select
-        judged.agent_id,
-        judged.session_id,
+        judged.session_key,
         count(*) filter (where kind = 'tool' and is_late_new) as count_late_new_tools,
         count(*) filter (where kind <> 'tool' and is_late_new) as count_late_new_resources,
         count(*) filter (where kind <> 'tool') as count_distinct_resources,
         count(*) filter (where kind = 'tool' and is_new_vs_baseline) as count_new_tools_vs_baseline,
         count(*) filter (where kind <> 'tool' and is_new_vs_baseline) as count_new_resources_vs_baseline,
-        case when judged.agent_id in (select agent_id from inventory_agents)
+        case when any_value(judged.agent_id) in (select agent_id from inventory_agents)
             then count(*) filter (where is_out_of_scope) end as count_out_of_scope_resources,
         list(kind || ':' || value order by kind, value) filter (where is_out_of_scope)
             as out_of_scope_resources,
-        case when judged.agent_id in (select agent_id from agent_allowed_tools)
+        case when any_value(judged.agent_id) in (select agent_id from agent_allowed_tools)
             then count(*) filter (where is_not_allowed) end as count_tools_not_allowed
     from judged
-    group by judged.agent_id, judged.session_id
+    group by judged.session_key
 )
 
 select * from final

@@ -2,13 +2,16 @@
 -- session_day (UTC day of the first event) places a session in its agent's history: the baseline
 -- of a session on day d is the same agent's sessions on days d - $baseline_days .. d - 1.
 -- baseline_session_count: sessions of the same agent in that window.
--- is_target: the session is being (re)built (`metrics_targets`); is_context: its events are needed,
--- because it is a target or lies in the baseline window of a target of the same agent.
+-- session_key, agent_key: dense integers for the joins of this build only (never stored).
+-- is_requested_target: the session is being (re)built (`metrics_targets`); is_requested_context: its
+-- events are needed, because it is a target or lies in the baseline window of a target of the same
+-- agent. is_target / is_context: the same, narrowed to the agents built in this round (chunk_sessions).
 with spans as (
     select
         agent_id,
         session_id,
         max(parent_session_id) as parent_session_id,
+        count(*) as count_events,
         min(event_at) as started_at,
         max(event_at) as ended_at,
         cast(timezone('UTC', min(event_at)) as date) as session_day
@@ -50,7 +53,11 @@ history as (
 final as (
     select
         spans.*,
+        row_number() over (order by spans.agent_id, spans.session_id) as session_key,
+        dense_rank() over (order by spans.agent_id) as agent_key,
         history.baseline_session_count,
+        coalesce(targets.is_target, false) as is_requested_target,
+        coalesce(context.is_context, false) as is_requested_context,
         coalesce(targets.is_target, false) as is_target,
         coalesce(context.is_context, false) as is_context
     from spans

@@ -13,7 +13,7 @@ with recursive edges as (
 ),
 
 targets as (
-    select agent_id, session_id
+    select session_key, session_id
     from int_sessions
     where is_target
 ),
@@ -58,8 +58,7 @@ descent as (
 
 final as (
     select
-        targets.agent_id,
-        targets.session_id,
+        targets.session_key,
         coalesce(ancestry.spawn_depth, 0) as spawn_depth,
         coalesce(ancestry.in_spawn_cycle, false) as in_spawn_cycle,
         coalesce(descent.spawn_tree_height, 0) as spawn_tree_height,

@@ -10,31 +10,31 @@
 --   goal_drift(s) = 1 - relevance(s)
 -- Words the agent always uses weigh little; words it has not used lately weigh most.
 with doc_words as materialized (
-    select agent_id, session_id, session_day, is_target, step_index, prompt_index, event_type,
+    select agent_key, session_key, session_day, is_target, step_index, prompt_index, event_type,
         unnest(tokens) as word
     from int_events
     where tokens is not null
 ),
 
 daily_docs as (
-    select agent_id, session_day, count(*) as n_docs
+    select agent_key, session_day, count(*) as n_docs
     from int_events
     where tokens is not null
-    group by agent_id, session_day
+    group by agent_key, session_day
 ),
 
 daily_words as (
-    select agent_id, session_day, word, count(*) as n_docs_with_word
+    select agent_key, session_day, word, count(*) as n_docs_with_word
     from doc_words
-    group by agent_id, session_day, word
+    group by agent_key, session_day, word
 ),
 
 baseline_docs as (
     select
-        agent_id,
+        agent_key,
         session_day,
         coalesce(sum(n_docs) over (
-            partition by agent_id order by session_day
+            partition by agent_key order by session_day
             range between $baseline_days preceding and 1 preceding
         ), 0) as n_docs
     from daily_docs
@@ -42,11 +42,11 @@ baseline_docs as (
 
 baseline_words as (
     select
-        agent_id,
+        agent_key,
         session_day,
         word,
         coalesce(sum(n_docs_with_word) over (
-            partition by agent_id, word order by session_day
+            partition by agent_key, word order by session_day
             range between $baseline_days preceding and 1 preceding
         ), 0) as n_docs_with_word
     from daily_words
@@ -54,45 +54,53 @@ baseline_words as (
 
 idf as (
     select
-        baseline_words.agent_id,
+        baseline_words.agent_key,
         baseline_words.session_day,
         baseline_words.word,
-        ln((1 + baseline_docs.n_docs) / (1 + baseline_words.n_docs_with_word)) + 1 as idf
+        -- a fixed-point weight sums exactly, so the result never depends on summation order
+        cast(ln((1 + baseline_docs.n_docs) / (1 + baseline_words.n_docs_with_word)) + 1 as decimal(18, 12)) as idf
     from baseline_words
-    join baseline_docs using (agent_id, session_day)
+    join baseline_docs using (agent_key, session_day)
 ),
 
 anchor as (
-    select agent_id, session_id, word, min(step_index) as first_prompt_step
+    select session_key, word, min(step_index) as first_prompt_step
     from doc_words
     where is_target and event_type = 'user_prompt'
-    group by agent_id, session_id, word
+    group by session_key, word
 ),
 
 scored as (
     select
-        doc_words.agent_id,
-        doc_words.session_id,
+        doc_words.session_key,
         doc_words.step_index,
         idf.idf,
         coalesce(anchor.first_prompt_step < doc_words.step_index, false) as in_anchor
     from doc_words
-    join idf using (agent_id, session_day, word)
-    left join anchor using (agent_id, session_id, word)
+    join idf using (agent_key, session_day, word)
+    left join anchor using (session_key, word)
     where doc_words.is_target
         and doc_words.prompt_index > 0
         and doc_words.event_type in ('tool_call', 'llm_response', 'reasoning')
 ),
 
+weighed as (
+    select
+        session_key,
+        step_index,
+        coalesce(sum(idf) filter (where in_anchor), 0) as anchored_weight,
+        sum(idf) as total_weight
+    from scored
+    group by session_key, step_index
+),
+
 final as (
     select
-        agent_id,
-        session_id,
+        session_key,
         step_index,
-        coalesce(sum(idf) filter (where in_anchor), 0) / sum(idf) as goal_relevance,
-        1 - coalesce(sum(idf) filter (where in_anchor), 0) / sum(idf) as goal_drift
-    from scored
-    group by agent_id, session_id, step_index
+        anchored_weight / total_weight as goal_relevance,
+        1 - anchored_weight / total_weight as goal_drift
+    from weighed
 )
 
 select * from final

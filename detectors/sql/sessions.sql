@@ -1,11 +1,11 @@
--- grain: one row per target session (table metrics_sessions, published as the `sessions` view):
--- volume, goal drift, scope expansion, untrusted-argument flow, destructive and privilege actions,
--- autonomy, oversight, telemetry, delegation, tool loops and hostile-text flags. Formulas sit beside each block; the per-step inputs
--- are documented in the int_*.sql models. Shares and levels are null when nothing was there to measure.
+-- grain: one row per target session of this round (appended to metrics_sessions, published as the
+-- `sessions` view): volume, goal drift, scope expansion, untrusted-argument flow, destructive and
+-- privilege actions, autonomy, oversight, telemetry, delegation, tool loops and hostile-text flags.
+-- Formulas sit beside each block; the per-step inputs are documented in the int_*.sql models.
+-- Shares and levels are null when nothing was there to measure.
 with volume as (
     select
-        agent_id,
-        session_id,
+        session_key,
         count(*) as count_events,
         count(*) filter (where event_type = 'user_prompt') as count_user_prompts,
         count(*) filter (where event_type = 'tool_call') as count_tool_calls,
@@ -19,8 +19,8 @@ with volume as (
         coalesce(sum(input_tokens), 0)::bigint as sum_input_tokens,
         coalesce(sum(output_tokens), 0)::bigint as sum_output_tokens,
         count(*) filter (where input_tokens is not null or output_tokens is not null) as count_events_with_tokens,
-        -- goal drift level: mean step drift; max: the worst step
-        avg(goal_drift) as goal_drift_level,
+        -- goal drift level: mean step drift (summed in fixed point: exact, in any order); max: the worst
+        avg(cast(goal_drift as decimal(18, 12))) as goal_drift_level,
         max(goal_drift) as goal_drift_max,
         count(goal_drift) as count_drift_steps,
         -- actions by what they do
@@ -54,18 +54,18 @@ with volume as (
         count(*) filter (where list_contains(flags, 'markdown_link_payload')) as count_flag_markdown_link_payload,
         count(*) filter (where list_contains(flags, 'injection_phrase')) as count_flag_injection_phrase,
         count(*) filter (where len(flags) > 0) as count_flagged_events
-    from metrics_steps
-    group by agent_id, session_id
+    from int_steps
+    group by session_key
 ),
 
 flag_kinds as (
-    select agent_id, session_id, map_from_entries(list({'key': flag, 'value': n} order by flag)) as flag_counts
+    select session_key, map_from_entries(list({'key': flag, 'value': n} order by flag)) as flag_counts
     from (
-        select agent_id, session_id, flag, count(*) as n
-        from (select agent_id, session_id, unnest(flags) as flag from metrics_steps where len(flags) > 0)
-        group by agent_id, session_id, flag
+        select session_key, flag, count(*) as n
+        from (select session_key, unnest(flags) as flag from int_steps where len(flags) > 0)
+        group by session_key, flag
     )
-    group by agent_id, session_id
+    group by session_key
 ),
 
 -- goal drift trend: slope of drift over the position of drift-scored steps within their segment,
@@ -73,45 +73,44 @@ flag_kinds as (
 -- dx, dy are deviations from the segment's means. > 0: the agent wanders further as it goes.
 drift_points as (
     select
-        agent_id, session_id, prompt_index, goal_drift,
-        row_number() over (partition by agent_id, session_id, prompt_index order by step_index) as position
-    from metrics_steps
+        session_key, prompt_index, cast(goal_drift as decimal(18, 12)) as goal_drift,
+        row_number() over (partition by session_key, prompt_index order by step_index) as position
+    from int_steps
     where goal_drift is not null
 ),
 
 drift_centered as (
     select
-        agent_id, session_id,
-        position - avg(position) over segment as dx,
-        goal_drift - avg(goal_drift) over segment as dy
+        session_key,
+        cast(position - avg(position) over segment as decimal(18, 12)) as dx,
+        cast(goal_drift - avg(goal_drift) over segment as decimal(18, 12)) as dy
     from drift_points
-    window segment as (partition by agent_id, session_id, prompt_index)
+    window segment as (partition by session_key, prompt_index)
 ),
 
 drift_trend as (
-    select agent_id, session_id, sum(dx * dy) / nullif(sum(dx * dx), 0) as goal_drift_trend
+    select session_key, sum(dx * dy) / nullif(sum(dx * dx), 0) as goal_drift_trend
     from drift_centered
-    group by agent_id, session_id
+    group by session_key
 ),
 
 -- autonomy: a run is the tool calls between two human turns (user prompt or approval);
 -- share without human = 1 - runs that follow a human turn / tool calls (the first call after a
 -- human turn had human input, every other call did not)
 autonomy_runs as (
-    select agent_id, session_id, human_turn_index, count(*) as calls_in_run
-    from metrics_steps
+    select session_key, human_turn_index, count(*) as calls_in_run
+    from int_steps
     where event_type = 'tool_call'
-    group by agent_id, session_id, human_turn_index
+    group by session_key, human_turn_index
 ),
 
 autonomy as (
     select
-        agent_id,
-        session_id,
+        session_key,
         max(calls_in_run) as longest_autonomy_run,
         1 - count(*) filter (where human_turn_index > 0) / sum(calls_in_run) as share_steps_without_human
     from autonomy_runs
-    group by agent_id, session_id
+    group by session_key
 ),
 
 final as (
@@ -123,7 +122,7 @@ final as (
         sessions.started_at,
         sessions.ended_at,
         epoch(sessions.ended_at - sessions.started_at) as duration_seconds,
-        volume.* exclude (agent_id, session_id, count_spawn_events, count_untrusted_out_of_scope_sink_calls),
+        volume.* exclude (session_key, count_spawn_events, count_untrusted_out_of_scope_sink_calls),
         drift_trend.goal_drift_trend,
         coalesce(scope.count_late_new_tools, 0) as count_late_new_tools,
         coalesce(scope.count_late_new_resources, 0) as count_late_new_resources,
@@ -152,12 +151,12 @@ final as (
         tree.in_spawn_cycle,
         coalesce(flag_kinds.flag_counts, map()) as flag_counts
     from int_sessions as sessions
-    join volume using (agent_id, session_id)
-    join int_spawn_tree as tree using (agent_id, session_id)
-    left join drift_trend using (agent_id, session_id)
-    left join int_session_scope as scope using (agent_id, session_id)
-    left join autonomy using (agent_id, session_id)
-    left join flag_kinds using (agent_id, session_id)
+    join volume using (session_key)
+    join int_spawn_tree as tree using (session_key)
+    left join drift_trend using (session_key)
+    left join int_session_scope as scope using (session_key)
+    left join autonomy using (session_key)
+    left join flag_kinds using (session_key)
     where sessions.is_target
 )
 

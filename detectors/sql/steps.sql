@@ -1,10 +1,11 @@
--- grain: one row per event of a target session (table metrics_steps, published as the `steps` view):
--- the event without its raw attrs, its place in the session, words, entities, tool category, and
+-- grain: one row per event of a target session of this round (appended to metrics_steps, published
+-- as the `steps` view, without the build's session_key): the event without its raw attrs, its place in the session, words, entities, tool category, and
 -- what the intermediate models found.
 -- resources: the entities a tool call names in its arguments (empty for other events).
 select
     events.agent_id,
     events.session_id,
+    events.session_key,
     events.session_day,
     events.event_id,
     events.seq,
@@ -52,7 +53,7 @@ select
     calls.repeat_count,
     calls.is_repeat_call
 from int_events as events
-left join int_step_drift as drift using (agent_id, session_id, step_index)
-left join int_entity_flow as flow using (agent_id, session_id, step_index)
-left join int_calls as calls using (agent_id, session_id, step_index)
+left join int_step_drift as drift using (session_key, step_index)
+left join int_entity_flow as flow using (session_key, step_index)
+left join int_calls as calls using (session_key, step_index)
 where events.is_target
