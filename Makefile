@@ -16,10 +16,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+INVENTORY := data/sample/agents.yaml
+AW := $(BIN)/agentwatch --lake $(LAKE) --inventory $(INVENTORY)
+
 demo: setup
-	$(BIN)/agentwatch --lake $(LAKE) ingest data/sample
-	$(BIN)/agentwatch --lake $(LAKE) sql "select agent_id, count(distinct session_id) as sessions, count(*) as events from events group by all order by agent_id"
-	$(BIN)/agentwatch --lake $(LAKE) verify
+	$(AW) ingest data/sample
+	$(AW) metrics
+	$(AW) sql "select agent_id, count(*) as sessions, sum(count_events) as events, sum(count_tool_calls) as tool_calls from sessions group by all order by agent_id"
+	$(AW) sql "select agent_id, session_id, count_destructive_actions as destructive, count_untrusted_sink_calls as untrusted_sinks, count_out_of_scope_resources as out_of_scope, round(goal_drift_level, 2) as drift from sessions order by count_destructive_actions + count_untrusted_sink_calls + count_out_of_scope_resources desc limit 10"
+	$(AW) verify
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -29,6 +34,9 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_secrets.py
+	$(BIN)/python bench/bench_sample.py
+	$(BIN)/python bench/bench_metrics.py
 
 clean:
 	rm -rf $(VENV) $(LAKE)

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pyarrow as pa
+
 from agentwatch.ingest.schema import EVENT_SCHEMA, EVENT_TYPES, STATUSES
 
 SQL = (Path(__file__).parent / "native_fast.sql").read_text()
@@ -23,18 +24,21 @@ FIELDS = (
     "output_tokens", "status", "attrs",
 )
 REQUIRED_STRINGS = ("ts", "agent_id", "session_id", "event_type")
-OPTIONAL_STRINGS = ("event_id", "parent_session_id", "trace_id", "span_id", "parent_span_id", "actor", "model",
-                    "tool_name", "tool_call_id", "text", "status")
-# JSON kinds as DuckDB's json_type names them; a missing key has no kind (null), JSON null is 'NULL'.
-ACCEPTED_KINDS = {
-    **{name: ("VARCHAR",) for name in REQUIRED_STRINGS},
-    **{name: ("VARCHAR", "NULL") for name in OPTIONAL_STRINGS},
-    "seq": ("BIGINT", "UBIGINT", "NULL"),
-    "input_tokens": ("UBIGINT", "NULL"),
-    "output_tokens": ("UBIGINT", "NULL"),
-    "tool_args": ("VARCHAR", "OBJECT", "ARRAY", "NULL"),
-    "attrs": ("OBJECT", "NULL"),
-}
+STRING_FIELDS = (*REQUIRED_STRINGS, "event_id", "parent_session_id", "trace_id", "span_id", "parent_span_id",
+                 "actor", "model", "tool_name", "tool_call_id", "text", "status")
+# `json_extract_string` tells a JSON string from a number or an object only by its text ("5" and 5
+# both read "5"), so the kinds are read off the raw line instead: a canonical key followed by a value
+# of the wrong kind sends the line to the per-record path. The same pattern inside a string value only
+# costs a detour, never a wrong event. Keys spelled with \u escapes dodge the pattern, so any \u
+# escape right before `":` also sends the line there.
+WRONG_KIND = "|".join([
+    rf'"(?:{"|".join(STRING_FIELDS)})"\s*:\s*[^"\sn]',  # a string field holding a number, bool, object, array
+    r'"(?:seq|input_tokens|output_tokens)"\s*:\s*"',  # an integer field holding a string
+    r'"tool_args"\s*:\s*[-\dtf]',  # tool_args holding a number or a boolean
+    r'"attrs"\s*:\s*[^{n\s]',  # attrs holding anything but an object or null
+    r'\\u[0-9a-fA-F]{4}[^"]*"\s*:',  # an escaped key
+    r"\bNaN\b|\bInfinity\b",  # non-JSON numbers DuckDB accepts
+])
 ISO_TS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
 INT64_MAX = 2**63 - 1
 
@@ -43,14 +47,14 @@ def decode_native_fast(
     con: duckdb.DuckDBPyConnection, batch: pa.Table, source_file: str, latest: datetime
 ) -> tuple[pa.Table, pa.Array]:
     """Decode the clean lines of `batch`; return their events and the line numbers decoded."""
-    con.register("batch", batch)
+    wrong_kind = pl.from_arrow(batch.column("line")).str.contains(WRONG_KIND)
+    con.register("batch", batch.append_column("wrong_kind", wrong_kind.to_arrow()))
     try:
         parsed = con.sql(SQL, params=[source_file]).pl()
     finally:
         con.unregister("batch")
     fields = parsed.select(
-        "line_no", "source_offset", "keys", "content_id",
-        *[pl.col("kinds").list.get(i, null_on_oob=True).alias(f"k_{n}") for i, n in enumerate(FIELDS)],
+        "line_no", "source_offset", "keys", "content_id", "wrong_kind",
         *[pl.col("texts").list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(FIELDS)],
     )
     clean = fields.filter(_is_clean(latest)).with_columns(_timestamp())
@@ -60,11 +64,12 @@ def decode_native_fast(
 
 
 def _is_clean(latest: datetime) -> pl.Expr:
-    kinds = [pl.col(f"k_{name}").fill_null("NULL").is_in(list(ok)) for name, ok in ACCEPTED_KINDS.items()]
-    kinds += [pl.col(f"k_{name}").is_not_null() for name in REQUIRED_STRINGS]
+    kinds = [~pl.col("wrong_kind"), pl.col("keys").is_not_null()]
+    kinds += [pl.col(name).is_not_null() for name in REQUIRED_STRINGS]
     integers = [
-        pl.col(name).is_null() | (pl.col(name).cast(pl.Int64, strict=False).is_not_null())
-        for name in ("seq", "input_tokens", "output_tokens")
+        pl.col("seq").is_null() | pl.col("seq").str.contains(r"^-?\d{1,18}$"),
+        pl.col("input_tokens").is_null() | pl.col("input_tokens").str.contains(r"^\d{1,18}$"),
+        pl.col("output_tokens").is_null() | pl.col("output_tokens").str.contains(r"^\d{1,18}$"),
     ]
     keys = [
         pl.col("keys").list.eval(pl.element().is_in(list(FIELDS))).list.all(),

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from agentwatch.errors import InputError
 
@@ -111,8 +112,9 @@ def _skip_oversize(
 
 
 def _make_batch(block: bytes, base: int, first_line_no: int, unterminated: bool) -> LineBatch:
-    lines = pa.array(block.split(b"\n"), type=pa.large_binary())
-    starts = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1)[:-1]
+    lines = pc.split_pattern(pa.array([block], pa.large_binary()), b"\n").values
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    starts = offsets[:-1] - offsets[0]
     index = np.arange(len(lines), dtype=np.int64)
     return LineBatch(
         lines=lines,

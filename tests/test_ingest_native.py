@@ -54,6 +54,11 @@ def test_clean_file_lands_sorted_with_exact_values(tmp_path: Path, lake: Path) -
         (b"[1, 2]", "expected a JSON object, got array"),
         (b'"just a string"', "expected a JSON object, got string"),
         (line(seq="abc"), "`seq`: expected integer, got string"),
+        (line(seq="5"), "`seq`: expected integer, got string"),
+        (line(agent_id={"name": "a"}), "`agent_id`: expected string, got object"),
+        (line(text=True), "`text`: expected string, got boolean"),
+        (line(seq=1).replace(b'"agent_id"', b'"agent\\u005fid"').replace(b'"agent-a"', b"7"),
+         "`agent_id`: expected string, got number"),
         (line(input_tokens=1.5), "`input_tokens`: expected integer, got fraction 1.5"),
         (line(input_tokens=-3), "`input_tokens` must not be negative, got -3"),
         (line(agent_id=DROP), "missing required field `agent_id`"),
@@ -114,6 +119,7 @@ def test_a_complete_last_line_without_newline_is_kept(tmp_path: Path, lake: Path
          ["unknown_event_type"]),
         (line(session_id="../../x"), "session_id", "../../x", []),
         (line(host="build-7"), "attrs", '{"host":"build-7"}', []),
+        (line(attrs={"http": {"status": 200, "text": None}}), "attrs", '{"http":{"status":200,"text":null}}', []),
     ],
 )
 def test_odd_but_keepable_input_follows_the_policy(
