@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,9 @@ def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | Non
         return
     show = sys.stderr.isatty() if progress is None else progress
     with _progress_bar(show, tuple(inputs)) as advance:
-        report = ingest_paths(obj.lake, inputs, fmt=fmt, progress=advance)
+        report = ingest_paths(
+            obj.lake, inputs, fmt=fmt, progress=advance, memory_limit=obj.settings["memory_limit"]
+        )
     for path, f in zip(spooled, report.files, strict=False):
         if f.status != "failed":
             path.unlink()  # its events are committed (or were already): the spool has done its job
@@ -74,9 +77,10 @@ def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | Non
     click.echo(
         f"{total['files']} files ({total['ingested']} ingested, "
         f"{total['skipped_already_ingested'] + total['skipped_duplicate_content']} already in the lake, "
-        f"{total['failed']} failed): {total['records_read']:,} records read = {total['events_written']:,} written "
-        f"+ {total['duplicates']:,} duplicates + {total['quarantined']:,} quarantined "
-        f"+ {total['skipped_records']:,} skipped; {total['redactions']:,} secrets masked"
+        f"{total['failed']} failed): {total['records_read']:,} records read = {total['records_decoded']:,} decoded "
+        f"+ {total['quarantined']:,} quarantined + {total['skipped_records']:,} skipped; "
+        f"{total['events_decoded']:,} events decoded = {total['events_written']:,} written "
+        f"+ {total['duplicates']:,} duplicates; {total['redactions']:,} secrets masked"
     )
     if report.entry:
         click.echo(f"committed batch {report.entry['batch_id']} (manifest head {report.entry['hash']})")
@@ -172,13 +176,13 @@ def sample(out: Path, days: int, seed: int, scale: float, start: str, otlp_agent
 
 
 def _render(columns: list[str], rows: list[tuple], fmt: str, max_width: int) -> str:
-    if fmt == "json":
-        return "".join(orjson.dumps(dict(zip(columns, r, strict=True)), default=str).decode() + "\n" for r in rows)
+    if fmt == "json":  # ASCII-only JSON: same data, but no control or bidi character reaches a terminal
+        return "".join(json.dumps(dict(zip(columns, r, strict=True)), default=str) + "\n" for r in rows)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerows([inert_text(v) if isinstance(v, str) else v for v in row] for row in rows)
         return out.getvalue()
     cells = [[_cell(v, max_width) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]

@@ -12,19 +12,22 @@ is given.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from agentwatch.errors import InvalidSql, TamperError
 from agentwatch.ingest.manifest import live_files, read_entries
 from agentwatch.ingest.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from agentwatch.ingest.stage import sql_list
-
-from agentwatch.errors import InvalidSql
 from agentwatch.inventory import DIMENSIONS, load_inventory
 
-# Statements `agentwatch sql` and the app accept: reading only.
-READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
+# Statements `agentwatch sql` and the app accept: reading only (EXPLAIN ANALYZE would run a COPY).
+READ_ONLY_STATEMENTS = {"SELECT"}
+# A manifest names its tables; a name is an identifier in SQL, so only these shapes are accepted.
+TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 EMPTY_SCHEMAS = {"events": EVENT_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
 
 
@@ -33,13 +36,15 @@ def connect(lake: Path, *, inventory: Path | None = None, hardened: bool = True)
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
+    if hardened:  # before any view exists: only the lake's table folders are readable, nothing writable
+        tables = {out["table"] for out in live_files(read_entries(lake)).values()}
+        folders = [str((lake / f).resolve()) for f in sorted({"events", "_quarantine", *tables})]
+        con.execute("set allowed_directories = ?", [folders])
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
     refresh_views(con, lake)
     if inventory is not None:
         register_inventory(con, inventory)
-    if hardened:
-        con.execute("set allowed_directories = ?", [[str(lake.resolve())]])
-        con.execute("set enable_external_access = false")
-        con.execute("set lock_configuration = true")
     return con
 
 
@@ -48,6 +53,8 @@ def refresh_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     entries = read_entries(lake)
     tables: dict[str, list[str]] = {}
     for rel, out in live_files(entries).items():
+        if not TABLE_NAME.match(out["table"]):
+            raise TamperError(f"manifest names a table {out['table']!r} that is not an identifier", str(lake))
         tables.setdefault(out["table"], []).append(str(lake / rel))
     for name in sorted({*tables, *EMPTY_SCHEMAS}):
         _create_table_view(con, name, tables.get(name, []))
@@ -104,4 +111,4 @@ def check_read_only(sql: str) -> None:
         raise InvalidSql("empty query")
     for statement in statements:
         if statement.type.name not in READ_ONLY_STATEMENTS:
-            raise InvalidSql(f"statement must be a read-only query (SELECT, WITH, EXPLAIN), got {statement.type.name}")
+            raise InvalidSql(f"statement must be a read-only query (SELECT, WITH, ...), got {statement.type.name}")

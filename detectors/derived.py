@@ -8,12 +8,14 @@ and commits an entry that adds them and removes the old ones. The result equals 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 
 from agentwatch.detectors.catalog import connect
 from agentwatch.detectors.metrics import OUTPUT_TABLES, affected_sessions, build_metrics
@@ -42,7 +44,10 @@ def run_metrics(
     """Bring `steps` and `sessions` up to date with every committed ingest batch."""
     with lake_lock(lake):
         entries = read_entries(lake)
+        settings = settings_hash(inventory, baseline_days)
         last = next((e for e in reversed(entries) if e.get("kind") == "metrics"), None)
+        if last and last.get("settings_hash") != settings:
+            last = None  # the inventory or the baseline changed: every session's metrics may change
         ingests = [e for e in entries if e.get("kind") == "ingest"]
         watermark = last["watermark"] if last else 0
         new = [e for e in ingests if e["seq"] > watermark]
@@ -61,12 +66,21 @@ def run_metrics(
         stale = [p for p, o in live_files(entries).items() if o["table"] in TABLE_ORDER]
         entry = append_entry(lake, {
             "kind": "metrics", "mode": mode, "watermark": ingests[-1]["seq"] if ingests else 0,
+            "settings_hash": settings,
             "sessions_rebuilt": rebuilt, "outputs": [o.as_dict() for o in outputs], "removes": stale,
         })
         for path in stale:
             (lake / path).unlink(missing_ok=True)
         counts = {o.table: o.rows for o in outputs}
         return MetricsRun(mode, rebuilt, counts["steps"], counts["sessions"], entry)
+
+
+def settings_hash(inventory: Mapping[str, Agent], baseline_days: int) -> str:
+    """What the stored metrics were computed with, beside the events: a change forces a full rebuild."""
+    agents = {agent_id: {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in vars(a).items()}
+              for agent_id, a in sorted(inventory.items())}
+    body = orjson.dumps({"baseline_days": baseline_days, "agents": agents}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(body).hexdigest()
 
 
 def _rebuild_affected(

@@ -16,13 +16,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.native_fast import decode_native_fast
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, Location, normalize_event
 from agentwatch.ingest.schema import EVENT_SCHEMA
-
-from agentwatch.errors import RecordError
 
 BOM = b"\xef\xbb\xbf"
 

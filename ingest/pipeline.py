@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from agentwatch.ingest.decode import DecodeContext, decode_batch
-from agentwatch.ingest.formats import detect_format, get_format
-from agentwatch.ingest.manifest import append_entry, ingested_hashes, read_entries, sha256_file
-from agentwatch.ingest.reader import LineBatch, OversizeLine, iter_line_batches, open_input
-from agentwatch.ingest.sanitize import Sanitizer
-from agentwatch.ingest.stage import Stage, lake_lock
 
 from agentwatch import __version__
 from agentwatch.errors import InputError
+from agentwatch.ingest.decode import DecodeContext, decode_batch
+from agentwatch.ingest.formats import detect_format, get_format
+from agentwatch.ingest.manifest import append_entry, ingested_hashes, read_entries, sha256_file
+from agentwatch.ingest.reader import MAX_LINE_BYTES, LineBatch, OversizeLine, iter_line_batches, open_input
+from agentwatch.ingest.sanitize import Sanitizer
+from agentwatch.ingest.stage import Stage, lake_lock
 
 INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".log", ".log.gz")
 Progress = Callable[[int], None]  # called with bytes read
@@ -95,6 +95,7 @@ def ingest_paths(
     now: datetime | None = None,
     progress: Progress | None = None,
     sanitizer: Sanitizer | None = None,
+    memory_limit: str = "1GB",
 ) -> IngestReport:
     """Ingest files into the lake as one batch; re-ingesting the same content adds nothing."""
     now = now or datetime.now(UTC)
@@ -104,7 +105,7 @@ def ingest_paths(
         known = ingested_hashes(lake)
         reports = [FileReport(str(p), sha256_file(p), bytes=p.stat().st_size) for p in files]
         batch_id = _batch_id(lake, reports)
-        stage = Stage(lake, batch_id)
+        stage = Stage(lake, batch_id, memory_limit)
         try:
             seen: set[str] = set()
             for index, (path, report) in enumerate(zip(files, reports, strict=True)):
@@ -187,7 +188,7 @@ def _oversize_rows(line: OversizeLine) -> list[dict[str, Any]]:
 def _first_record(path: Path) -> bytes:
     with open_input(path) as stream:
         try:
-            for line in stream:
+            while line := stream.readline(MAX_LINE_BYTES):
                 if line.strip():
                     return line
         except (OSError, EOFError) as exc:
@@ -226,7 +227,8 @@ def summarize(report: IngestReport) -> Counter:
     for f in report.files:
         total["files"] += 1
         total[f.status] += 1
-        for key in ("records_read", "events_written", "duplicates", "quarantined", "blank_lines", "redactions"):
+        for key in ("records_read", "records_decoded", "events_decoded", "events_written", "duplicates",
+                    "quarantined", "blank_lines", "redactions"):
             total[key] += getattr(f, key)
         total["skipped_records"] += sum(f.skipped.values())
     return total

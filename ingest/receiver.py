@@ -27,10 +27,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from agentwatch.ingest.formats.otlp_common import filter_spans
-from agentwatch.ingest.formats.otlp_json import decode_otlp_spans
-from agentwatch.ingest.records import Location, normalize_event
-from agentwatch.ingest.spool import Spool
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -40,6 +36,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from agentwatch.errors import RecordError
+from agentwatch.ingest.formats.otlp_common import filter_spans
+from agentwatch.ingest.formats.otlp_json import decode_otlp_spans
+from agentwatch.ingest.records import Location, normalize_event
+from agentwatch.ingest.spool import Spool
 
 log = logging.getLogger(__name__)
 

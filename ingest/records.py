@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+
+from agentwatch.errors import RecordError
 from agentwatch.ingest.schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -28,8 +30,6 @@ from agentwatch.ingest.schema import (
     STRING_FIELDS,
     UNKNOWN_EVENT_TYPE,
 )
-
-from agentwatch.errors import RecordError
 
 # Fields a decoder may set; provenance and bookkeeping are set by ingest itself.
 SETTABLE = frozenset(EVENT_COLUMNS) - {"source_format", "source_file", "source_offset", "flags", "redactions"}
@@ -163,7 +163,8 @@ def _check_text(key: str, value: str) -> str:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise RecordError(f"`{key}`: text holds an unpaired surrogate (\\u{ord(exc.object[exc.start]):04x})") from exc
+            code = ord(exc.object[exc.start])
+            raise RecordError(f"`{key}`: text holds an unpaired surrogate (\\u{code:04x})") from exc
     return value
 
 

@@ -15,7 +15,10 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+
+from agentwatch.errors import ConfigError
 from agentwatch.ingest.hostile import flag_frame
+from agentwatch.ingest.manifest import publish
 from agentwatch.ingest.redact import mask_bytes, mask_frame
 from agentwatch.ingest.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 
@@ -24,7 +27,7 @@ KEY_ENV = "AGENTWATCH_REDACTION_KEY"
 # Every free-text column a source controls; provenance and enums are set by ingest itself.
 MASKED_COLUMNS = (
     "text", "tool_args", "attrs", "actor", "model", "tool_name", "agent_id", "session_id",
-    "parent_session_id", "event_id", "tool_call_id",
+    "parent_session_id", "event_id", "tool_call_id", "trace_id", "span_id", "parent_span_id", "status",
 )
 FLAGGED_COLUMNS = ("text", "tool_args")
 
@@ -42,11 +45,18 @@ class Sanitizer:
             return cls(os.environ[KEY_ENV].encode())
         path = lake / KEY_FILE
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(secrets.token_hex(32).encode())
-        return cls(path.read_bytes().strip())
+                f.flush()
+                os.fsync(f.fileno())
+            publish(tmp, path)
+        key = path.read_bytes().strip()
+        if not key:
+            raise ConfigError("the masking key file is empty; restore it or remove it with the whole lake", str(path))
+        return cls(key)
 
     def mask_events(self, table: pa.Table) -> pa.Table:
         """Events with secrets masked (counted in `redactions`) and hostile-text flags appended."""

@@ -73,22 +73,7 @@ class Output:
         return {"table": self.table, "path": self.path, "rows": self.rows, "bytes": self.bytes, "sha256": self.sha256}
 
 
-DUPLICATES_SQL = """
--- grain: one row per staged event that must not be written (its id is already taken)
-create table dropped as
-with repeated as (
-    select event_id from staged group by event_id having count(*) > 1
-),
-later_copies as (
-    select event_id, file_index, source_offset
-    from staged semi join repeated using (event_id)
-    qualify row_number() over (partition by event_id order by file_index, source_offset) > 1
-),
-in_lake as (
-    select event_id, file_index, source_offset from staged semi join {lake_ids} as lake using (event_id)
-)
-select * from later_copies union select * from in_lake
-"""
+DUPLICATES_SQL = (Path(__file__).parent / "duplicates.sql").read_text()
 
 
 class _PartitionWriter:
@@ -98,9 +83,8 @@ class _PartitionWriter:
         self.day = day
         self.rel = f"events/date={day}/part-{batch_id}.parquet"
         self.path = folder / f"events-{day}.parquet"
-        metadata = {**(EVENT_SCHEMA.metadata or {})}
         self.writer = pq.ParquetWriter(
-            self.path, EVENT_SCHEMA.with_metadata(metadata), compression="zstd",
+            self.path, EVENT_SCHEMA, compression="zstd",
             use_dictionary=list(DICTIONARY_COLUMNS), write_statistics=list(STATISTICS_COLUMNS),
         )
 
@@ -145,12 +129,16 @@ class Stage:
             "redactions integer)"
         )
         self._parts = 0
+        self._rows = 0
 
     def add_events(self, file_index: int, table: pa.Table) -> None:
         """Stage decoded (already masked) events of one input file as a plain Parquet part."""
         if not len(table):
             return
+        rows = np.arange(self._rows, self._rows + len(table), dtype=np.int64)
+        self._rows += len(table)
         table = table.append_column("file_index", pa.array(np.full(len(table), file_index, np.int32)))
+        table = table.append_column("stage_row", pa.array(rows))
         pq.write_table(table, self.dir / f"staged-{file_index:06d}-{self._parts:06d}.parquet", compression="none")
         self._parts += 1
 
@@ -203,7 +191,8 @@ class Stage:
         # An event's ts fixes its partition, so copies of it can only live in the same date folder.
         existing = [f for f in committed_files(self.lake, "events") if any(f"/date={d}/" in f for d in dates)]
         lake_ids = f"read_parquet({sql_list(existing)})" if existing else "(select null::varchar as event_id limit 0)"
-        self.con.execute(DUPLICATES_SQL.format(lake_ids=lake_ids))
+        self.con.execute(f"create view lake_ids as select event_id from {lake_ids}")
+        self.con.execute(DUPLICATES_SQL)
         return self._count("select file_index, count(*) from dropped group by all")
 
     def _write_events(self) -> list[Output]:
@@ -211,7 +200,7 @@ class Stage:
         columns = ", ".join(EVENT_COLUMNS)
         relation = self.con.sql(
             f"select {columns}, ts::date as day from staged "
-            "anti join dropped using (event_id, file_index, source_offset) "
+            "anti join dropped using (stage_row) "
             "order by day, agent_id, session_id, seq, ts, event_id"
         )
         outputs: list[Output] = []

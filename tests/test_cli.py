@@ -22,7 +22,7 @@ def test_ingest_prints_the_reconciliation(tmp_path: Path, lake: Path) -> None:
     src = write_lines(tmp_path / "a.jsonl", [line(seq=1, event_id="e1"), b"{oops", line(seq=2, event_id="e1")])
     code, out = run(lake, "ingest", str(src))
     assert code == 0
-    assert "3 records read = 1 written + 1 duplicates + 1 quarantined + 0 skipped" in out
+    assert "3 records read = 2 decoded + 1 quarantined + 0 skipped; 2 events decoded = 1 written + 1 duplicates" in out
 
 
 def test_sql_formats_and_refuses_writes(tmp_path: Path, lake: Path) -> None:
@@ -32,7 +32,8 @@ def test_sql_formats_and_refuses_writes(tmp_path: Path, lake: Path) -> None:
         0, [{"seq": 1, "event_type": "tool_call"}, {"seq": 2, "event_type": "tool_call"}])
     code, out = run(lake, "sql", "select seq from events order by seq", "--format", "csv")
     assert out.splitlines() == ["seq", "1", "2"]
-    for statement in (f"copy events to '{lake}/x.parquet'", "create table t as select 1", "drop view events"):
+    for statement in (f"copy events to '{lake}/x.parquet'", "create table t as select 1", "drop view events",
+                      f"explain analyze copy (select 1) to '{lake}/x.parquet'"):
         result = CliRunner().invoke(cli, ["--lake", str(lake), "sql", statement])
         assert "statement must be a read-only query" in str(result.exception)
     assert not (lake / "x.parquet").exists()
@@ -61,3 +62,18 @@ def test_sql_on_an_empty_lake_has_the_views(lake: Path) -> None:
     assert (code, out.splitlines()) == (0, ["n", "0"])
     code, out = run(lake, "sql", "select count(*) as n from quarantine", "--format", "csv")
     assert (code, out.splitlines()) == (0, ["n", "0"])
+
+
+def test_sql_cannot_read_the_masking_key_or_the_spool(tmp_path: Path, lake: Path, monkeypatch) -> None:
+    monkeypatch.delenv("AGENTWATCH_REDACTION_KEY")
+    run(lake, "ingest", str(write_lines(tmp_path / "a.jsonl", [line(seq=1)])))
+    assert (lake / "_keys" / "redaction.key").exists()
+    result = CliRunner().invoke(cli, ["--lake", str(lake), "sql", f"select * from read_text('{lake}/_keys/*')"])
+    assert result.exit_code != 0 and "redaction" not in result.output
+
+
+def test_csv_and_json_output_are_inert(tmp_path: Path, lake: Path) -> None:
+    run(lake, "ingest", str(write_lines(tmp_path / "a.jsonl", [line(seq=1, text="\x1b[31mred\u202e")])))
+    for fmt in ("csv", "json"):
+        code, out = run(lake, "sql", "select text from events", "--format", fmt)
+        assert code == 0 and "\x1b" not in out and "\u202e" not in out and "red" in out

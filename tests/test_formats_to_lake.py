@@ -40,3 +40,21 @@ def test_fixtures_land_in_the_lake(tmp_path: Path, folder: str, formats: set[str
     assert con.execute("select count(*) from events where event_type = 'tool_call'").fetchall()[0][0] > 0
     again = ingest_paths(lake, [source], now=NOW)
     assert again.entry is None and verify_lake(lake).problems == ()
+
+
+def test_the_same_span_twice_in_one_request_is_kept_once(tmp_path: Path) -> None:
+    import orjson
+
+    from tests.otlp_builders import request, span
+
+    chat = span(attributes={
+        "gen_ai.operation.name": "chat", "gen_ai.conversation.id": "conv-1", "gen_ai.agent.name": "bot",
+        "gen_ai.usage.input_tokens": 5, "gen_ai.usage.output_tokens": 2,
+    })
+    src = tmp_path / "twice.jsonl"
+    src.write_bytes(orjson.dumps(request(chat, chat)) + b"\n")
+    lake = tmp_path / "lake"
+    (f,) = ingest_paths(lake, [src], now=NOW).files
+    assert f.reconciles() and f.events_written > 0 and f.duplicates == f.events_written
+    count = connect(lake).execute("select count(*), count(distinct event_id) from events").fetchall()
+    assert count == [(f.events_written, f.events_written)]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from agentwatch.detectors.catalog import connect
-from agentwatch.ingest.pipeline import ingest_paths
 
+from agentwatch.detectors.catalog import connect
 from agentwatch.errors import InputError
+from agentwatch.ingest.pipeline import ingest_paths
 from tests.native_lines import DROP, event, line, write_lines
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -264,7 +264,8 @@ def test_events_roundtrip_through_parquet_unchanged(tmp_path: Path, lake: Path) 
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        (line(text="x").replace(b'"text":"x"', b'"text":"\\ud800"'), "`text`: text holds an unpaired surrogate (\\ud800)"),
+        (line(text="x").replace(b'"text":"x"', b'"text":"\\ud800"'),
+         "`text`: text holds an unpaired surrogate (\\ud800)"),
         (line(seq=1).replace(b'"seq":1', b'"seq":1,"attrs":' + b'[' * 300 + b']' * 300),
          "`attrs`: expected object, got array"),
         (line(seq=1).replace(b'"seq":1', b'"seq":1,"deep":' + b'[' * 300 + b']' * 300),

@@ -4,22 +4,20 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from agentwatch.detectors.catalog import connect
+from agentwatch.errors import LakeError
 from agentwatch.ingest import manifest as manifest_mod
 from agentwatch.ingest.manifest import verify_lake
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.stage import lake_lock
-
-from agentwatch.errors import LakeError
 from tests.native_lines import line, write_lines
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -125,21 +123,30 @@ def test_crash_before_commit_leaves_nothing_visible_and_next_run_completes(
     assert problems(lake) == []
 
 
-def test_writer_killed_mid_run_leaves_no_partial_file(tmp_path: Path, lake: Path) -> None:
-    big = write_lines(tmp_path / "big.jsonl", [line(seq=i, text="x" * 2000) for i in range(1, 60_000)])
-    code = f"from pathlib import Path; from agentwatch.ingest.pipeline import ingest_paths; " \
-           f"ingest_paths(Path({str(lake)!r}), [Path({str(big)!r})])"
-    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ})
-    deadline = time.monotonic() + 60
-    while not (lake / "_tmp").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert connect(lake).execute("select count(*) from events").fetchall() == [(0,)]
+KILL_AFTER_FIRST_PUBLISH = """
+import os, signal, sys
+from pathlib import Path
+import agentwatch.ingest.stage as stage
+from agentwatch.ingest.pipeline import ingest_paths
+publish_output = stage.publish_output
+def publish_then_die(*args, **kwargs):
+    publish_output(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)  # a real kill, after one file is in place, before the commit
+stage.publish_output = publish_then_die
+ingest_paths(Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]])
+"""
+
+
+def test_writer_killed_mid_write_leaves_no_partial_file(tmp_path: Path, lake: Path) -> None:
+    big = write_lines(tmp_path / "big.jsonl", [line(seq=i, text="x" * 200, ts=f"2026-11-{10 + i % 3}T00:00:00Z")
+                                               for i in range(1, 30_000)])
+    proc = subprocess.run([sys.executable, "-c", KILL_AFTER_FIRST_PUBLISH, str(lake), str(big)], timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(list((lake / "events").rglob("*.parquet"))) == 1  # one file was renamed into place...
+    assert connect(lake).execute("select count(*) from events").fetchall() == [(0,)]  # ...but is not visible
     assert list((lake / "_manifest").glob("*.json")) == []
     report = ingest_paths(lake, [big], now=NOW)
-    assert report.files[0].events_written == 59_999
+    assert report.files[0].events_written == 29_999
     assert problems(lake) == []
     assert not (lake / "_tmp").exists()
 
@@ -160,3 +167,18 @@ def test_manifest_view_reconciles_every_file(tmp_path: Path, lake: Path) -> None
         "from manifest order by entry_seq"
     ).fetchall()
     assert got == [(1, 4, 4, True), (2, 3, 3, True)]
+
+
+def test_a_line_over_the_limit_is_quarantined_with_its_head(tmp_path: Path) -> None:
+    from agentwatch.ingest.reader import OversizeLine, iter_line_batches
+
+    huge = b'{"text": "' + b"y" * 5000 + b'"}'
+    src = write_lines(tmp_path / "o.jsonl", [line(seq=1), huge, line(seq=3)])
+    items = list(iter_line_batches(src, chunk_bytes=1024, max_line_bytes=2048))
+    oversize = [i for i in items if isinstance(i, OversizeLine)]
+    kept = [bytes(x.as_py()) for i in items if not isinstance(i, OversizeLine) for x in i.lines]
+    assert [(o.line_no, o.length, o.offset) for o in oversize] == [(2, len(huge), len(line(seq=1)) + 1)]
+    assert oversize[0].head == huge[: len(oversize[0].head)] and len(oversize[0].head) <= 64 << 10
+    assert [k for k in kept if k] == [line(seq=1), line(seq=3)]
+    line_nos = [int(n) for i in items if not isinstance(i, OversizeLine) for n in i.line_nos]
+    assert 3 in line_nos and 2 not in line_nos

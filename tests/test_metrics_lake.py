@@ -61,3 +61,13 @@ def test_a_run_with_nothing_new_changes_nothing(fleet: Path, tmp_path: Path) -> 
     sessions = connect(tmp_path).execute("select count(*), count(distinct session_id) from sessions").fetchall()
     events = connect(tmp_path).execute("select count(distinct (agent_id, session_id)) from events").fetchall()
     assert sessions[0][0] == sessions[0][1] == events[0][0] == first.count_sessions
+
+
+def test_a_changed_inventory_or_baseline_forces_a_full_rebuild(fleet: Path, tmp_path: Path) -> None:
+    inventory = load_inventory(fleet / "agents.yaml")
+    ingest_paths(tmp_path, files_by_day(fleet)[0], now=NOW)
+    assert run_metrics(tmp_path, inventory).mode == "full"
+    assert run_metrics(tmp_path, inventory).mode == "up_to_date"
+    assert run_metrics(tmp_path, inventory, baseline_days=3).mode == "full"
+    smaller = dict(list(inventory.items())[1:])
+    assert run_metrics(tmp_path, smaller, baseline_days=3).mode == "full"
