@@ -6,14 +6,17 @@ For each size it generates the events (bench/generate_events.sql, deterministic)
 in a fresh process so peak memory is its own (psutil, sampled every 20 ms):
   scan      per-session count / min / max / token sums / text lengths: reads the columns the build reads
   words     the scan plus splitting every text into words: the floor of any word-based metric
-  build     build_metrics over a view on the Parquet, outputs materialized in DuckDB
-and prints seconds, peak RSS and the build / scan ratio (the target is 5x, linear in events).
+  build     build_metrics over a view on the Parquet, outputs kept as DuckDB tables
+  files     the same build writing each round's rows to Parquet as it goes (out_dir)
+with DuckDB's memory_limit at 3 GB (spilling to a temp folder), and prints seconds, peak RSS and each
+phase's ratio to the scan (the target is 5x, linear in events).
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -72,6 +75,12 @@ def run_build(path: Path) -> dict[str, float]:
     return dict(build_metrics(connect(path), {}).seconds)
 
 
+def run_build_files(path: Path) -> dict[str, float]:
+    out = path.parent / f"{path.stem}-metrics"
+    shutil.rmtree(out, ignore_errors=True)
+    return dict(build_metrics(connect(path), {}, out_dir=out).seconds)
+
+
 def measured(target, *args) -> tuple[float, float, dict[str, float]]:
     """(seconds, peak RSS in GB, seconds per model) of target(*args) run in a fresh process."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
@@ -110,8 +119,9 @@ def main() -> None:
         scan_seconds, scan_peak, _ = measured(run_scan, path, SCAN)
         words_seconds, words_peak, _ = measured(run_scan, path, WORDS)
         build_seconds, build_peak, models = measured(run_build, path)
+        files_seconds, files_peak, _ = measured(run_build_files, path)
         for phase, seconds, peak in (("scan", scan_seconds, scan_peak), ("words", words_seconds, words_peak),
-                                     ("build", build_seconds, build_peak)):
+                                     ("build", build_seconds, build_peak), ("files", files_seconds, files_peak)):
             print(f"{rows:>10} {phase:>6} {seconds:>8.2f} {peak:>8.2f} {seconds / scan_seconds:>7.1f} "
                   f"{rows / seconds:>10,.0f}")
         print("           build by model: " + ", ".join(f"{k} {v:.2f}" for k, v in models.items()))

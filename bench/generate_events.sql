@@ -1,4 +1,5 @@
--- grain: one row per generated canonical event (benchmark data, deterministic: every choice is a hash).
+-- grain: one row per generated canonical event (benchmark data, deterministic: every choice is a hash),
+-- sorted by (agent_id, session_id, seq) as the lake stores events.
 -- $n_sessions sessions of 10..30 events over $n_agents agents and $n_days days; about 20 events a session.
 -- Shape of a session: system prompt, user prompt, then cycles of reasoning, tool call, tool result,
 -- model response; now and then a second user prompt, an approval, an error, a hostile-text flag.
@@ -99,3 +100,4 @@ final as (
 )
 
 select * from final
+order by agent_id, session_id, seq

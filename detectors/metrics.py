@@ -83,12 +83,15 @@ def build_metrics(
     baseline_days: int = 7,
     sessions_filter: SessionsFilter = None,
     chunk_events: int = CHUNK_EVENTS,
+    out_dir: Path | None = None,
     publish: bool = True,
     keep_intermediate: bool = False,
 ) -> MetricsResult:
     """Build `metrics_steps` and `metrics_sessions` (and views `steps`, `sessions` when publishing).
 
-    keep_intermediate keeps the int_* tables of the last round, for tests and debugging.
+    With out_dir, each round's rows go to `out_dir/{steps,sessions}/part-NNNNN.parquet` as soon as
+    they are built and the outputs are views over those files: memory holds one round, not the whole
+    result. keep_intermediate keeps the int_* tables of the last round, for tests and debugging.
     """
     params = {
         **entity_params(),
@@ -101,12 +104,16 @@ def build_metrics(
     seconds: dict[str, float] = {}
     _run_model(con, "int_sessions", "int_sessions", params, seconds)
     rounds = plan_rounds(con, chunk_events)
-    for index, (first, last) in enumerate(rounds):
+    for index, agents in enumerate(rounds):
         sql = read_model("chunk_sessions")
-        con.execute(sql, _used({**params, "first_agent_key": first, "last_agent_key": last}, sql))
+        con.execute(sql, _used({**params, **agents.params()}, sql))
         for model in ROUND_MODELS:
-            _run_model(con, model, ROUND_TABLES.get(model, model), params, seconds)
-        _append_round(con, first_round=index == 0)
+            _run_model(con, model, ROUND_TABLES.get(model, model), {**params, **agents.params()}, seconds)
+        _append_round(con, index, out_dir)
+    if out_dir is not None:
+        for model, output in OUTPUT_TABLES.items():
+            con.execute(f"drop table if exists {output}")
+            con.read_parquet(str(out_dir / model / "part-*.parquet")).create_view(output, replace=True)
     if not keep_intermediate:
         for table in ("int_sessions", *(ROUND_TABLES.get(m, m) for m in ROUND_MODELS)):
             con.execute(f"drop table if exists {table}")
@@ -121,19 +128,35 @@ def build_metrics(
     )
 
 
-def plan_rounds(con: duckdb.DuckDBPyConnection, chunk_events: int) -> list[tuple[int, int]]:
-    """Ranges of agent_key to build together, each reading about chunk_events events (at least one)."""
-    rounds: list[tuple[int, int]] = []
-    first, last, total = None, 0, 0
-    for agent_key, events in con.execute(read_model("chunk_plan")).fetchall():
-        if first is not None and total + events > chunk_events:
-            rounds.append((first, last))
+@dataclass(frozen=True)
+class AgentRange:
+    """The agents of one round: a range of agent_key, and the same range of agent_id."""
+
+    first_key: int
+    last_key: int
+    first_id: str
+    last_id: str
+
+    def params(self) -> dict[str, object]:
+        """Bound parameters naming the range."""
+        return {"first_agent_key": self.first_key, "last_agent_key": self.last_key,
+                "first_agent_id": self.first_id, "last_agent_id": self.last_id}
+
+
+def plan_rounds(con: duckdb.DuckDBPyConnection, chunk_events: int) -> list[AgentRange]:
+    """Ranges of agents to build together, each reading about chunk_events events (at least one agent)."""
+    rounds: list[AgentRange] = []
+    first = last = None
+    total = 0
+    for agent in con.execute(read_model("chunk_plan")).fetchall():
+        if first is not None and total + agent[2] > chunk_events:
+            rounds.append(AgentRange(first[0], last[0], first[1], last[1]))
             first, total = None, 0
-        first = agent_key if first is None else first
-        last, total = agent_key, total + events
+        first = agent if first is None else first
+        last, total = agent, total + agent[2]
     if first is not None:
-        rounds.append((first, last))
-    return rounds or [(0, 0)]  # no agent: one empty round still makes the (empty) outputs
+        rounds.append(AgentRange(first[0], last[0], first[1], last[1]))
+    return rounds or [AgentRange(0, 0, "", "")]  # no agent: one empty round makes the empty outputs
 
 
 def affected_sessions(
@@ -177,12 +200,17 @@ def _run_model(
     seconds[model] = seconds.get(model, 0.0) + time.perf_counter() - started
 
 
-def _append_round(con: duckdb.DuckDBPyConnection, *, first_round: bool) -> None:
+def _append_round(con: duckdb.DuckDBPyConnection, index: int, out_dir: Path | None) -> None:
     # the dense session_key only joins this build's tables: stored rows must not depend on it
     columns = {"steps": "* exclude (session_key)", "sessions": "*"}
     for model, output in OUTPUT_TABLES.items():
-        verb = f"create or replace table {output} as" if first_round else f"insert into {output}"
-        con.execute(f"{verb} select {columns[model]} from {ROUND_TABLES[model]}")
+        rows = f"select {columns[model]} from {ROUND_TABLES[model]}"
+        if out_dir is not None:
+            (out_dir / model).mkdir(parents=True, exist_ok=True)
+            con.sql(rows).write_parquet(str(out_dir / model / f"part-{index:05d}.parquet"), compression="zstd")
+        else:
+            verb = f"create or replace table {output} as" if index == 0 else f"insert into {output}"
+            con.execute(f"{verb} {rows}")
 
 
 def _register_targets(con: duckdb.DuckDBPyConnection, sessions_filter: SessionsFilter) -> None:

@@ -142,3 +142,14 @@ def test_building_a_few_agents_at_a_time_equals_one_build():
     assert result.count_rounds == 2  # two agents, each over 50 events
     assert normalized(con.table("metrics_sessions").to_arrow_table()) == normalized(one_sessions)
     assert normalized(con.table("metrics_steps").to_arrow_table()) == normalized(one_steps)
+
+
+def test_rounds_written_to_parquet_as_they_are_built_give_the_same_rows(tmp_path):
+    first, later = fleet()
+    one_steps, one_sessions = build(connect(first + later))
+    con = connect(first + later)
+    result = build_metrics(con, AGENTS, baseline_days=BASELINE_DAYS, chunk_events=50, out_dir=tmp_path)
+    assert sorted(p.name for p in (tmp_path / "steps").iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
+    assert result.count_sessions == one_sessions.num_rows
+    assert normalized(con.table("sessions").to_arrow_table()) == normalized(one_sessions)
+    assert normalized(con.table("steps").to_arrow_table()) == normalized(one_steps)

@@ -13,7 +13,9 @@ with events as (
         int_sessions.is_target
     from stg_events
     join int_sessions using (agent_id, session_id)
+    -- the round's agents are a range of agent_id: a filter the Parquet scan can prune row groups with
     where int_sessions.is_context
+        and stg_events.agent_id between $first_agent_id and $last_agent_id
 ),
 
 ordered as (
