@@ -10,6 +10,7 @@ Models, in order (each `.sql` states its grain and documents its formulas):
   int_entity_flow      sink calls carrying entities first seen in a tool result
   int_calls            oversight, telemetry and repetition per tool call
   int_session_scope    scope expansion per session (late-new, baseline-new, out of scope)
+  int_peer_novelty     tools and resources the same agent's same-goal sessions rarely use
   int_spawn_tree       place in the delegation tree per session
   steps, sessions      the round's rows, appended to the outputs:
   metrics_steps        one row per event of a target session   -> view `steps`
@@ -52,6 +53,7 @@ ROUND_MODELS = (
     "int_entity_flow",
     "int_calls",
     "int_session_scope",
+    "int_peer_novelty",
     "int_spawn_tree",
     "steps",
     "sessions",
@@ -62,6 +64,9 @@ OUTPUT_TABLES = {"steps": "metrics_steps", "sessions": "metrics_sessions"}
 CHUNK_EVENTS = 2_000_000
 # Deeper spawn chains (or cycles in hostile data) stop being walked here.
 MAX_SPAWN_DEPTH = 32
+# Peer-group novelty: an item fewer than this share of same-goal peers used, among at least this many.
+PEER_RARE_SHARE = 0.1
+PEER_MIN_SESSIONS = 5
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 SessionsFilter = str | pa.Table | Iterable[tuple[str, str]] | None
 
@@ -99,6 +104,8 @@ def build_metrics(
         "baseline_days": baseline_days,
         "max_spawn_depth": MAX_SPAWN_DEPTH,
         "scoped_kinds": sorted(SCOPE_KIND_OF_ENTITY),
+        "peer_rare_share": PEER_RARE_SHARE,
+        "peer_min_sessions": PEER_MIN_SESSIONS,
     }
     _prepare(con, inventory, sessions_filter)
     seconds: dict[str, float] = {}

@@ -139,6 +139,10 @@ final as (
             then volume.count_untrusted_out_of_scope_sink_calls end as count_untrusted_out_of_scope_sink_calls,
         case when sessions.agent_id in (select agent_id from agent_allowed_tools)
             then coalesce(scope.count_tools_not_allowed, 0) end as count_tools_not_allowed,
+        peers.goal_key,
+        peers.peer_group_size,
+        peers.count_peer_novel_items,
+        peers.peer_novel_items,
         coalesce(autonomy.longest_autonomy_run, 0) as longest_autonomy_run,
         autonomy.share_steps_without_human,
         -- sub-agents spawned: the largest of three lower bounds (spawn events, spawn tool calls,
@@ -155,6 +159,7 @@ final as (
     join int_spawn_tree as tree using (session_key)
     left join drift_trend using (session_key)
     left join int_session_scope as scope using (session_key)
+    left join int_peer_novelty as peers using (session_key)
     left join autonomy using (session_key)
     left join flag_kinds using (session_key)
     where sessions.is_target
