@@ -182,3 +182,11 @@ def test_errors_and_hostile_text_flags():
     assert (row["count_flag_markdown_link_payload"], row["count_flag_ansi_escape"]) == (1, 0)
     assert row["count_flagged_events"] == 3
     assert row["flag_counts"] == {"injection_phrase": 2, "invisible_unicode": 1, "markdown_link_payload": 1}
+
+
+def test_no_events_build_empty_outputs():
+    con = run_metrics()
+    assert rows(con, "select count(*) as n from sessions") == [{"n": 0}]
+    assert rows(con, "select count(*) as n from steps") == [{"n": 0}]
+    columns = {r["column_name"] for r in rows(con, "select column_name from (describe sessions)")}
+    assert {"goal_drift_level", "oversight_coverage", "count_untrusted_sink_calls"} <= columns
