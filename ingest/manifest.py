@@ -104,7 +104,12 @@ def publish(tmp: Path, path: Path) -> None:
     """Rename an fsynced file into place and fsync its folder so the rename survives a crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a rename, a new file) durable."""
+    fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

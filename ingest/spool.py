@@ -14,6 +14,8 @@ import time
 import uuid
 from pathlib import Path
 
+from agentwatch.ingest.manifest import fsync_dir
+
 SUFFIX = ".jsonl"
 
 
@@ -48,7 +50,7 @@ class Spool:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, final)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         return final
 
     def _next_seq(self) -> int:
@@ -61,10 +63,3 @@ def _seq_of(path: Path) -> int:
     head = path.name.split("-", 1)[0]
     return int(head) if head.isdigit() else 0
 
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

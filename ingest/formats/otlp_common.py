@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from agentwatch.ingest.records import json_kind
 
 from agentwatch.errors import RecordError
+from agentwatch.ingest.records import json_kind
 
 MAX_ANY_DEPTH = 64  # deeper AnyValue nesting is hostile, not telemetry
 MAX_NANOS = 2**63 - 1  # seq is derived from nanoseconds and must stay within int64
@@ -220,15 +220,20 @@ def decode_attributes(items: Any, path: str) -> dict[str, Any]:
     """A KeyValue list as a dict; a repeated key keeps its last value."""
     if items is None:
         return {}
+    return _decode_kvlist(items, path, path, 0)
+
+
+def _decode_kvlist(items: Any, path: str, items_path: str, depth: int) -> dict[str, Any]:
+    """KeyValue pairs (attributes, or a kvlistValue's values) as a dict; a repeated key keeps its last value."""
     if not isinstance(items, list):
-        raise RecordError(f"{path}: expected array, got {json_kind(items)}")
+        raise RecordError(f"{items_path}: expected array, got {json_kind(items)}")
     out: dict[str, Any] = {}
     for i, kv in enumerate(items):
-        _require_object(kv, f"{path}[{i}]")
+        _require_object(kv, f"{items_path}[{i}]")
         key = kv.get("key")
         if not isinstance(key, str):
-            raise RecordError(f"{path}[{i}].key: expected string, got {json_kind(key)}")
-        out[key] = decode_any(kv.get("value"), f"{path}[{key!r}]")
+            raise RecordError(f"{items_path}[{i}].key: expected string, got {json_kind(key)}")
+        out[key] = decode_any(kv.get("value"), f"{path}[{key!r}]", depth)
     return out
 
 
@@ -294,17 +299,7 @@ def _any_array(inner: Any, path: str, depth: int) -> list[Any]:
 
 def _any_kvlist(inner: Any, path: str, depth: int) -> dict[str, Any]:
     _require_object(inner, path)
-    values = inner.get("values") or []
-    if not isinstance(values, list):
-        raise RecordError(f"{path}.values: expected array, got {json_kind(values)}")
-    out: dict[str, Any] = {}
-    for i, kv in enumerate(values):
-        _require_object(kv, f"{path}.values[{i}]")
-        key = kv.get("key")
-        if not isinstance(key, str):
-            raise RecordError(f"{path}.values[{i}].key: expected string, got {json_kind(key)}")
-        out[key] = decode_any(kv.get("value"), f"{path}[{key!r}]", depth + 1)
-    return out
+    return _decode_kvlist(inner.get("values") or [], path, f"{path}.values", depth + 1)
 
 
 _ANY_DECODERS = {
