@@ -60,8 +60,8 @@ ROUND_MODELS = (
 )
 ROUND_TABLES = {"steps": "int_steps", "sessions": "int_session_metrics"}
 OUTPUT_TABLES = {"steps": "metrics_steps", "sessions": "metrics_sessions"}
-# A round reads about this many events (an agent is never split), so memory stays bounded.
-CHUNK_EVENTS = 2_000_000
+# A round reads about this many events (an agent is never split): its working set is about 2 GB.
+CHUNK_EVENTS = 1_000_000
 # Deeper spawn chains (or cycles in hostile data) stop being walked here.
 MAX_SPAWN_DEPTH = 32
 # Peer-group novelty: an item fewer than this share of same-goal peers used, among at least this many.
@@ -112,6 +112,7 @@ def build_metrics(
     _run_model(con, "int_sessions", "int_sessions", params, seconds)
     rounds = plan_rounds(con, chunk_events)
     for index, agents in enumerate(rounds):
+        _drop_round_tables(con)  # before, not after replacing: two rounds never share the memory
         sql = read_model("chunk_sessions")
         con.execute(sql, _used({**params, **agents.params()}, sql))
         for model in ROUND_MODELS:
@@ -122,8 +123,8 @@ def build_metrics(
             con.execute(f"drop table if exists {output}")
             con.read_parquet(str(out_dir / model / "part-*.parquet")).create_view(output, replace=True)
     if not keep_intermediate:
-        for table in ("int_sessions", *(ROUND_TABLES.get(m, m) for m in ROUND_MODELS)):
-            con.execute(f"drop table if exists {table}")
+        _drop_round_tables(con)
+        con.execute("drop table if exists int_sessions")
     if publish:
         for view, table in OUTPUT_TABLES.items():
             con.execute(f"create or replace view {view} as select * from {table}")
@@ -205,6 +206,11 @@ def _run_model(
     sql = read_model(model)
     con.execute(f"create or replace table {table} as {sql}", _used(params, sql))
     seconds[model] = seconds.get(model, 0.0) + time.perf_counter() - started
+
+
+def _drop_round_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for model in ROUND_MODELS:
+        con.execute(f"drop table if exists {ROUND_TABLES.get(model, model)}")
 
 
 def _append_round(con: duckdb.DuckDBPyConnection, index: int, out_dir: Path | None) -> None:
