@@ -36,6 +36,18 @@ def test_resources_outside_the_declared_scope():
     assert row["count_tools_not_allowed"] == 1
 
 
+def test_a_dot_dot_path_escapes_the_folder_it_seems_to_be_in():
+    con = run_metrics(session(
+        "payments",
+        user("fix the bug"),
+        tool_call("c1", "read_file", {"path": "/workspace/payments-api/src/a.py"}),
+        tool_call("c2", "read_file", {"path": "/workspace/payments-api/../../etc/shadow"}),
+        session_id="s1",
+    ), agents=[PAYMENTS])
+    row = session_row(con, "s1")
+    assert row["out_of_scope_resources"] == ["path:/workspace/payments-api/../../etc/shadow"]
+
+
 def test_agents_the_inventory_does_not_know_get_no_scope_verdict():
     con = run_metrics(session("stranger", tool_call("c1", "read_file", {"path": "/etc/passwd"}), session_id="s1"),
                       agents=[PAYMENTS])

@@ -106,6 +106,18 @@ def test_oversight_counts_approvals_by_tool_call_id():
     assert (row["count_destructive_actions"], row["count_privilege_actions"]) == (1, 1)
 
 
+def test_an_approval_logged_after_the_action_ran_is_no_oversight():
+    con = run_metrics(session(
+        "deployer",
+        user("ship it"),
+        tool_call("c1", "deploy", {"env": "prod"}), approval("c1"), tool_result("c1", "deployed"),
+        tool_call("c2", "deploy", {"env": "prod"}), tool_result("c2", "deployed"), approval("c2"),
+        session_id="s1",
+    ), agents=[DEPLOYER])
+    row = session_row(con, "s1")
+    assert (row["count_sensitive_actions"], row["count_approved_sensitive_actions"]) == (2, 1)
+
+
 def test_telemetry_looks_for_reasoning_and_tokens_in_the_calls_turn():
     con = run_metrics(session(
         "a1",

@@ -1,8 +1,10 @@
 -- grain: one row per tool call of a target session: its oversight, telemetry and repetition.
 --   is_sensitive     the agent's inventory lists the tool under approval_required, or the call is
 --                    destructive or a privilege change
---   has_approval     an approval event in the session carries the call's tool_call_id; the first
---                    one's actor, key_id, signature and summary are kept for signature verification
+--   has_approval     an approval event in the session carries the call's tool_call_id and comes
+--                    before the call's result (before it ran); a sign-off logged after the action is
+--                    no oversight. The first one's actor, key_id, signature and summary are kept
+--                    for signature verification
 --   has_result       a tool result in the session carries the call's tool_call_id
 --   has_reasoning    a reasoning event shares the call's turn (since the last prompt or tool result)
 --   has_token_usage  the call, or a model response or reasoning in its turn, reports tokens
@@ -29,9 +31,10 @@ approvals as (
 ),
 
 results as (
-    select distinct session_key, tool_call_id, true as has_result
+    select session_key, tool_call_id, true as has_result, min(step_index) as result_step_index
     from int_events
     where is_target and event_type = 'tool_result' and tool_call_id is not null
+    group by session_key, tool_call_id
 ),
 
 turns as (
@@ -58,7 +61,9 @@ final as (
         coalesce(required.is_approval_required, false) as is_approval_required,
         coalesce(required.is_approval_required, false) or calls.is_destructive or calls.is_privilege
             as is_sensitive,
-        approvals.approval_step_index is not null as has_approval,
+        approvals.approval_step_index is not null
+            and approvals.approval_step_index < coalesce(results.result_step_index, approvals.approval_step_index + 1)
+            as has_approval,
         approvals.approval_step_index,
         approvals.approval_actor,
         approvals.approval_key_id,

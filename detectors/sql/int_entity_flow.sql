@@ -46,7 +46,10 @@ judged as (
         untrusted.kind,
         untrusted.value,
         list_contains($scoped_kinds, untrusted.kind)
-            and not bool_or(coalesce(regexp_full_match(untrusted.value, agent_scope.pattern_regex), false))
+            and not (
+                bool_or(coalesce(regexp_full_match(untrusted.value, agent_scope.pattern_regex), false))
+                and not any_value(is_dot_dot_path(untrusted.value))
+            )
             as is_out_of_scope
     from untrusted
     left join agent_scope using (agent_id, kind)

@@ -72,7 +72,7 @@ scoped_values as (
 in_scope as (
     select scoped_values.agent_id, scoped_values.kind, scoped_values.value,
         bool_or(coalesce(regexp_full_match(scoped_values.value, agent_scope.pattern_regex), false))
-            as is_in_scope
+            and not any_value(is_dot_dot_path(scoped_values.value)) as is_in_scope
     from scoped_values
     left join agent_scope using (agent_id, kind)
     group by all

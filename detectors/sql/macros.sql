@@ -31,3 +31,7 @@ create or replace macro entity_of(m) as (
         else {'kind': 'table', 'value': lower(regexp_extract(m, '([A-Za-z_][\w.]*)$', 1))}
     end
 );
+
+-- A value with a `..` segment (`/workspace/app/../../etc/shadow`) escapes any folder glob it seems
+-- to match, so it is never in scope.
+create or replace macro is_dot_dot_path(value) as regexp_matches(value, '(^|/)\.\.(/|$)');
