@@ -27,6 +27,7 @@ demo: setup
 	$(AW) verify
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 lint: setup

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.records import Location, normalize_event
-
-from agentwatch.errors import RecordError
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 FIXTURES = Path(__file__).parent / "fixtures"

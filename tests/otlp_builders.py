@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
 from agentwatch.ingest.decode import decode_line
 from agentwatch.ingest.formats import get_format
 from agentwatch.ingest.records import Location

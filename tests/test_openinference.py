@@ -6,10 +6,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from agentwatch.ingest.formats.openinference import sniff_openinference
-from agentwatch.ingest.formats.otlp_json import sniff_otlp_json
 
 from agentwatch.errors import RecordError
+from agentwatch.ingest.formats.openinference import sniff_openinference
+from agentwatch.ingest.formats.otlp_json import sniff_otlp_json
 from tests.otlp_builders import TRACE, decode, request, span
 
 FIXTURE = Path(__file__).parent / "fixtures" / "otlp" / "openinference.jsonl"

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import orjson
 import pytest
-from agentwatch.ingest.formats import detect_format
-from agentwatch.ingest.formats.otlp_json import decode_otlp_json, decode_otlp_spans
-from agentwatch.ingest.receiver import request_to_otlp_json
-from agentwatch.ingest.records import Location
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from agentwatch.errors import RecordError
+from agentwatch.ingest.formats import detect_format
+from agentwatch.ingest.formats.otlp_json import decode_otlp_json, decode_otlp_spans
+from agentwatch.ingest.receiver import request_to_otlp_json
+from agentwatch.ingest.records import Location
 from tests.otlp_builders import BASE_NS, TRACE, decode, kv, request, span
 
 FIXTURES = Path(__file__).parent / "fixtures" / "otlp"

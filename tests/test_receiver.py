@@ -12,8 +12,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from agentwatch.ingest.receiver import ReceiverServer, request_to_otlp_json, serve_receiver, stop_receiver
-from agentwatch.ingest.spool import Spool, spooled_files
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -25,6 +23,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from agentwatch.errors import RecordError
+from agentwatch.ingest.receiver import ReceiverServer, request_to_otlp_json, serve_receiver, stop_receiver
+from agentwatch.ingest.spool import Spool, spooled_files
 from tests.otlp_builders import decode, request, span
 
 PROTOBUF, JSON = "application/x-protobuf", "application/json"

@@ -41,6 +41,7 @@ from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
+from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.formats.fields import (
     as_json_text,
@@ -58,8 +59,6 @@ from agentwatch.ingest.formats.fields import (
     without,
 )
 from agentwatch.ingest.records import EPOCH, Location, json_kind, parse_ts
-
-from agentwatch.errors import RecordError
 
 AGENT_PREFIX = "claude-code:"
 SPAWN_TOOLS = frozenset({"Task", "Agent"})

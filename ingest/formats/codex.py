@@ -36,6 +36,7 @@ import re
 from functools import lru_cache
 from typing import Any, NoReturn
 
+from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.formats.codex_exec import decode_exec_event
 from agentwatch.ingest.formats.codex_items import decode_item
@@ -51,8 +52,6 @@ from agentwatch.ingest.formats.fields import (
     without,
 )
 from agentwatch.ingest.records import Location, json_kind
-
-from agentwatch.errors import RecordError
 
 AGENT_ID = "codex"
 ROLLOUT_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg", "compacted"})

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import SkipRecord
 from agentwatch.ingest.formats.fields import (
     as_json_text,
@@ -34,8 +35,6 @@ from agentwatch.ingest.formats.fields import (
     quoted,
     without,
 )
-
-from agentwatch.errors import RecordError
 
 SKIPPED_EVENTS = frozenset({"turn.started", "item.started", "item.updated", "item.plan.delta",
                             "request_user_input"})

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+
+from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import SkipRecord
 from agentwatch.ingest.formats.fields import (
     as_json_text,
@@ -35,8 +37,6 @@ from agentwatch.ingest.formats.fields import (
     without,
 )
 from agentwatch.ingest.records import json_kind
-
-from agentwatch.errors import RecordError
 
 INJECTED_PREFIXES = (
     "<environment_context", "<user_instructions", "# AGENTS.md instructions", "<permissions instructions",

@@ -13,9 +13,9 @@ from pathlib import PurePath
 from typing import Any
 
 import orjson
-from agentwatch.ingest.records import json_kind
 
 from agentwatch.errors import RecordError
+from agentwatch.ingest.records import json_kind
 
 MAX_ID_CHARS = 256
 # Blocks per record: the block index is folded into `seq`, which reserves three decimal digits for it.

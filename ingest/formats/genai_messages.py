@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from agentwatch.ingest.records import json_kind
 
 from agentwatch.errors import RecordError
+from agentwatch.ingest.records import json_kind
 
 ROLE_EVENT_TYPES = {
     "system": "system_prompt",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.genai_messages import (
     Message,
     as_text,
@@ -32,8 +33,6 @@ from agentwatch.ingest.formats.genai_messages import (
 from agentwatch.ingest.formats.otlp_common import Span, SpanEvent
 from agentwatch.ingest.formats.otlp_spans import Convention, Identity, MappedSpan, SpanContext
 from agentwatch.ingest.records import json_kind
-
-from agentwatch.errors import RecordError
 
 CHAT_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
 AGENT_OPERATIONS = frozenset({"invoke_agent", "create_agent", "invoke_workflow"})

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from agentwatch.ingest.formats import Format
-from agentwatch.ingest.records import Location, json_kind
 
 from agentwatch.errors import RecordError
+from agentwatch.ingest.formats import Format
+from agentwatch.ingest.records import Location, json_kind
 
 SNIFF_KEYS = ("ts", "session_id", "event_type")
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.genai_messages import Message, conversation_parts
 from agentwatch.ingest.formats.genai_spans import (
     consume_first,
@@ -31,8 +32,6 @@ from agentwatch.ingest.formats.genai_spans import (
 from agentwatch.ingest.formats.otlp_common import Span
 from agentwatch.ingest.formats.otlp_spans import Convention, Identity, MappedSpan, SpanContext
 from agentwatch.ingest.records import json_kind
-
-from agentwatch.errors import RecordError
 
 KIND_KEY = "openinference.span.kind"
 AGENT_KEYS = ("agent.name",)

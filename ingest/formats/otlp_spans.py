@@ -32,9 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agentwatch.ingest.formats.otlp_common import RawSpan, Span, iter_raw_spans, parse_span
-
 from agentwatch.errors import RecordError
+from agentwatch.ingest.formats.otlp_common import RawSpan, Span, iter_raw_spans, parse_span
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATUS = {"ok": "ok", "error": "error"}
