@@ -40,7 +40,7 @@ QUIET = {
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     lake = tmp_path_factory.mktemp("lake")
-    ingest_paths(lake, [SAMPLE / "native"], now=datetime(2026, 11, 24, tzinfo=UTC))
+    ingest_paths(lake, [SAMPLE], now=datetime(2026, 11, 24, tzinfo=UTC))  # native and OTLP files
     con = connect(lake, hardened=False)
     build_metrics(con, load_inventory(SAMPLE / "agents.yaml"))
     con.execute("create table labels as select * from read_csv(?)", [str(SAMPLE / "labels.csv")])

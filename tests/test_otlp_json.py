@@ -342,3 +342,20 @@ def test_kvlist_and_unset_attributes_decode_through_builders() -> None:
     (row,) = decode(record)
     assert row["model"] == "m" and attrs(row)["opts"] == {"temperature": 0.5}
     assert kv({"a": 1}) == [{"key": "a", "value": {"intValue": "1"}}]
+
+
+def test_an_agentwatch_approval_span_event_becomes_an_approval():
+    tool = span(attributes={
+        "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "git_push", "gen_ai.tool.call.id": "call-9",
+        "gen_ai.conversation.id": "conv-1", "gen_ai.agent.name": "cicd",
+    }, events=[{"name": "agentwatch.approval", "timeUnixNano": str(BASE_NS + 500_000_000), "attributes": kv({
+        "user.email": "alice@acme.com", "agentwatch.approval.summary": "push fix to pr-12",
+        "agentwatch.approval.signature": "c2ln", "agentwatch.approval.key_id": "alice-2026"})}])
+    events = decode(request(tool))
+    assert [e["event_type"] for e in events] == ["tool_call", "approval", "tool_result"]
+    approval = events[1]
+    assert (approval["tool_call_id"], approval["actor"]) == ("call-9", "alice@acme.com")
+    attrs = orjson.loads(approval["attrs"])
+    assert {k: attrs[k] for k in ("summary", "signature", "key_id")} == {
+        "summary": "push fix to pr-12", "signature": "c2ln", "key_id": "alice-2026"}
+    assert orjson.loads(events[0]["attrs"])["span"].get("events", []) == []

@@ -52,6 +52,9 @@ LEGACY_ROLES = {
 LEGACY_OUTPUTS = frozenset({"gen_ai.choice", "gen_ai.content.completion"})
 
 
+APPROVAL_EVENT = "agentwatch.approval"
+
+
 def genai_identity(span: Span) -> Identity:
     """Agent and session as the span states them."""
     a = span.attributes
@@ -115,6 +118,23 @@ def _map_tool(span: Span, mapped: MappedSpan) -> None:
     mapped.parts.append({**common, "event_type": "tool_result", "time_ns": span.end_ns,
                          "text": as_text(a.get("gen_ai.tool.call.result"))})
     mapped.consumed.update(key for key in TOOL_KEYS if key in a)
+    mapped.parts.extend(_approval_parts(span, mapped, common))
+
+
+def _approval_parts(span: Span, mapped: MappedSpan, common: dict[str, Any]) -> list[dict[str, Any]]:
+    """Signed human sign-offs of the tool call, carried as `agentwatch.approval` span events (the GenAI
+    conventions have no approval yet): actor in `user.email`, and `agentwatch.approval.summary`,
+    `.signature` (base64 Ed25519 over the summary) and `.key_id`, as the native approval's attrs."""
+    parts = []
+    for i, event in enumerate(span.events):
+        if event.name != APPROVAL_EVENT:
+            continue
+        ea = event.attributes
+        signed = {field: ea.get(f"{APPROVAL_EVENT}.{field}") for field in ("summary", "signature", "key_id")}
+        parts.append({**common, "event_type": "approval", "time_ns": event.time_ns, "source": f"event:{APPROVAL_EVENT}",
+                      "actor": str_attr(ea, "user.email"), "top_attrs": signed})
+        mapped.consumed_events.add(i)
+    return parts
 
 
 def spawn_parts(span: Span, ctx: SpanContext) -> list[dict[str, Any]]:

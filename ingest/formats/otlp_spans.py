@@ -224,6 +224,7 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
     extras = part.pop("part", None)
     if extras:
         attrs["part"] = extras
+    attrs.update(part.pop("top_attrs", {}))
     event = {
         "event_id": f"{span.trace_id}:{span.span_id}:{n}",
         "ts": EPOCH + timedelta(microseconds=time_ns // 1000),
