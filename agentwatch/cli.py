@@ -166,12 +166,13 @@ def receive(obj: Context, host: str | None, port: int | None, spool: str | None)
 @click.option("--seed", default=7, show_default=True, help="Random seed: same seed, byte-identical output.")
 @click.option("--scale", default=1.0, show_default=True, help="Multiplies sessions per day (benchmarks: 100+).")
 @click.option("--start", default="2026-11-09", show_default=True, help="First day (UTC).")
-@click.option("--otlp-agent", help="Also write this agent's sessions as OTLP/JSON traces.")
+@click.option("--otlp-agent", default="mail-assistant", show_default=True,
+              help="Write this agent's sessions as OTLP/JSON traces instead of native JSONL ('' for none).")
 def sample(out: Path, days: int, seed: int, scale: float, start: str, otlp_agent: str | None) -> None:
     """Generate the sample fleet: inventory, labelled sessions with scripted incidents."""
     from agentwatch.sample.generate import write_sample
 
-    summary = write_sample(out, days=days, seed=seed, scale=scale, start=start, otlp_agent=otlp_agent)
+    summary = write_sample(out, days=days, seed=seed, scale=scale, start=start, otlp_agent=otlp_agent or None)
     click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
 
 

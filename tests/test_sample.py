@@ -19,6 +19,7 @@ from agentwatch.ingest.records import Location, normalize_event
 from agentwatch.inventory import load_inventory
 from agentwatch.sample import write_sample
 from agentwatch.sample.entities import iban, iban_is_valid
+from agentwatch.sample.generate import DEFAULT_OTLP_AGENT
 from agentwatch.sample.model import summarize_action
 from agentwatch.sample.scenarios import HARD_NEGATIVES, INCIDENTS, players
 from agentwatch.sample.signing import verify_b64
@@ -92,12 +93,13 @@ def test_uncompressed_output_has_the_same_events(tmp_path):
     assert read_events(tmp_path / "plain") == read_events(tmp_path / "gz")
 
 
-def test_committed_sample_is_the_default_run(sample):
-    root = sample[0]
-    assert read_events(COMMITTED) == read_events(root)
-    assert (COMMITTED / "labels.csv").read_bytes() == (root / "labels.csv").read_bytes()
-    assert (COMMITTED / "agents.yaml").read_bytes() == (root / "agents.yaml").read_bytes()
-    assert (COMMITTED / "README.md").read_bytes() == (root / "README.md").read_bytes()
+def test_committed_sample_is_the_default_run(tmp_path):
+    """`agentwatch sample` with its defaults: native files, and one agent as OTLP/JSON traces."""
+    write_sample(tmp_path, progress=None, otlp_agent=DEFAULT_OTLP_AGENT)
+    files = sorted(p.relative_to(COMMITTED) for p in COMMITTED.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert all((COMMITTED / f).read_bytes() == (tmp_path / f).read_bytes() for f in files)
+    assert {f.parts[0] for f in files if len(f.parts) > 1} == {"native", "otlp"}
     size = sum(p.stat().st_size for p in COMMITTED.rglob("*") if p.is_file())
     assert size <= 4 * 2**20
 

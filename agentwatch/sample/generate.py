@@ -27,6 +27,9 @@ from agentwatch.sample.signing import Keyring
 from agentwatch.sample.writer import MS_PER_DAY, LabelWriter, SessionWriter, encode_native
 
 EPOCH = date(1970, 1, 1)
+# The committed sample writes this agent as OTLP/JSON traces, the rest as native JSON Lines, so the
+# demo exercises two decoders. `write_sample` itself defaults to native only (benchmarks, tests).
+DEFAULT_OTLP_AGENT = "mail-assistant"
 
 
 class _World:
