@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 TRACES_PATH = "/v1/traces"
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 MAX_BODY_BYTES = 64 << 20
+MAX_CONCURRENT = 4  # requests decoded at once; more get 503, which OTLP exporters retry with backoff
+SOCKET_TIMEOUT_SECONDS = 30
 MAX_REASONS = 5  # in a partial_success error_message
 POLL_SECONDS = 0.1  # how soon `stop_receiver` is noticed
 INVALID_ARGUMENT, UNAVAILABLE = 3, 14  # google.rpc.Code
@@ -69,6 +71,7 @@ class ReceiverServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], spool: Spool):
         super().__init__(address, OtlpHandler)
         self.spool = spool
+        self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
         self.thread: threading.Thread | None = None
 
 
@@ -156,8 +159,21 @@ class OtlpHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # exporters keep connections alive; every reply sets Content-Length
     server_version = "agentwatch-receiver"
+    timeout = SOCKET_TIMEOUT_SECONDS  # a client that stops sending mid-body frees its thread
 
     def do_POST(self) -> None:
+        slots = self.server.slots  # type: ignore[attr-defined]  # a ReceiverServer
+        if not slots.acquire(blocking=False):  # memory stays bounded: at most MAX_CONCURRENT bodies held
+            encoding = _media_type(self.headers.get("Content-Type"))
+            self.close_connection = True
+            self._fail(HttpError(HTTPStatus.SERVICE_UNAVAILABLE, "busy; retry later"), encoding)
+            return
+        try:
+            self._handle_post()
+        finally:
+            slots.release()
+
+    def _handle_post(self) -> None:
         encoding = _media_type(self.headers.get("Content-Type"))
         try:
             if urlsplit(self.path).path != TRACES_PATH:

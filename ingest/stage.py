@@ -218,13 +218,18 @@ class Stage:
         return outputs
 
     def _write_quarantine(self, now: datetime) -> Output:
-        table = self.con.sql(
+        relation = self.con.sql(
             "select ? as batch_id, * exclude (file_index), ? as quarantined_at from staged_quarantine "
             "order by file_index, line_no",
             params=[self.batch_id, now],
-        ).to_arrow_table()
+        )
         tmp = self.dir / "quarantine.parquet"
-        pq.write_table(table.cast(QUARANTINE_SCHEMA), tmp, compression="zstd")
+        with (
+            relation.to_arrow_reader(batch_size=ROW_GROUP_ROWS) as reader,
+            pq.ParquetWriter(tmp, QUARANTINE_SCHEMA, compression="zstd") as writer,
+        ):
+            for batch in reader:
+                writer.write_table(pa.Table.from_batches([batch]).cast(QUARANTINE_SCHEMA))
         return self._publish(tmp, "quarantine", f"_quarantine/part-{self.batch_id}.parquet")
 
     def _publish(self, tmp: Path, table: str, rel: str) -> Output:
