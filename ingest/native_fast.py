@@ -15,17 +15,16 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from agentwatch.ingest.schema import EVENT_SCHEMA, EVENT_TYPES, STATUSES
+from agentwatch.ingest.records import SETTABLE
+from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA, EVENT_TYPES, REQUIRED_FIELDS, STATUSES
+from agentwatch.ingest.schema import STRING_FIELDS as SCHEMA_STRINGS
 
 SQL = (Path(__file__).parent / "native_fast.sql").read_text()
-FIELDS = (
-    "event_id", "ts", "agent_id", "session_id", "parent_session_id", "trace_id", "span_id", "parent_span_id",
-    "seq", "event_type", "actor", "model", "tool_name", "tool_call_id", "tool_args", "text", "input_tokens",
-    "output_tokens", "status", "attrs",
-)
-REQUIRED_STRINGS = ("ts", "agent_id", "session_id", "event_type")
-STRING_FIELDS = (*REQUIRED_STRINGS, "event_id", "parent_session_id", "trace_id", "span_id", "parent_span_id",
-                 "actor", "model", "tool_name", "tool_call_id", "text", "status")
+# The fields a native record may carry, in column order; `attrs` is the one more the record sets.
+FIELDS = tuple(name for name in EVENT_COLUMNS if name in SETTABLE or name == "attrs")
+PATHS = [f"$.{name}" for name in FIELDS]
+REQUIRED_STRINGS = REQUIRED_FIELDS
+STRING_FIELDS = tuple(name for name in FIELDS if name in SCHEMA_STRINGS or name == "ts")
 # `json_extract_string` tells a JSON string from a number or an object only by its text ("5" and 5
 # both read "5"), so the kinds are read off the raw line instead: a canonical key followed by a value
 # of the wrong kind sends the line to the per-record path. The same pattern inside a string value only
@@ -50,7 +49,7 @@ def decode_native_fast(
     wrong_kind = pl.from_arrow(batch.column("line")).str.contains(WRONG_KIND)
     con.register("batch", batch.append_column("wrong_kind", wrong_kind.to_arrow()))
     try:
-        parsed = con.sql(SQL, params=[source_file]).pl()
+        parsed = con.sql(SQL, params=[source_file, PATHS]).pl()
     finally:
         con.unregister("batch")
     fields = parsed.select(

@@ -3,17 +3,13 @@
 -- canonical field, parsed with one multi-path call (one parse for all fields, not one per field);
 -- `ingest.native_fast` judges and builds the columns in polars, because referencing list elements
 -- here makes DuckDB re-evaluate the list once per reference.
--- $1 source_file (for the stable event id of lines that carry none)
+-- $1 source_file (for the stable event id of lines that carry none), $2 JSON paths of the fields
 select
     line_no,
     source_offset,
     wrong_kind,
     json_keys(line) as keys,
-    json_extract_string(line, [
-        '$.event_id', '$.ts', '$.agent_id', '$.session_id', '$.parent_session_id', '$.trace_id',
-        '$.span_id', '$.parent_span_id', '$.seq', '$.event_type', '$.actor', '$.model', '$.tool_name',
-        '$.tool_call_id', '$.tool_args', '$.text', '$.input_tokens', '$.output_tokens', '$.status', '$.attrs'
-    ]) as texts,
+    json_extract_string(line, $2) as texts,
     md5($1 || chr(31) || source_offset::varchar || chr(31) || '0' || chr(31) || line) as content_id
 from batch
 where json_valid(line)

@@ -83,8 +83,6 @@ STRING_FIELDS = (
     "source_file",
 )
 INTEGER_FIELDS = ("seq", "input_tokens", "output_tokens", "source_offset", "redactions")
-# Fields that may arrive as JSON objects/arrays and are stored as JSON text.
-JSON_FIELDS = ("tool_args", "attrs")
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -103,7 +101,3 @@ QUARANTINE_SCHEMA = pa.schema(
     metadata={"agentwatch.schema_version": str(SCHEMA_VERSION)},
 )
 
-
-def empty_events() -> pa.Table:
-    """An events table with no rows and the canonical schema."""
-    return EVENT_SCHEMA.empty_table()
