@@ -57,3 +57,9 @@ def decode_one(fmt: Format, record: Any, source_file: str, line_no: int = 1) -> 
 def first_line(path: Path) -> bytes:
     """The first line of a file, as a sniffer sees it."""
     return path.read_bytes().splitlines()[0]
+
+
+def key_fields(row: dict) -> tuple:
+    """What golden tests compare per event: type, tool, call id, status, tokens."""
+    return (row["event_type"], row["tool_name"], row["tool_call_id"], row["status"],
+            row["input_tokens"], row["output_tokens"])

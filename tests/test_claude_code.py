@@ -12,7 +12,7 @@ import pytest
 from agentwatch.ingest.formats.claude_code import FORMAT
 from agentwatch.ingest.formats.codex import FORMAT as CODEX
 from agentwatch.ingest.formats.native import sniff_native
-from tests.agent_log_files import FIXTURES, decode_file, decode_one, first_line
+from tests.agent_log_files import FIXTURES, decode_file, decode_one, first_line, key_fields
 
 PROJECT = FIXTURES / "claude_code" / "-home-dev-shop"
 SESSION = "7f1c2a9e-3b4d-4c5e-8f60-1a2b3c4d5e6f"
@@ -21,11 +21,6 @@ MAIN = PROJECT / f"{SESSION}.jsonl"
 SUBAGENT = PROJECT / SESSION / "subagents" / "agent-a3f9c2d1.jsonl"
 OLD = PROJECT / f"{OLD_SESSION}.jsonl"
 CHILD = f"{SESSION}/agent-a3f9c2d1"
-
-
-def key_fields(row: dict) -> tuple:
-    return (row["event_type"], row["tool_name"], row["tool_call_id"], row["status"],
-            row["input_tokens"], row["output_tokens"])
 
 
 def test_modern_session_decodes_to_exact_events() -> None:

@@ -13,7 +13,7 @@ import pytest
 from agentwatch.ingest.formats.claude_code import FORMAT as CLAUDE
 from agentwatch.ingest.formats.codex import FORMAT
 from agentwatch.ingest.formats.native import sniff_native
-from tests.agent_log_files import FIXTURES, decode_file, decode_one, first_line
+from tests.agent_log_files import FIXTURES, decode_file, decode_one, first_line, key_fields
 
 SESSIONS = FIXTURES / "codex" / "sessions"
 PARENT = "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
@@ -24,11 +24,6 @@ SUBAGENT = SESSIONS / "2026/03/04" / f"rollout-2026-03-04T10-00-00-{CHILD}.jsonl
 BARE = SESSIONS / "2025/08/18" / f"rollout-2025-08-18T01-16-13-{LEGACY}.jsonl"
 EXEC = FIXTURES / "codex" / "exec" / "codex-exec-2025-11-02T14-30-00.jsonl"
 ALL = (ROLLOUT, SUBAGENT, BARE, EXEC)
-
-
-def key_fields(row: dict) -> tuple:
-    return (row["event_type"], row["tool_name"], row["tool_call_id"], row["status"],
-            row["input_tokens"], row["output_tokens"])
 
 
 def test_rollout_decodes_to_exact_events() -> None:
