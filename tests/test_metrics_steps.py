@@ -64,6 +64,15 @@ def test_steps_follow_seq_not_arrival_order():
     assert step_column(con, "s1", "event_type") == ["user_prompt", "tool_call", "tool_result"]
 
 
+def test_one_tool_call_reported_twice_is_one_step():
+    con = run_metrics(session(
+        "a1", user("list it"), tool_call("c1", "ls", {"path": "/srv"}), tool_call("c1", "ls", {"path":  "/srv"}),
+        tool_result("c1", "x"), tool_result("c1", "x"), tool_result("c1", "a different result"),
+        approval("c1"), approval("c1"), session_id="s1"))
+    assert step_column(con, "s1", "event_type") == [
+        "user_prompt", "tool_call", "tool_result", "tool_result", "approval", "approval"]
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("see https://Docs.Example.com/a?b=1 now", [("host", "docs.example.com")]),
     ("clone https://github.com/Acme/Payments-API.git", [("repo", "acme/payments-api")]),

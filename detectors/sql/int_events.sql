@@ -8,6 +8,10 @@
 --   prompt_index      user prompts so far (0 before the first): a new prompt starts a new segment
 --   human_turn_index  user prompts and approvals so far: tool calls sharing it ran without a human
 --   turn_index        user prompts and tool results so far: a call's reasoning shares its turn
+-- One tool call reported twice in a session (OTel GenAI instrumentations log it in the chat span's
+-- output messages and again as the execute_tool span; likewise its result) is one action: tool_call /
+-- tool_result events repeating the same tool_call_id with the same arguments (whitespace and case
+-- aside) or the same result text keep only the first.
 with events as (
     select stg_events.*, int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day,
         int_sessions.is_target
@@ -16,6 +20,13 @@ with events as (
     -- the round's agents are a range of agent_id: a filter the Parquet scan can prune row groups with
     where int_sessions.is_context
         and stg_events.agent_id between $first_agent_id and $last_agent_id
+    qualify stg_events.tool_call_id is null
+        or stg_events.event_type not in ('tool_call', 'tool_result')
+        or row_number() over (
+            partition by int_sessions.session_key, stg_events.tool_call_id, stg_events.event_type,
+                lower(regexp_replace(coalesce(stg_events.tool_args, stg_events.event_text, ''), '\s+', '', 'g'))
+            order by stg_events.seq, stg_events.event_at, stg_events.event_id
+        ) = 1
 ),
 
 ordered as (
