@@ -103,7 +103,7 @@ def ingest_paths(
     with lake_lock(lake):
         sanitizer = sanitizer or Sanitizer.for_lake(lake)
         known = ingested_hashes(lake)
-        reports = [FileReport(str(p), sha256_file(p), bytes=p.stat().st_size) for p in files]
+        reports = [FileReport(str(p), _hash_input(p), bytes=p.stat().st_size) for p in files]
         batch_id = _batch_id(lake, reports)
         stage = Stage(lake, batch_id, memory_limit)
         try:
@@ -116,6 +116,13 @@ def ingest_paths(
         finally:
             stage.close()
     return IngestReport(reports, entry)
+
+
+def _hash_input(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError as exc:  # before anything is staged: the run stops, nothing half-written exists
+        raise InputError(f"cannot read input: {exc.strerror or exc}", str(path)) from exc
 
 
 def _skip_known(report: FileReport, known: set[str], seen: set[str]) -> bool:

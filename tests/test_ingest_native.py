@@ -278,3 +278,20 @@ def test_values_json_or_arrow_cannot_hold_are_quarantined(
     src = write_lines(tmp_path / "h.jsonl", [raw, line(seq=2)])
     ingest(lake, src)
     assert quarantine(lake) == {1: reason}
+
+
+def test_an_unreadable_file_stops_the_run_before_anything_is_written(
+    tmp_path: Path, lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = write_lines(tmp_path / "good.jsonl", [line(seq=1)])
+    bad = write_lines(tmp_path / "bad.jsonl", [line(seq=2)])
+
+    def refuse(path: Path, block: int = 0) -> str:
+        if path == bad:
+            raise PermissionError(13, "Permission denied")
+        return "0" * 64
+
+    monkeypatch.setattr("agentwatch.ingest.pipeline.sha256_file", refuse)
+    with pytest.raises(InputError, match=r"cannot read input: Permission denied in .*bad.jsonl"):
+        ingest_paths(lake, [good, bad], now=NOW)
+    assert list((lake / "_manifest").glob("*.json")) == [] and not (lake / "events").exists()
