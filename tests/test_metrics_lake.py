@@ -71,3 +71,22 @@ def test_a_changed_inventory_or_baseline_forces_a_full_rebuild(fleet: Path, tmp_
     assert run_metrics(tmp_path, inventory, baseline_days=3).mode == "full"
     smaller = dict(list(inventory.items())[1:])
     assert run_metrics(tmp_path, smaller, baseline_days=3).mode == "full"
+
+
+def test_claude_code_usage_repeated_per_content_block_is_counted_once(tmp_path: Path) -> None:
+    import shutil
+
+    source = tmp_path / "claude"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "claude_code", source)
+    lake = tmp_path / "lake"
+    ingest_paths(lake, [source], now=NOW)
+    run_metrics(lake, {})
+    con = connect(lake)
+    per_message = con.execute(
+        "select session_id, sum(tokens)::bigint from (select session_id, attrs->>'$.message.id' as message, "
+        "max(input_tokens) as tokens from events where input_tokens is not null group by all) group by all"
+    ).fetchall()
+    raw = dict(con.execute("select session_id, sum(input_tokens)::bigint from events group by all").fetchall())
+    got = dict(con.execute("select session_id, sum_input_tokens from sessions").fetchall())
+    assert per_message and all(got[s] == n for s, n in per_message)
+    assert any(raw[s] > n for s, n in per_message)  # the fixture does repeat usage

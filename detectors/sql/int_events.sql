@@ -127,6 +127,11 @@ final as (
         event_text,
         input_tokens,
         output_tokens,
+        -- Claude Code writes one record per content block and repeats the response's usage on each:
+        -- only the first event of a model message (attrs.message.id) counts toward token sums
+        json_extract_string(attrs, '$.message.id') is not null and row_number() over (
+            partition by session_key, json_extract_string(attrs, '$.message.id') order by step_index
+        ) > 1 as is_repeated_usage,
         status,
         flags,
         attrs,

@@ -16,8 +16,8 @@ with volume as (
         count(*) filter (where event_type = 'agent_spawn') as count_spawn_events,
         count(*) filter (where status = 'error' or event_type = 'error') as count_errors,
         count(*) filter (where event_type = 'tool_result' and status = 'error') as count_tool_errors,
-        coalesce(sum(input_tokens), 0)::bigint as sum_input_tokens,
-        coalesce(sum(output_tokens), 0)::bigint as sum_output_tokens,
+        coalesce(sum(input_tokens) filter (where not is_repeated_usage), 0)::bigint as sum_input_tokens,
+        coalesce(sum(output_tokens) filter (where not is_repeated_usage), 0)::bigint as sum_output_tokens,
         count(*) filter (where input_tokens is not null or output_tokens is not null) as count_events_with_tokens,
         -- goal drift level: mean step drift (summed in fixed point: exact, in any order); max: the worst
         avg(cast(goal_drift as decimal(18, 12))) as goal_drift_level,

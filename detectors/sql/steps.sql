@@ -17,6 +17,7 @@ select
     events.tool_args,
     events.event_text,
     events.input_tokens,
+    events.is_repeated_usage,
     events.output_tokens,
     events.status,
     events.flags,
