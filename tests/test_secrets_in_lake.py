@@ -4,6 +4,7 @@ and reasons), manifest entries, Parquet footers; the fingerprints still correlat
 from __future__ import annotations
 
 import re
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,3 +70,51 @@ def test_the_same_secret_gets_the_same_fingerprint(tmp_path: Path, lake: Path) -
     fingerprints = {m.group(2) for (t,) in texts for m in LABEL.finditer(t)}
     kinds = {m.group(1) for (t,) in texts for m in LABEL.finditer(t)}
     assert len(fingerprints) == 1 and kinds == {"github_token"}
+
+
+def bench_secrets_module():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench_secrets.py"
+    spec = importlib.util.spec_from_file_location("bench_secrets", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+COLUMNS = ("text", "tool_args", "attrs", "trace_id", "span_id", "status", "actor", "session_id", "tool_call_id")
+
+
+def test_a_thousand_generated_secrets_in_every_column_never_reach_the_lake(tmp_path: Path, lake: Path) -> None:
+    import random
+
+    bench = bench_secrets_module()
+    planted = bench.planted_lines(random.Random(7), per_cell=14)
+    assert len(planted) >= 1000
+    lines = []
+    for n, p in enumerate(planted):
+        column = COLUMNS[n % len(COLUMNS)]
+        value: object = {"note": p.line} if column == "attrs" else p.line
+        lines.append(line(seq=n + 1, **{column: value}))
+    src = write_lines(tmp_path / "planted.jsonl", lines)
+    (f,) = ingest_paths(lake, [src], now=NOW).files
+    assert f.events_written == len(planted) and f.quarantined == 0
+    everything = every_text_in_lake(lake)
+    leaked = [(p.kind, p.encoding) for p in planted for needle in p.needles if needle in everything]
+    assert leaked == []
+
+
+def test_secrets_in_other_formats_never_reach_the_lake(tmp_path: Path, lake: Path) -> None:
+    from tests.otlp_builders import request, span
+
+    secret = SECRETS["anthropic_key"][0]
+    otlp = request(span(attributes={
+        "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "bash", "gen_ai.tool.call.id": "c1",
+        "gen_ai.conversation.id": "conv-1", "gen_ai.tool.call.arguments": f'{{"env": "KEY={secret}"}}',
+        "gen_ai.tool.call.result": f"exported {secret}", "http.header.x-api-key": secret,
+    }))
+    (tmp_path / "traces.jsonl").write_bytes(orjson.dumps(otlp) + b"\n")
+    ingest_paths(lake, [tmp_path / "traces.jsonl"], now=NOW)
+    assert connect(lake).execute("select count(*) from events").fetchall()[0][0] > 0
+    assert secret not in every_text_in_lake(lake)
