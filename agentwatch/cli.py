@@ -50,7 +50,7 @@ def cli(ctx: click.Context, lake: str | None, inventory: str | None, config: str
 @click.pass_obj
 def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | None) -> None:
     """Ingest JSON-lines files or folders (.gz too) into the lake; no PATH: the receiver's spool."""
-    from agentwatch.ingest.pipeline import ingest_paths, summarize
+    from agentwatch.ingest.pipeline import expand_inputs, ingest_paths, summarize
     from agentwatch.ingest.spool import spooled_files
 
     spooled = [] if paths else spooled_files(obj.spool)
@@ -59,7 +59,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | Non
         click.echo(f"nothing to ingest: no PATH given and the spool {obj.spool} is empty")
         return
     show = sys.stderr.isatty() if progress is None else progress
-    with _progress_bar(show, tuple(inputs)) as advance:
+    inputs = expand_inputs(inputs)
+    with _progress_bar(show, inputs) as advance:
         report = ingest_paths(
             obj.lake, inputs, fmt=fmt, progress=advance, memory_limit=obj.settings["memory_limit"]
         )
@@ -202,16 +203,16 @@ def _cell(value: Any, max_width: int) -> str:
 class _progress_bar:  # noqa: N801 - used as a context manager like a function
     """A rich progress bar over the input bytes, or nothing when not on a terminal."""
 
-    def __init__(self, show: bool, paths: tuple[Path, ...]):
+    def __init__(self, show: bool, files: list[Path]):
         self.show = show
-        self.paths = paths
+        self.files = files
 
     def __enter__(self):
         if not self.show:
             return None
         from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-        total = sum(p.stat().st_size for p in _files(self.paths))
+        total = sum(p.stat().st_size for p in self.files)
         self.progress = Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True)
         self.progress.start()
         task = self.progress.add_task("ingest", total=total)
@@ -221,9 +222,6 @@ class _progress_bar:  # noqa: N801 - used as a context manager like a function
         if self.show:
             self.progress.stop()
 
-
-def _files(paths: tuple[Path, ...]) -> list[Path]:
-    return [f for p in paths for f in (p.rglob("*") if p.is_dir() else [p]) if f.is_file()]
 
 
 def main() -> None:

@@ -210,11 +210,11 @@ class Stage:
                 for day, piece in _split_by_day(pa.Table.from_batches([batch])):
                     if writer is None or writer.day != day:
                         if writer is not None:
-                            outputs.append(self._publish(writer.close(), "events", writer.rel))
+                            outputs.append(publish_output(self.lake, writer.close(), "events", writer.rel))
                         writer = _PartitionWriter(self.dir, self.batch_id, day)
                     writer.write(piece)
         if writer is not None:
-            outputs.append(self._publish(writer.close(), "events", writer.rel))
+            outputs.append(publish_output(self.lake, writer.close(), "events", writer.rel))
         return outputs
 
     def _write_quarantine(self, now: datetime) -> Output:
@@ -230,10 +230,7 @@ class Stage:
         ):
             for batch in reader:
                 writer.write_table(pa.Table.from_batches([batch]).cast(QUARANTINE_SCHEMA))
-        return self._publish(tmp, "quarantine", f"_quarantine/part-{self.batch_id}.parquet")
-
-    def _publish(self, tmp: Path, table: str, rel: str) -> Output:
-        return publish_output(self.lake, tmp, table, rel)
+        return publish_output(self.lake, tmp, "quarantine", f"_quarantine/part-{self.batch_id}.parquet")
 
 
 def publish_output(lake: Path, tmp: Path, table: str, rel: str) -> Output:

@@ -87,24 +87,12 @@ classified as (
             lambda e: e.value <> ''
                 and (e.kind <> 'table' or (is_sql_text and not list_contains($not_tables, e.value)))
         )) as entities,
-        event_type = 'tool_call' and (
-            regexp_matches(tool_name_lower, $privilege_name) or regexp_matches(tool_args_lower, $privilege_args)
-        ) as is_privilege,
-        event_type = 'tool_call' and (
-            regexp_matches(tool_name_lower, $destructive_name) or regexp_matches(tool_args_lower, $destructive_args)
-        ) as is_destructive,
-        event_type = 'tool_call' and (
-            regexp_matches(tool_name_lower, $spawn_name) or regexp_matches(tool_args_lower, $spawn_args)
-        ) as is_spawn,
-        event_type = 'tool_call' and (
-            regexp_matches(tool_name_lower, $network_name) or regexp_matches(tool_args_lower, $network_args)
-        ) as is_network,
-        event_type = 'tool_call' and (
-            regexp_matches(tool_name_lower, $write_name) or regexp_matches(tool_args_lower, $write_args)
-        ) as is_write,
-        event_type = 'tool_call' and (
-            regexp_matches(tool_name_lower, $read_name) or regexp_matches(tool_args_lower, $read_args)
-        ) as is_read
+        is_call_of(event_type, tool_name_lower, tool_args_lower, $privilege_name, $privilege_args) as is_privilege,
+        is_call_of(event_type, tool_name_lower, tool_args_lower, $destructive_name, $destructive_args) as is_destructive,
+        is_call_of(event_type, tool_name_lower, tool_args_lower, $spawn_name, $spawn_args) as is_spawn,
+        is_call_of(event_type, tool_name_lower, tool_args_lower, $network_name, $network_args) as is_network,
+        is_call_of(event_type, tool_name_lower, tool_args_lower, $write_name, $write_args) as is_write,
+        is_call_of(event_type, tool_name_lower, tool_args_lower, $read_name, $read_args) as is_read
     from guarded
 ),
 
