@@ -56,22 +56,49 @@ def refresh_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
         if not TABLE_NAME.match(out["table"]):
             raise TamperError(f"manifest names a table {out['table']!r} that is not an identifier", str(lake))
         tables.setdefault(out["table"], []).append(str(lake / rel))
-    for name in sorted({*tables, *EMPTY_SCHEMAS}):
-        _create_table_view(con, name, tables.get(name, []))
+    sources = {name: _table_source(con, name, tables.get(name, [])) for name in sorted({*tables, *EMPTY_SCHEMAS})}
+    for name, source in sources.items():
+        extra = ", try(decode(raw)) as raw_text" if name == "quarantine" else ""
+        con.execute(f"create or replace view {name} as select *{extra} from {source}")
+    for name, build in JOINED_VIEWS.items():
+        if name in sources:
+            con.execute(f"create or replace view {name} as {build(sources)}")
     con.register("manifest_arrow", _manifest_inputs(entries))
     con.execute("create or replace view manifest as select * from manifest_arrow")
     con.register("manifest_files_arrow", _manifest_outputs(entries))
     con.execute("create or replace view manifest_files as select * from manifest_files_arrow")
 
 
-def _create_table_view(con: duckdb.DuckDBPyConnection, name: str, files: list[str]) -> None:
+def _table_source(con: duckdb.DuckDBPyConnection, name: str, files: list[str]) -> str:
     if files:
-        source = f"read_parquet({sql_list(files)}, hive_partitioning = true, union_by_name = true)"
-    else:
-        con.register(f"{name}_empty", EMPTY_SCHEMAS[name].empty_table())
-        source = f"{name}_empty"
-    extra = ", try(decode(raw)) as raw_text" if name == "quarantine" else ""
-    con.execute(f"create or replace view {name} as select *{extra} from {source}")
+        return f"read_parquet({sql_list(files)}, hive_partitioning = true, union_by_name = true)"
+    con.register(f"{name}_empty", EMPTY_SCHEMAS[name].empty_table())
+    return f"{name}_empty"
+
+
+def _sessions_view(sources: dict[str, str]) -> str:
+    """Metrics per session, with the detectors' scores beside them once `detect` has run."""
+    if "session_scores" not in sources:
+        return f"select * from {sources['sessions']}"
+    return (f"select m.*, s.* exclude (agent_id, session_id) from {sources['sessions']} m "
+            f"left join {sources['session_scores']} s using (agent_id, session_id)")
+
+
+def _alerts_view(sources: dict[str, str]) -> str:
+    """Alerts with the latest analyst state (new until someone acknowledges or closes it)."""
+    if "alert_state" not in sources:
+        return (f"select *, 'new' as status, null::varchar as status_by, null::varchar as status_note, "
+                f"null::timestamp as status_at, null::varchar as close_reason from {sources['alerts']}")
+    return (
+        f"select a.*, coalesce(s.status, 'new') as status, s.\"by\" as status_by, s.note as status_note, "
+        f"s.\"at\" as status_at, s.close_reason from {sources['alerts']} a left join ("
+        f"select * from {sources['alert_state']} qualify row_number() over (partition by alert_key "
+        f"order by \"at\" desc, status desc) = 1) s using (alert_key)"
+    )
+
+
+# Views over more than one table: the view keeps the first table's name.
+JOINED_VIEWS = {"sessions": _sessions_view, "alerts": _alerts_view}
 
 
 def _manifest_inputs(entries: list[dict]) -> pa.Table:
