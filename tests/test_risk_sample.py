@@ -1,0 +1,203 @@
+"""On the sample fleet: measured dimensions ordered as the agents' jobs are, incidents moving the
+right dimension on the day they happen, gaps as findings, quadrant moves as alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+
+import duckdb
+import pytest
+
+from agentwatch.detectors.derived import run_metrics
+from agentwatch.detectors.risk import run_risk
+from agentwatch.detectors.risk_model import place
+from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.inventory import DIMENSIONS, load_inventory
+from agentwatch.lake import Lake
+from tests.metrics_support import rows
+
+SAMPLE = Path(__file__).parent.parent / "data" / "sample"
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+INVERTED = {"oversight", "goal_stability", "monitoring"}
+# scenario -> dimensions its sessions make riskier on the day they happen
+MOVES = {
+    "db_wipe": ("action", "oversight"),
+    "file_deletion": ("action",),
+    "extortion": ("access", "action", "oversight"),
+    "prompt_injection": ("access", "goal_stability"),
+    "goal_drift": ("goal_stability",),
+    "scope_creep": ("access",),
+    "runaway_delegation": ("autonomy",),
+    "tool_loop": ("autonomy", "goal_stability"),
+    "unapproved_action": ("oversight",),
+    "telemetry_dark": ("monitoring",),
+}
+# hard negative -> the dimension it must leave where normal days are
+QUIET = {
+    "hard_negative_new_payee": "goal_stability",
+    "hard_negative_approved_migration": "oversight",
+    "hard_negative_task_change": "goal_stability",
+    "hard_negative_deploy_polling": "goal_stability",
+}
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, duckdb.DuckDBPyConnection]:
+    root = tmp_path_factory.mktemp("lake")
+    inventory = load_inventory(SAMPLE / "agents.yaml")
+    ingest_paths(root, [SAMPLE], now=NOW)
+    run_metrics(root, inventory)
+    lake = Lake(root)
+    run_risk(lake, inventory=inventory, now=NOW)
+    con = lake.connect(hardened=False)
+    con.execute("create table labels as select * from read_csv(?)", [str(SAMPLE / "labels.csv")])
+    con.execute("""create table day_scenarios as
+        select agent_id, session_day as day, list(distinct scenario) as scenarios
+        from sessions join labels using (session_id) group by all""")
+    return lake, con
+
+
+def risk_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    return rows(con, "select r.*, d.scenarios from agent_risk r join day_scenarios d using (agent_id, day)")
+
+
+def riskier(dim: str, a: int, b: int) -> bool:
+    return a < b if dim in INVERTED else a > b
+
+
+def clean_days(table: list[dict], agent_id: str) -> list[dict]:
+    return [r for r in table if r["agent_id"] == agent_id and r["scenarios"] == ["normal"]]
+
+
+def typical(table: list[dict], agent_id: str, dim: str) -> float:
+    return median(r[f"measured_{dim}"] for r in clean_days(table, agent_id))
+
+
+def test_every_agent_day_is_measured_on_the_scale(fleet):
+    _, con = fleet
+    table = risk_rows(con)
+    assert len(table) == con.execute("select count(distinct (agent_id, session_day)) from sessions").fetchone()[0]
+    assert all(1 <= r[f"measured_{d}"] <= 5 for r in table for d in DIMENSIONS)
+    assert all(r["is_declared"] for r in table)
+
+
+@pytest.mark.parametrize(("dim", "higher", "lower"), [
+    ("action", "sre-agent", "support-agent"),         # shell, cloud CLI, infra applies vs tickets and refunds
+    ("action", "cicd-assistant", "research-agent"),   # pushes, deploys, shell vs reading and posting
+    ("access", "cicd-assistant", "support-agent"),    # repos, paths, hosts vs ticket tools only
+    ("access", "sre-agent", "support-agent"),
+    ("autonomy", "support-agent", "data-analyst"),    # long tool chains per request vs one query at a time
+])
+def test_typical_days_order_agents_as_their_jobs_do(fleet, dim, higher, lower):
+    table = risk_rows(fleet[1])
+    assert typical(table, higher, dim) > typical(table, lower, dim)
+
+
+def test_delegation_trees_make_the_research_agent_the_most_autonomous_on_their_days(fleet):
+    table = risk_rows(fleet[1])
+    runaway = [r for r in table if "runaway_delegation" in r["scenarios"]]
+    assert runaway and all(r["measured_autonomy"] == 5 for r in runaway)
+    assert all(typical(table, agent, "autonomy") < 5 for agent in {r["agent_id"] for r in table})
+
+
+@pytest.mark.parametrize("scenario", sorted(MOVES))
+def test_each_incident_makes_its_dimensions_riskier_than_every_normal_day(fleet, scenario):
+    table = risk_rows(fleet[1])
+    hits = [r for r in table if scenario in r["scenarios"]]
+    assert hits
+    for row in hits:
+        normal = clean_days(table, row["agent_id"])
+        assert normal
+        for dim in MOVES[scenario]:
+            worst_normal = (min if dim in INVERTED else max)(r[f"measured_{dim}"] for r in normal)
+            assert riskier(dim, row[f"measured_{dim}"], worst_normal), (row["agent_id"], row["day"], dim)
+
+
+@pytest.mark.parametrize("scenario", sorted(QUIET))
+def test_hard_negatives_leave_their_dimension_in_the_normal_range(fleet, scenario):
+    table = risk_rows(fleet[1])
+    dim = QUIET[scenario]
+    hits = [r for r in table if scenario in r["scenarios"] and set(r["scenarios"]) <= {scenario, "normal"}]
+    assert hits
+    for row in hits:
+        normal = [r[f"measured_{dim}"] for r in clean_days(table, row["agent_id"])]
+        assert min(normal) <= row[f"measured_{dim}"] <= max(normal), (row["agent_id"], row["day"])
+
+
+def test_evidence_names_the_sessions_that_drove_each_dimension(fleet):
+    _, con = fleet
+    (row,) = rows(con, """select r.evidence from agent_risk r join day_scenarios d using (agent_id, day)
+                          where agent_id = 'sre-agent' and list_contains(scenarios, 'extortion') limit 1""")
+    import json
+
+    evidence = json.loads(row["evidence"])
+    assert set(evidence) == set(DIMENSIONS)
+    extortion = {r["session_id"] for r in rows(con, "select session_id from labels where scenario = 'extortion'")}
+    assert set(evidence["access"]["sessions"][:1]) <= extortion
+    assert evidence["access"]["metrics"]["count_privilege_actions"] > 0
+    assert set(evidence["oversight"]["sessions"][:1]) <= extortion
+
+
+def test_quadrants_in_the_table_are_the_model_applied_to_its_scores(fleet):
+    for r in rows(fleet[1], "select * from agent_risk"):
+        for kind in ("measured", "declared"):
+            placed = place({d: r[f"{kind}_{d}"] for d in DIMENSIONS}, r["business_value"])
+            assert (r[f"model1_{kind}"], r[f"model2_{kind}"]) == (placed["model1"], placed["model2"])
+            assert r[f"vulnerability_{kind}"] == pytest.approx(placed["vulnerability"])
+
+
+def test_declared_scores_give_the_framework_quadrants_for_the_cicd_assistant(fleet):
+    (r,) = rows(fleet[1], "select distinct model1_declared, model2_declared from agent_risk "
+                          "where agent_id = 'cicd-assistant'")
+    assert r == {"model1_declared": "Strategic Risk", "model2_declared": "Critical Risk"}
+
+
+def test_gaps_are_findings_with_the_findings_columns(fleet):
+    _, con = fleet
+    findings = rows(con, "select * from risk_findings")
+    columns = ["finding_id", "source", "rule_id", "title", "level", "agent_id", "session_id", "ts",
+               "evidence_event_ids", "detail", "tags"]
+    assert [d[0] for d in con.execute("select * from risk_findings limit 0").description][:len(columns)] == columns
+    assert findings and all(f["source"] == "risk" and f["session_id"] is None for f in findings)
+    assert len({f["finding_id"] for f in findings}) == len(findings)
+    unapproved = rows(con, """select f.* from risk_findings f join day_scenarios d
+        on d.agent_id = f.agent_id and d.day = cast(f.ts as date)
+        where list_contains(d.scenarios, 'unapproved_action') and f.rule_id = 'risk.oversight_below_declared'""")
+    assert {f["agent_id"] for f in unapproved} == {"mail-assistant"}  # cicd declared oversight 1: no gap below it
+    assert all("verification" in f["tags"] for f in unapproved)
+
+
+def test_moves_into_critical_risk_are_alerts_on_incident_days(fleet):
+    _, con = fleet
+    alerts = rows(con, "select a.*, d.scenarios from risk_alerts a join day_scenarios d using (agent_id, day)")
+    assert alerts
+    critical = {(a["agent_id"], a["scenarios"] != ["normal"]) for a in alerts if a["quadrant"] == "Critical Risk"}
+    assert ("sre-agent", True) in critical and ("cicd-assistant", True) in critical
+    assert all(a["scenarios"] != ["normal"] for a in alerts if a["agent_id"] in ("sre-agent", "cicd-assistant"))
+
+
+def test_a_rerun_keeps_finding_ids_and_alert_keys(fleet):
+    lake, con = fleet
+    before = (rows(con, "select finding_id from risk_findings order by 1"),
+              rows(con, "select alert_key, last_seen_at from risk_alerts order by 1"))
+    run_risk(lake, inventory=load_inventory(SAMPLE / "agents.yaml"), now=NOW)
+    after = lake.connect()
+    assert before == (rows(after, "select finding_id from risk_findings order by 1"),
+                      rows(after, "select alert_key, last_seen_at from risk_alerts order by 1"))
+
+
+def test_agents_without_an_inventory_entry_are_measured_and_marked_undeclared(fleet, tmp_path):
+    lake, _ = fleet
+    inventory = {k: v for k, v in load_inventory(SAMPLE / "agents.yaml").items() if k != "research-agent"}
+    run = run_risk(lake, inventory=inventory, now=NOW)
+    try:
+        assert run.undeclared_agents == ("research-agent",)
+        research = rows(lake.connect(), "select * from agent_risk where agent_id = 'research-agent'")
+        assert len(research) == 14
+        assert all(not r["is_declared"] and r["declared_access"] is None and r["model1_measured"] is None
+                   and r["model2_measured"] is not None and r["measured_autonomy"] >= 1 for r in research)
+        assert rows(lake.connect(), "select * from risk_findings where agent_id = 'research-agent'") == []
+    finally:
+        run_risk(lake, inventory=load_inventory(SAMPLE / "agents.yaml"), now=NOW)
