@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from agentwatch.detectors.risk_findings import build_alerts, build_findings
@@ -22,7 +23,9 @@ from agentwatch.errors import ConfigError, LakeError
 from agentwatch.inventory import DIMENSIONS, Agent
 from agentwatch.lake import Lake
 
-SQL = Path(__file__).parent / "sql" / "risk" / "risk_dimensions.sql"
+SQL_DIR = Path(__file__).parent / "sql" / "risk"
+SIGNALS_SCHEMA = {"agent_id": pl.String, "day": pl.Date, "dimension": pl.String, "count_findings": pl.Int64,
+                  "finding_ids": pl.List(pl.String)}
 DEFAULT_GAP = 2
 
 
@@ -49,7 +52,7 @@ def run_risk(
     if not {"sessions", "steps"} <= lake.tables():
         raise LakeError("no session metrics yet (run `agentwatch metrics` first)", str(lake.root))
     with lake.writer() as writer:
-        measured = writer.connection().sql(SQL.read_text(encoding="utf-8")).pl()
+        measured = measure_dimensions(writer.connection(), controls)
         risk = build_agent_risk(measured, inventory, high=high, now=now)
         findings = build_findings(risk, gap=gap, controls=controls)
         alerts = build_alerts(risk)
@@ -62,6 +65,21 @@ def run_risk(
             "high": high, "gap": gap, "controls": sorted(controls),
         })
     return RiskRun(risk["agent_id"].n_unique(), risk.height, undeclared, findings.height, alerts.height, entry)
+
+
+def measure_dimensions(con: duckdb.DuckDBPyConnection, controls: Mapping[str, Control]) -> pl.DataFrame:
+    """The six measured dimensions per agent and day, with findings when `detect` has run."""
+    pairs = [{"control": name, "dimension": dim} for name, c in controls.items() for dim in c.effects]
+    con.register("risk_control_dimensions", pl.DataFrame(pairs, schema={"control": pl.String, "dimension": pl.String}))
+    (has_findings,), = con.execute("select count(*) from duckdb_views() where view_name = 'findings'").fetchall()
+    signals = (con.sql(_sql("risk_finding_signals")).pl() if has_findings
+               else pl.DataFrame(schema=SIGNALS_SCHEMA))
+    con.register("risk_finding_signals", signals)
+    return con.sql(_sql("risk_dimensions")).pl()
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def build_agent_risk(

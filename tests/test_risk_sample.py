@@ -3,15 +3,19 @@ right dimension on the day they happen, gaps as findings, quadrant moves as aler
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 
 import duckdb
+import polars as pl
 import pytest
 
 from agentwatch.detectors.derived import run_metrics
 from agentwatch.detectors.risk import run_risk
+from agentwatch.detectors.risk_findings import FINDINGS_SCHEMA
 from agentwatch.detectors.risk_model import place
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import DIMENSIONS, load_inventory
@@ -44,13 +48,18 @@ QUIET = {
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, duckdb.DuckDBPyConnection]:
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     root = tmp_path_factory.mktemp("lake")
     inventory = load_inventory(SAMPLE / "agents.yaml")
     ingest_paths(root, [SAMPLE], now=NOW)
     run_metrics(root, inventory)
-    lake = Lake(root)
-    run_risk(lake, inventory=inventory, now=NOW)
+    run_risk(Lake(root), inventory=inventory, now=NOW)
+    return Lake(root)
+
+
+@pytest.fixture
+def fleet(lake: Lake) -> tuple[Lake, duckdb.DuckDBPyConnection]:
+    """The lake and a fresh connection (a re-run replaces files) with the labels and each day's scenarios."""
     con = lake.connect(hardened=False)
     con.execute("create table labels as select * from read_csv(?)", [str(SAMPLE / "labels.csv")])
     con.execute("""create table day_scenarios as
@@ -130,8 +139,6 @@ def test_evidence_names_the_sessions_that_drove_each_dimension(fleet):
     _, con = fleet
     (row,) = rows(con, """select r.evidence from agent_risk r join day_scenarios d using (agent_id, day)
                           where agent_id = 'sre-agent' and list_contains(scenarios, 'extortion') limit 1""")
-    import json
-
     evidence = json.loads(row["evidence"])
     assert set(evidence) == set(DIMENSIONS)
     extortion = {r["session_id"] for r in rows(con, "select session_id from labels where scenario = 'extortion'")}
@@ -201,3 +208,24 @@ def test_agents_without_an_inventory_entry_are_measured_and_marked_undeclared(fl
         assert rows(lake.connect(), "select * from risk_findings where agent_id = 'research-agent'") == []
     finally:
         run_risk(lake, inventory=load_inventory(SAMPLE / "agents.yaml"), now=NOW)
+
+
+def test_rule_findings_count_against_the_dimensions_their_control_protects(fleet, tmp_path):
+    source, con = fleet
+    lake = Lake(shutil.copytree(source.root, tmp_path / "lake"))
+    (day,) = rows(con, """select r.day, r.first_started_at, r.measured_oversight, r.measured_access
+        from agent_risk r join day_scenarios d using (agent_id, day)
+        where agent_id = 'support-agent' and d.scenarios = ['normal'] order by day limit 1""")
+    finding = {"finding_id": "f-forged-1", "source": "rule", "rule_id": "forged_approval", "title": "forged",
+               "level": "high", "agent_id": "support-agent", "session_id": "s1", "ts": day["first_started_at"],
+               "evidence_event_ids": ["e1"], "detail": "", "tags": ["verification", "gemini_cli"]}
+    quiet = {**finding, "finding_id": "f-low", "level": "low", "tags": ["segmentation"]}
+    with lake.writer() as writer:
+        writer.replace("findings", pl.DataFrame([finding, quiet], schema=FINDINGS_SCHEMA))
+        writer.commit("detect")
+    run_risk(lake, inventory=load_inventory(SAMPLE / "agents.yaml"), now=NOW)
+    (after,) = rows(lake.connect(), "select * from agent_risk where agent_id = 'support-agent' and day = ?",
+                    [day["day"]])
+    assert after["measured_oversight"] == day["measured_oversight"] - 1   # verification protects oversight
+    assert after["measured_access"] == day["measured_access"]             # a low finding is no breach
+    assert json.loads(after["evidence"])["oversight"]["findings"] == ["f-forged-1"]

@@ -33,6 +33,10 @@
 --   monitoring      band of the mean capture share of reasoning, token usage and results per call
 --                     (>= .9: 5, >= .7: 4, >= .5: 3, >= .3: 2, else 1; call-weighted), - 1 when a
 --                     session with calls was dark (that mean < .3): blind spots are what hide incidents
+--   every dimension   one step riskier when a high or critical rule/anomaly finding of the day
+--                     breached a control that protects it (`risk_finding_signals`; none when
+--                     `detect` never ran): the detectors saw a boundary crossed that metrics alone
+--                     may not (a forged approval, a restricted call)
 -- Scores are clamped to 1..5. The drift baseline needs 10 scored sessions of the agent.
 with session_base as (
     select
@@ -143,18 +147,58 @@ days as (
     group by agent_id, day
 ),
 
+breaches as (
+    select
+        agent_id, day,
+        sum(count_findings) filter (where dimension = 'access') as breaches_access,
+        sum(count_findings) filter (where dimension = 'action') as breaches_action,
+        sum(count_findings) filter (where dimension = 'autonomy') as breaches_autonomy,
+        sum(count_findings) filter (where dimension = 'oversight') as breaches_oversight,
+        sum(count_findings) filter (where dimension = 'goal_stability') as breaches_goal_stability,
+        sum(count_findings) filter (where dimension = 'monitoring') as breaches_monitoring,
+        flatten(list(finding_ids) filter (where dimension = 'access')) as access_findings,
+        flatten(list(finding_ids) filter (where dimension = 'action')) as action_findings,
+        flatten(list(finding_ids) filter (where dimension = 'autonomy')) as autonomy_findings,
+        flatten(list(finding_ids) filter (where dimension = 'oversight')) as oversight_findings,
+        flatten(list(finding_ids) filter (where dimension = 'goal_stability')) as goal_stability_findings,
+        flatten(list(finding_ids) filter (where dimension = 'monitoring')) as monitoring_findings
+    from risk_finding_signals
+    group by agent_id, day
+),
+
+day_breaches as (
+    select
+        days.agent_id, days.day,
+        coalesce(b.breaches_access, 0) as breaches_access,
+        coalesce(b.breaches_action, 0) as breaches_action,
+        coalesce(b.breaches_autonomy, 0) as breaches_autonomy,
+        coalesce(b.breaches_oversight, 0) as breaches_oversight,
+        coalesce(b.breaches_goal_stability, 0) as breaches_goal_stability,
+        coalesce(b.breaches_monitoring, 0) as breaches_monitoring,
+        coalesce(b.access_findings, []) as access_findings,
+        coalesce(b.action_findings, []) as action_findings,
+        coalesce(b.autonomy_findings, []) as autonomy_findings,
+        coalesce(b.oversight_findings, []) as oversight_findings,
+        coalesce(b.goal_stability_findings, []) as goal_stability_findings,
+        coalesce(b.monitoring_findings, []) as monitoring_findings
+    from days
+    left join breaches as b using (agent_id, day)
+),
+
 scored as (
     select
         days.*,
+        day_breaches.* exclude (agent_id, day),
         coalesce(kinds.count_resource_kinds, 0) as count_resource_kinds,
         count_approved_sensitive_actions / nullif(count_sensitive_actions, 0) as oversight_coverage,
         1 + (coalesce(kinds.count_resource_kinds, 0) > 0 or max_distinct_tools >= 3)::int
             + (coalesce(kinds.count_resource_kinds, 0) >= 2)::int
             + (count_beyond_grant > 0)::int
-            + (count_privilege_actions > 0)::int as raw_access,
+            + (count_privilege_actions > 0)::int + (breaches_access > 0)::int as raw_access,
         1 + (count_changing_calls > 0)::int + (count_sensitive_actions > 0)::int
             + (count_command_calls > 0)::int
-            + (count_destructive_actions + count_privilege_actions > 0)::int as raw_action,
+            + (count_destructive_actions + count_privilege_actions > 0)::int
+            + (breaches_action > 0)::int as raw_action,
         case
             when coalesce(share_without_human, 0) < 0.2 then 1
             when share_without_human < 0.4 then 2
@@ -162,7 +206,7 @@ scored as (
             when share_without_human < 0.8 then 4
             else 5
         end + (longest_autonomy_run >= 15)::int
-            + (coalesce(max_spawn_tree_height, 0) >= 3)::int as raw_autonomy,
+            + (coalesce(max_spawn_tree_height, 0) >= 3)::int + (breaches_autonomy > 0)::int as raw_autonomy,
         case
             when count_sensitive_actions = 0 then 4
             when count_approved_sensitive_actions / count_sensitive_actions >= 0.95 then 5
@@ -170,9 +214,10 @@ scored as (
             when count_approved_sensitive_actions / count_sensitive_actions >= 0.6 then 3
             when count_approved_sensitive_actions / count_sensitive_actions >= 0.3 then 2
             else 1
-        end - (count_unsupervised_sessions > 0)::int as raw_oversight,
+        end - (count_unsupervised_sessions > 0)::int - (breaches_oversight > 0)::int as raw_oversight,
         5 - case when max_drift_z >= 5 then 2 when max_drift_z >= 3 then 1 else 0 end
-            - 2 * (count_hijacked_sinks > 0)::int - (max_tool_repeat >= 10)::int as raw_goal_stability,
+            - 2 * (count_hijacked_sinks > 0)::int - (max_tool_repeat >= 10)::int
+            - (breaches_goal_stability > 0)::int as raw_goal_stability,
         case
             when count_tool_calls = 0 then 3
             when capture_share >= 0.9 then 5
@@ -180,8 +225,9 @@ scored as (
             when capture_share >= 0.5 then 3
             when capture_share >= 0.3 then 2
             else 1
-        end - (count_dark_sessions > 0)::int as raw_monitoring
+        end - (count_dark_sessions > 0)::int - (breaches_monitoring > 0)::int as raw_monitoring
     from days
+    join day_breaches using (agent_id, day)
     left join resource_kinds as kinds using (agent_id, day)
 ),
 
@@ -201,26 +247,32 @@ final as (
             'access', json_object('metrics', json_object(
                 'count_resource_kinds', count_resource_kinds, 'count_resources', count_resources,
                 'max_distinct_tools', max_distinct_tools, 'count_beyond_grant', count_beyond_grant,
-                'count_privilege_actions', count_privilege_actions), 'sessions', access_sessions),
+                'count_privilege_actions', count_privilege_actions), 'sessions', access_sessions,
+                'findings', access_findings),
             'action', json_object('metrics', json_object(
                 'count_changing_calls', count_changing_calls, 'count_sensitive_actions', count_sensitive_actions,
                 'count_command_calls', count_command_calls, 'count_destructive_actions', count_destructive_actions,
-                'count_privilege_actions', count_privilege_actions), 'sessions', action_sessions),
+                'count_privilege_actions', count_privilege_actions), 'sessions', action_sessions,
+                'findings', action_findings),
             'autonomy', json_object('metrics', json_object(
                 'share_without_human', round(share_without_human, 3), 'longest_autonomy_run', longest_autonomy_run,
                 'count_spawned', count_spawned, 'max_spawn_tree_height', max_spawn_tree_height),
-                'sessions', autonomy_sessions),
+                'sessions', autonomy_sessions,
+                'findings', autonomy_findings),
             'oversight', json_object('metrics', json_object(
                 'count_sensitive_actions', count_sensitive_actions,
                 'count_approved_sensitive_actions', count_approved_sensitive_actions,
                 'oversight_coverage', round(oversight_coverage, 3),
-                'count_unsupervised_sessions', count_unsupervised_sessions), 'sessions', oversight_sessions),
+                'count_unsupervised_sessions', count_unsupervised_sessions), 'sessions', oversight_sessions,
+                'findings', oversight_findings),
             'goal_stability', json_object('metrics', json_object(
                 'max_drift_z', round(max_drift_z, 2), 'count_hijacked_sinks', count_hijacked_sinks,
-                'max_tool_repeat', max_tool_repeat), 'sessions', goal_stability_sessions),
+                'max_tool_repeat', max_tool_repeat), 'sessions', goal_stability_sessions,
+                'findings', goal_stability_findings),
             'monitoring', json_object('metrics', json_object(
                 'capture_share', round(capture_share, 3), 'count_dark_sessions', count_dark_sessions,
-                'count_tool_calls', count_tool_calls), 'sessions', monitoring_sessions)
+                'count_tool_calls', count_tool_calls), 'sessions', monitoring_sessions,
+                'findings', monitoring_findings)
         )::varchar as evidence
     from scored
 )
