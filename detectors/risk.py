@@ -27,6 +27,9 @@ SQL_DIR = Path(__file__).parent / "sql" / "risk"
 SIGNALS_SCHEMA = {"agent_id": pl.String, "day": pl.Date, "dimension": pl.String, "count_findings": pl.Int64,
                   "finding_ids": pl.List(pl.String)}
 DEFAULT_GAP = 2
+# A tool whose arguments carry a command line can do anything its runtime can: its range of
+# operations is unbounded (Claude Code's Bash, Codex's shell, `kubectl`/`aws` wrappers, SQL consoles).
+COMMAND_ARGS = r'"(command|cmd|script|code)"\s*:'
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,8 @@ def run_risk(
     with lake.writer() as writer:
         measured = measure_dimensions(writer.connection(), controls)
         risk = build_agent_risk(measured, inventory, high=high, now=now)
-        findings = build_findings(risk, gap=gap, controls=controls)
+        events = writer.connection().sql(_sql("risk_evidence_events"), params={"command_args": COMMAND_ARGS}).pl()
+        findings = build_findings(risk, events, gap=gap, controls=controls)
         alerts = build_alerts(risk)
         writer.replace("agent_risk", risk)
         writer.replace("risk_findings", findings)
@@ -75,7 +79,7 @@ def measure_dimensions(con: duckdb.DuckDBPyConnection, controls: Mapping[str, Co
     signals = (con.sql(_sql("risk_finding_signals")).pl() if has_findings
                else pl.DataFrame(schema=SIGNALS_SCHEMA))
     con.register("risk_finding_signals", signals)
-    return con.sql(_sql("risk_dimensions")).pl()
+    return con.sql(_sql("risk_dimensions"), params={"command_args": COMMAND_ARGS}).pl()
 
 
 def _sql(name: str) -> str:

@@ -42,18 +42,27 @@ ALERTS_SCHEMA = {
 }
 
 
-def build_findings(risk: pl.DataFrame, *, gap: int, controls: Mapping[str, Control]) -> pl.DataFrame:
-    """One finding per declared agent, day and dimension measured `gap` or more riskier than declared."""
-    frames = [_dimension_gaps(risk.filter(pl.col("is_declared")), dim, gap, _fixing_controls(dim, controls))
-              for dim in DIMENSIONS]
+def build_findings(
+    risk: pl.DataFrame, events: pl.DataFrame, *, gap: int, controls: Mapping[str, Control]
+) -> pl.DataFrame:
+    """One finding per declared agent, day and dimension measured `gap` or more riskier than declared.
+
+    `events`: `agent_id, day, dimension, evidence_event_ids` (the calls that made each dimension riskier).
+    """
+    declared = risk.filter(pl.col("is_declared"))
+    frames = [_dimension_gaps(declared, events.filter(pl.col("dimension") == dim).drop("dimension"), dim, gap,
+                              _fixing_controls(dim, controls)) for dim in DIMENSIONS]
     return pl.concat(frames).sort("agent_id", "ts", "rule_id").select(list(FINDINGS_SCHEMA))
 
 
-def _dimension_gaps(risk: pl.DataFrame, dim: str, gap: int, fixes: list[str]) -> pl.DataFrame:
+def _dimension_gaps(
+    risk: pl.DataFrame, events: pl.DataFrame, dim: str, gap: int, fixes: list[str]
+) -> pl.DataFrame:
     measured, declared = pl.col(f"measured_{dim}"), pl.col(f"declared_{dim}")
     excess = (declared - measured) if dim in INVERTED else (measured - declared)
     rule_id = f"risk.{dim}_above_declared" if dim not in INVERTED else f"risk.{dim}_below_declared"
-    hits = risk.with_columns(excess.alias("excess")).filter(pl.col("excess") >= gap)
+    hits = (risk.with_columns(excess.alias("excess")).filter(pl.col("excess") >= gap)
+            .join(events, on=["agent_id", "day"], how="left"))
     level = (pl.when(pl.col("excess") >= gap + 2).then(pl.lit("critical"))
              .when(pl.col("excess") >= gap + 1).then(pl.lit("high")).otherwise(pl.lit("medium")))
     detail = pl.concat_str([
@@ -72,7 +81,7 @@ def _dimension_gaps(risk: pl.DataFrame, dim: str, gap: int, fixes: list[str]) ->
         pl.col("agent_id"),
         pl.lit(None, pl.String).alias("session_id"),
         pl.col("first_started_at").cast(pl.Datetime("us", "UTC")).alias("ts"),
-        pl.lit([], pl.List(pl.String)).alias("evidence_event_ids"),
+        pl.col("evidence_event_ids").fill_null(pl.lit([], pl.List(pl.String))).cast(pl.List(pl.String)),
         detail.alias("detail"),
         pl.lit(["risk", dim, *fixes], pl.List(pl.String)).alias("tags"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
@@ -17,6 +18,7 @@ from agentwatch.detectors.derived import run_metrics
 from agentwatch.detectors.risk import run_risk
 from agentwatch.detectors.risk_findings import FINDINGS_SCHEMA
 from agentwatch.detectors.risk_model import place
+from agentwatch.errors import ConfigError, LakeError
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import DIMENSIONS, load_inventory
 from agentwatch.lake import Lake
@@ -169,6 +171,13 @@ def test_gaps_are_findings_with_the_findings_columns(fleet):
     assert [d[0] for d in con.execute("select * from risk_findings limit 0").description][:len(columns)] == columns
     assert findings and all(f["source"] == "risk" and f["session_id"] is None for f in findings)
     assert len({f["finding_id"] for f in findings}) == len(findings)
+    linked = rows(con, """
+        select f.finding_id, count(e.event_id) as found, len(any_value(f.evidence_event_ids)) as listed
+        from risk_findings f, unnest(f.evidence_event_ids) as u(event_id)
+        left join events e on e.event_id = u.event_id and e.agent_id = f.agent_id
+            and cast(e.ts as date) = cast(f.ts as date) and e.event_type = 'tool_call'
+        group by f.finding_id""")
+    assert len(linked) == len(findings) and all(r["found"] == r["listed"] > 0 for r in linked)
     unapproved = rows(con, """select f.* from risk_findings f join day_scenarios d
         on d.agent_id = f.agent_id and d.day = cast(f.ts as date)
         where list_contains(d.scenarios, 'unapproved_action') and f.rule_id = 'risk.oversight_below_declared'""")
@@ -229,3 +238,16 @@ def test_rule_findings_count_against_the_dimensions_their_control_protects(fleet
     assert after["measured_oversight"] == day["measured_oversight"] - 1   # verification protects oversight
     assert after["measured_access"] == day["measured_access"]             # a low finding is no breach
     assert json.loads(after["evidence"])["oversight"]["findings"] == ["f-forged-1"]
+
+
+def test_a_lake_without_session_metrics_says_so(tmp_path):
+    root = tmp_path / "lake"
+    ingest_paths(root, [SAMPLE / "native" / "support-agent" / "2026-11-09.jsonl.gz"], now=NOW)
+    with pytest.raises(LakeError, match="no session metrics yet .* in .*lake"):
+        run_risk(Lake(root), inventory={}, now=NOW)
+
+
+def test_controls_in_place_must_be_configured_controls(lake):
+    agent = load_inventory(SAMPLE / "agents.yaml")["sre-agent"]
+    with pytest.raises(ConfigError, match="sre-agent: unknown control 'firewall'.* in inventory: controls"):
+        run_risk(lake, inventory={"sre-agent": replace(agent, controls=("firewall",))}, now=NOW)

@@ -72,7 +72,7 @@ drift_baseline as (
 call_facts as (
     select
         agent_id, session_id,
-        count(*) filter (where regexp_matches(tool_args, '"(command|cmd|script|code)"\s*:')) as count_command_calls,
+        count(*) filter (where regexp_matches(coalesce(tool_args, ''), $command_args)) as count_command_calls,
         count(distinct tool_name) as count_distinct_tools
     from steps
     where event_type = 'tool_call'
