@@ -1,8 +1,9 @@
 """Declared-vs-observed gaps as findings, and moves into Critical or Strategic Risk as alerts.
 
 A gap is how much riskier the measured score is than the owner's declared one (measured - declared
-for Access, Action, Autonomy; declared - measured for the safeguards). A gap of `gap` or more on a
-day is a finding for that agent and day: `gap` medium, `gap + 1` high, more critical. An agent that
+for Access, Action, Autonomy; declared - measured for the safeguards). A gap of `gap` or more is a
+finding, one per run of consecutive observed days with that gap (a standing mis-declaration is one
+finding, not one a night): `gap` medium, `gap + 1` high, more critical. An agent that
 measures safer than declared is no finding. Keys are hashes of what identifies the fact, so re-runs
 replace rows with the same ids and never duplicate an alert.
 """
@@ -45,10 +46,8 @@ ALERTS_SCHEMA = {
 def build_findings(
     risk: pl.DataFrame, events: pl.DataFrame, *, gap: int, controls: Mapping[str, Control]
 ) -> pl.DataFrame:
-    """One finding per declared agent, day and dimension measured `gap` or more riskier than declared.
-
-    `events`: `agent_id, day, dimension, evidence_event_ids` (the calls that made each dimension riskier).
-    """
+    """One finding per declared agent, dimension and run of observed days measured `gap` or more riskier
+    than declared. `events`: `agent_id, day, dimension, evidence_event_ids` (the calls behind each day)."""
     declared = risk.filter(pl.col("is_declared"))
     frames = [_dimension_gaps(declared, events.filter(pl.col("dimension") == dim).drop("dimension"), dim, gap,
                               _fixing_controls(dim, controls)) for dim in DIMENSIONS]
@@ -61,30 +60,52 @@ def _dimension_gaps(
     measured, declared = pl.col(f"measured_{dim}"), pl.col(f"declared_{dim}")
     excess = (declared - measured) if dim in INVERTED else (measured - declared)
     rule_id = f"risk.{dim}_above_declared" if dim not in INVERTED else f"risk.{dim}_below_declared"
-    hits = (risk.with_columns(excess.alias("excess")).filter(pl.col("excess") >= gap)
-            .join(events, on=["agent_id", "day"], how="left"))
+    hits = episodes(risk.with_columns(excess.alias("excess")), pl.col("excess") >= gap)
+    days = (hits.join(events, on=["agent_id", "day"], how="left")
+            .sort("agent_id", "episode", pl.col("excess"), "day", descending=[False, False, True, False]))
+    grouped = days.group_by("agent_id", "episode", maintain_order=True).agg(
+        pl.col("day").min().alias("first_day"), pl.col("day").max().alias("last_day"),
+        pl.len().alias("count_days"), pl.col("first_started_at").min().alias("ts"),
+        pl.col("excess").max().alias("excess"), measured.first().alias("measured"), declared.first().alias("declared"),
+        pl.col("day").first().alias("worst_day"),
+        pl.col("evidence").first().str.json_path_match(f"$.{dim}").fill_null("null").alias("worst_evidence"),
+        pl.col("evidence_event_ids").drop_nulls().list.explode().drop_nulls().unique(maintain_order=True)
+        .head(20).alias("evidence_event_ids"),
+    )
     level = (pl.when(pl.col("excess") >= gap + 2).then(pl.lit("critical"))
              .when(pl.col("excess") >= gap + 1).then(pl.lit("high")).otherwise(pl.lit("medium")))
     detail = pl.concat_str([
-        pl.lit(f'{{"dimension":"{dim}","day":"'), pl.col("day").cast(pl.String), pl.lit('","measured":'),
-        measured.cast(pl.String), pl.lit(',"declared":'), declared.cast(pl.String), pl.lit(',"evidence":'),
-        pl.col("evidence").str.json_path_match(f"$.{dim}").fill_null("null"), pl.lit("}"),
+        pl.lit(f'{{"dimension":"{dim}","first_day":"'), pl.col("first_day").cast(pl.String),
+        pl.lit('","last_day":"'), pl.col("last_day").cast(pl.String), pl.lit('","count_days":'),
+        pl.col("count_days").cast(pl.String), pl.lit(',"worst_day":"'), pl.col("worst_day").cast(pl.String),
+        pl.lit('","measured":'), pl.col("measured").cast(pl.String), pl.lit(',"declared":'),
+        pl.col("declared").cast(pl.String), pl.lit(',"evidence":'), pl.col("worst_evidence"), pl.lit("}"),
     ])
-    return hits.select(
-        _hash_key(pl.lit("risk"), pl.lit(rule_id), pl.col("agent_id"), pl.col("day").cast(pl.String))
+    return grouped.select(
+        _hash_key(pl.lit("risk"), pl.lit(rule_id), pl.col("agent_id"), pl.col("first_day").cast(pl.String))
         .alias("finding_id"),
         pl.lit("risk").alias("source"),
         pl.lit(rule_id).alias("rule_id"),
-        pl.format("{} {} ({} measured, {} declared)", pl.col("agent_id"), pl.lit(GAP_TITLES[dim]), measured,
-                  declared).alias("title"),
+        pl.format("{} {} ({} measured, {} declared; {} day(s) from {})", "agent_id", pl.lit(GAP_TITLES[dim]),
+                  "measured", "declared", "count_days", "first_day").alias("title"),
         level.alias("level"),
         pl.col("agent_id"),
         pl.lit(None, pl.String).alias("session_id"),
-        pl.col("first_started_at").cast(pl.Datetime("us", "UTC")).alias("ts"),
-        pl.col("evidence_event_ids").fill_null(pl.lit([], pl.List(pl.String))).cast(pl.List(pl.String)),
+        pl.col("ts").cast(pl.Datetime("us", "UTC")),
+        pl.col("evidence_event_ids").cast(pl.List(pl.String)),
         detail.alias("detail"),
         pl.lit(["risk", dim, *fixes], pl.List(pl.String)).alias("tags"),
     )
+
+
+def episodes(risk: pl.DataFrame, inside: pl.Expr) -> pl.DataFrame:
+    """The rows where `inside` holds, numbered by run: a run starts when it holds on an agent's observed
+    day and did not on its previous observed day (or there was none)."""
+    return (risk.sort("agent_id", "day")
+            .with_columns(inside.fill_null(False).alias("inside"))
+            .with_columns((pl.col("inside") & ~pl.col("inside").shift(1).over("agent_id").fill_null(False))
+                          .cum_sum().over("agent_id").alias("episode"))
+            .filter(pl.col("inside")))
 
 
 def build_alerts(risk: pl.DataFrame) -> pl.DataFrame:
@@ -95,14 +116,8 @@ def build_alerts(risk: pl.DataFrame) -> pl.DataFrame:
 
 
 def _quadrant_episodes(risk: pl.DataFrame, column: str, quadrant: str, rule_id: str, level: str) -> pl.DataFrame:
-    inside = (pl.col(column) == quadrant).fill_null(False)
-    # a move into the quadrant: inside today, not on the agent's previous observed day (or no such day)
-    episodes = (risk.sort("agent_id", "day")
-                .with_columns(inside.alias("inside"))
-                .with_columns((pl.col("inside") & ~pl.col("inside").shift(1).over("agent_id").fill_null(False))
-                              .cum_sum().over("agent_id").alias("episode"))
-                .filter(pl.col("inside")))
-    grouped = episodes.group_by("agent_id", "episode").agg(
+    inside = episodes(risk, pl.col(column) == quadrant)
+    grouped = inside.group_by("agent_id", "episode").agg(
         pl.col("day").min().alias("day"),
         pl.col("first_started_at").min().alias("first_seen_at"),
         (pl.col("day").max().cast(pl.Datetime("us", "UTC")) + pl.duration(days=1) - pl.duration(microseconds=1))

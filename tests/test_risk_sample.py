@@ -163,6 +163,15 @@ def test_declared_scores_give_the_framework_quadrants_for_the_cicd_assistant(fle
     assert r == {"model1_declared": "Strategic Risk", "model2_declared": "Critical Risk"}
 
 
+def test_a_standing_gap_is_one_finding_per_run_of_days(fleet):
+    _, con = fleet
+    runs = rows(con, """select detail->>'first_day' as first_day, (detail->>'count_days')::int as days
+        from risk_findings where agent_id = 'mail-assistant' and rule_id = 'risk.autonomy_above_declared'""")
+    gap_days = rows(con, """select count(*) as n from agent_risk
+        where agent_id = 'mail-assistant' and measured_autonomy - declared_autonomy >= 2""")[0]["n"]
+    assert len(runs) < gap_days == sum(r["days"] for r in runs)
+
+
 def test_gaps_are_findings_with_the_findings_columns(fleet):
     _, con = fleet
     findings = rows(con, "select * from risk_findings")
@@ -174,8 +183,8 @@ def test_gaps_are_findings_with_the_findings_columns(fleet):
     linked = rows(con, """
         select f.finding_id, count(e.event_id) as found, len(any_value(f.evidence_event_ids)) as listed
         from risk_findings f, unnest(f.evidence_event_ids) as u(event_id)
-        left join events e on e.event_id = u.event_id and e.agent_id = f.agent_id
-            and cast(e.ts as date) = cast(f.ts as date) and e.event_type = 'tool_call'
+        left join events e on e.event_id = u.event_id and e.agent_id = f.agent_id and e.event_type = 'tool_call'
+            and cast(e.ts as date) between cast(f.detail->>'first_day' as date) and cast(f.detail->>'last_day' as date)
         group by f.finding_id""")
     assert len(linked) == len(findings) and all(r["found"] == r["listed"] > 0 for r in linked)
     unapproved = rows(con, """select f.* from risk_findings f join day_scenarios d
