@@ -45,13 +45,13 @@ class RiskRun:
 
 
 def run_risk(
-    lake: Lake, *, inventory: Mapping[str, Agent], now: datetime, high: float = DEFAULT_HIGH,
+    lake: Lake | Path | str, *, inventory: Mapping[str, Agent], now: datetime, high: float = DEFAULT_HIGH,
     gap: int = DEFAULT_GAP, controls: Mapping[str, Control] | None = None,
 ) -> RiskRun:
     """Measure every agent's dimensions per day and replace `agent_risk`, `risk_findings`, `risk_alerts`."""
     controls = load_controls() if controls is None else controls
     check_inventory_controls(inventory, controls)
-    lake.require()
+    lake = (lake if isinstance(lake, Lake) else Lake(lake)).require()
     if not {"sessions", "steps"} <= lake.tables():
         raise LakeError("no session metrics yet (run `agentwatch metrics` first)", str(lake.root))
     with lake.writer() as writer:
@@ -66,9 +66,22 @@ def run_risk(
         undeclared = tuple(sorted(set(risk.filter(~pl.col("is_declared"))["agent_id"])))
         entry = writer.commit("risk", extra={
             "agent_days": risk.height, "findings": findings.height, "alerts": alerts.height,
-            "high": high, "gap": gap, "controls": sorted(controls),
+            "high": high, "gap": gap, "controls": sorted(controls), "declared_agents": len(inventory),
+            "computed_at": now.isoformat(),
         })
     return RiskRun(risk["agent_id"].n_unique(), risk.height, undeclared, findings.height, alerts.height, entry)
+
+
+def risk_is_current(lake: Lake) -> bool:
+    """A risk run committed after the last change to what it reads (session metrics, findings)."""
+    last_input, last_risk = 0, 0
+    for entry in lake.entries():
+        tables = {out["table"] for out in entry.get("outputs", ())}
+        if entry.get("kind") == "risk":
+            last_risk = entry["seq"]
+        elif tables & {"sessions", "steps", "findings"} or any(t.endswith("_findings") for t in tables):
+            last_input = entry["seq"]
+    return last_risk > last_input
 
 
 def measure_dimensions(con: duckdb.DuckDBPyConnection, controls: Mapping[str, Control]) -> pl.DataFrame:

@@ -35,7 +35,7 @@ def risk(lake: Path, *args: str, inventory: str | None = INVENTORY) -> str:
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 0
-    return result.output
+    return result.stdout
 
 
 def agentwatch(*args: str) -> subprocess.CompletedProcess:
@@ -66,13 +66,37 @@ def test_table_shows_every_agent_and_the_what_if_row(lake):
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["agent_id", "day", "decl"]
     assert sum(line.startswith("  what-if segmentation+verification") for line in lines) == 6
-    assert "agent-days measured" in lines[-1]
+    assert "measured" in lines[-1]
 
 
-def test_without_an_inventory_every_agent_is_undeclared_but_measured(lake):
-    agents = json.loads(risk(lake, "--format", "json", inventory=None))["agents"]
-    assert len(agents) == 6
-    assert all(not a["is_declared"] and a["declared"] is None and a["measured"]["model2"] for a in agents)
+def test_a_current_risk_run_is_shown_as_stored_and_update_measures_again(lake):
+    risk(lake, "--update")
+    stored = json.loads(risk(lake, "--format", "json", inventory=None))["agents"]
+    assert all(a["is_declared"] for a in stored)   # read back, not re-measured without the inventory
+    assert "as last measured" in risk(lake, inventory=None)
+    again = json.loads(risk(lake, "--format", "json", "--update", inventory=None))["agents"]
+    assert len(again) == 6
+    assert all(not a["is_declared"] and a["declared"] is None and a["measured"]["model2"] for a in again)
+    assert [a["measured"]["dimensions"] for a in again] == [a["measured"]["dimensions"] for a in stored]
+    risk(lake, "--update")
+
+
+def test_new_metrics_make_the_stored_risk_stale(tmp_path):
+    from agentwatch.detectors.risk import risk_is_current, run_risk
+    from agentwatch.lake import Lake
+
+    root = tmp_path / "lake"
+    ingest_paths(root, [SAMPLE / "native" / "support-agent" / "2026-11-09.jsonl.gz"], now=datetime(2026, 11, 24,
+                 tzinfo=UTC))
+    run_metrics(root, {})
+    assert not risk_is_current(Lake(root))
+    run_risk(Lake(root), inventory={}, now=datetime(2026, 11, 24, tzinfo=UTC))
+    assert risk_is_current(Lake(root))
+    ingest_paths(root, [SAMPLE / "native" / "support-agent" / "2026-11-10.jsonl.gz"], now=datetime(2026, 11, 24,
+                 tzinfo=UTC))
+    assert risk_is_current(Lake(root))      # events alone change nothing the model reads
+    run_metrics(root, {})
+    assert not risk_is_current(Lake(root))
 
 
 def test_mistakes_exit_2_saying_where(lake, tmp_path):
@@ -82,5 +106,5 @@ def test_mistakes_exit_2_saying_where(lake, tmp_path):
     assert "in --what-if" in unknown.stderr
     missing = agentwatch("--lake", str(lake), "risk", "--agent", "nobody")
     assert (missing.returncode, "in --agent" in missing.stderr) == (2, True)
-    empty = agentwatch("--lake", str(tmp_path / "none"), "risk")
+    empty = agentwatch("--lake", str(tmp_path / "none"), "risk", "--update")
     assert empty.returncode == 2 and "no lake here" in empty.stderr and "Traceback" not in empty.stderr
