@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 from agentwatch.cli import cli
 from agentwatch.detectors.derived import run_metrics
+from agentwatch.detectors.risk import risk_is_current, run_risk
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
+from agentwatch.lake import Lake
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 INVENTORY = str(SAMPLE / "agents.yaml")
@@ -82,9 +84,6 @@ def test_a_current_risk_run_is_shown_as_stored_and_update_measures_again(lake):
 
 
 def test_new_metrics_make_the_stored_risk_stale(tmp_path):
-    from agentwatch.detectors.risk import risk_is_current, run_risk
-    from agentwatch.lake import Lake
-
     root = tmp_path / "lake"
     ingest_paths(root, [SAMPLE / "native" / "support-agent" / "2026-11-09.jsonl.gz"], now=datetime(2026, 11, 24,
                  tzinfo=UTC))
