@@ -58,4 +58,7 @@ def risk(obj: Context, agent_ids: tuple[str, ...], what_if: tuple[str, ...], fmt
         click.echo(json.dumps({"agents": reports}, default=str, indent=2))
         return
     click.echo(_render(list(TABLE_COLUMNS), [tuple(r) for r in table_rows(reports)], "table", 40), nl=False)
+    if chosen:
+        click.echo(f"what-if rows: measured (and, in the declared columns, declared) scores with "
+                   f"{', '.join(dict.fromkeys(chosen))} applied; controls already in place are not applied twice")
     click.echo(note)

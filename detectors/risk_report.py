@@ -76,7 +76,7 @@ def table_rows(reports: list[dict[str, Any]]) -> list[list[str]]:
                      _text(m["model1"]), _text(m["model2"]), _text(d.get("model1")), _text(d.get("model2"))])
         if "what_if" in r:
             w = r["what_if"]["measured"]
-            rows.append(["  what-if " + "+".join(r["what_if"]["controls"]), "", "", "",
+            rows.append(["  what-if", "", "", "",
                          *[_text(w["dimensions"][dim]) for dim in DIMENSIONS], f"{w['vulnerability']:.2f}",
                          _text(w["model1"]), _text(w["model2"]),
                          *[_text(r["what_if"].get("declared", {}).get(k)) for k in ("model1", "model2")]])

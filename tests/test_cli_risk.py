@@ -67,7 +67,8 @@ def test_table_shows_every_agent_and_the_what_if_row(lake):
     out = risk(lake, *FRAMEWORK)
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["agent_id", "day", "decl"]
-    assert sum(line.startswith("  what-if segmentation+verification") for line in lines) == 6
+    assert sum(line.startswith("  what-if ") for line in lines) == 6
+    assert "with segmentation, verification, telemetry, guardrails applied" in out
     assert "measured" in lines[-1]
 
 
