@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from agentwatch.detectors.risk_findings import build_alerts, build_findings
+from agentwatch.detectors.risk_findings import build_alerts, build_findings, gap_days
 from agentwatch.detectors.risk_model import DEFAULT_HIGH, Control, add_positions, load_controls
 from agentwatch.errors import ConfigError, LakeError
 from agentwatch.inventory import DIMENSIONS, Agent
@@ -57,8 +57,8 @@ def run_risk(
     with lake.writer() as writer:
         measured = measure_dimensions(writer.connection(), controls)
         risk = build_agent_risk(measured, inventory, high=high, now=now)
-        events = writer.connection().sql(_sql("risk_evidence_events"), params={"command_args": COMMAND_ARGS}).pl()
-        findings = build_findings(risk, events, gap=gap, controls=controls)
+        findings = build_findings(risk, evidence_events(writer.connection(), gap_days(risk, gap=gap)), gap=gap,
+                                  controls=controls)
         alerts = build_alerts(risk)
         writer.replace("agent_risk", risk)
         writer.replace("risk_findings", findings)
@@ -93,6 +93,12 @@ def measure_dimensions(con: duckdb.DuckDBPyConnection, controls: Mapping[str, Co
                else pl.DataFrame(schema=SIGNALS_SCHEMA))
     con.register("risk_finding_signals", signals)
     return con.sql(_sql("risk_dimensions"), params={"command_args": COMMAND_ARGS}).pl()
+
+
+def evidence_events(con: duckdb.DuckDBPyConnection, gaps: pl.DataFrame) -> pl.DataFrame:
+    """The tool calls behind each (agent, day, dimension) of `gaps` (only those days are read)."""
+    con.register("risk_gap_days", gaps)
+    return con.sql(_sql("risk_evidence_events"), params={"command_args": COMMAND_ARGS}).pl()
 
 
 def _sql(name: str) -> str:

@@ -54,11 +54,25 @@ def build_findings(
     return pl.concat(frames).sort("agent_id", "ts", "rule_id").select(list(FINDINGS_SCHEMA))
 
 
+def gap_days(risk: pl.DataFrame, *, gap: int) -> pl.DataFrame:
+    """`agent_id, day, dimension` of every declared agent-day measured `gap` or more riskier than declared."""
+    declared = risk.filter(pl.col("is_declared"))
+    frames = [declared.filter(excess_expr(dim) >= gap).select("agent_id", "day", pl.lit(dim).alias("dimension"))
+              for dim in DIMENSIONS]
+    return pl.concat(frames)
+
+
+def excess_expr(dim: str) -> pl.Expr:
+    """How much riskier the measured score is than the declared one."""
+    measured, declared = pl.col(f"measured_{dim}"), pl.col(f"declared_{dim}")
+    return (declared - measured) if dim in INVERTED else (measured - declared)
+
+
 def _dimension_gaps(
     risk: pl.DataFrame, events: pl.DataFrame, dim: str, gap: int, fixes: list[str]
 ) -> pl.DataFrame:
     measured, declared = pl.col(f"measured_{dim}"), pl.col(f"declared_{dim}")
-    excess = (declared - measured) if dim in INVERTED else (measured - declared)
+    excess = excess_expr(dim)
     rule_id = f"risk.{dim}_above_declared" if dim not in INVERTED else f"risk.{dim}_below_declared"
     hits = episodes(risk.with_columns(excess.alias("excess")), pl.col("excess") >= gap)
     days = (hits.join(events, on=["agent_id", "day"], how="left")

@@ -1,4 +1,5 @@
--- grain: one row per agent, UTC day and dimension: the first ten tool calls (strongest first) of that day that made
+-- grain: one row per agent, UTC day and dimension of `risk_gap_days` (the declared-vs-observed gaps:
+-- only those days are read): the first ten tool calls (strongest first) of that day that made
 -- the dimension riskier (the evidence a declared-vs-observed finding links to). Which calls count
 -- follows the mapping in risk_dimensions.sql:
 --   access          privilege changes; calls naming a resource outside the declared scope
@@ -30,6 +31,8 @@ with calls as (
             order by steps.step_index) > 1 as is_without_human
     from steps
     join sessions using (agent_id, session_id)
+    semi join (select distinct agent_id, day from risk_gap_days) as gap_days
+        on gap_days.agent_id = steps.agent_id and gap_days.day = steps.session_day
     where steps.event_type = 'tool_call'
 ),
 
@@ -52,6 +55,7 @@ tagged as (
 final as (
     select agent_id, day, dimension, list(event_id order by rank, event_at, event_id)[1:10] as evidence_event_ids
     from tagged
+    semi join risk_gap_days using (agent_id, day, dimension)
     group by agent_id, day, dimension
 )
 
