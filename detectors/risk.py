@@ -55,10 +55,10 @@ def run_risk(
     if not {"sessions", "steps"} <= lake.tables():
         raise LakeError("no session metrics yet (run `agentwatch metrics` first)", str(lake.root))
     with lake.writer() as writer:
-        measured = measure_dimensions(writer.connection(), controls)
-        risk = build_agent_risk(measured, inventory, high=high, now=now)
-        findings = build_findings(risk, evidence_events(writer.connection(), gap_days(risk, gap=gap)), gap=gap,
-                                  controls=controls)
+        con = writer.connection()
+        risk = build_agent_risk(measure_dimensions(con, controls), inventory, high=high, now=now)
+        events = evidence_events(con, gap_days(risk, gap=gap))
+        findings = build_findings(risk, events, gap=gap, controls=controls)
         alerts = build_alerts(risk)
         writer.replace("agent_risk", risk)
         writer.replace("risk_findings", findings)
