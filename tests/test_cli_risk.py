@@ -17,6 +17,7 @@ from agentwatch.detectors.risk import risk_is_current, run_risk
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake
+from tests.native_lines import line, write_lines
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 INVENTORY = str(SAMPLE / "agents.yaml")
@@ -108,3 +109,15 @@ def test_mistakes_exit_2_saying_where(lake, tmp_path):
     assert (missing.returncode, "in --agent" in missing.stderr) == (2, True)
     empty = agentwatch("--lake", str(tmp_path / "none"), "risk", "--update")
     assert empty.returncode == 2 and "no lake here" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_hostile_agent_ids_are_printed_inert(tmp_path):
+    root = tmp_path / "lake"
+    hostile = "evil\x1b[31m\u202eagent"
+    ingest_paths(root, [write_lines(tmp_path / "a.jsonl", [line(seq=1, agent_id=hostile), line(seq=2,
+                 agent_id=hostile, event_type="user_prompt", text="hi")])], now=datetime(2026, 11, 24, tzinfo=UTC))
+    run_metrics(root, {})
+    table = risk(root, inventory=None)
+    assert "\x1b" not in table and "\u202e" not in table and "evil\\u001b[31m\\u202eagent" in table
+    as_json = risk(root, "--format", "json", inventory=None)
+    assert as_json.isascii() and json.loads(as_json)["agents"][0]["agent_id"] == hostile
