@@ -49,6 +49,10 @@ def run_risk(
     gap: int = DEFAULT_GAP, controls: Mapping[str, Control] | None = None,
 ) -> RiskRun:
     """Measure every agent's dimensions per day and replace `agent_risk`, `risk_findings`, `risk_alerts`."""
+    if not 1 <= high < 5:
+        raise ConfigError(f"`risk_high` must be from 1 to 5 (exclusive), got {high!r}", "risk_high")
+    if gap < 1:
+        raise ConfigError(f"`risk_gap` must be at least 1, got {gap!r}", "risk_gap")
     controls = load_controls() if controls is None else controls
     check_inventory_controls(inventory, controls)
     lake = (lake if isinstance(lake, Lake) else Lake(lake)).require()

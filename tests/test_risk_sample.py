@@ -260,3 +260,9 @@ def test_controls_in_place_must_be_configured_controls(lake):
     agent = load_inventory(SAMPLE / "agents.yaml")["sre-agent"]
     with pytest.raises(ConfigError, match="sre-agent: unknown control 'firewall'.* in inventory: controls"):
         run_risk(lake, inventory={"sre-agent": replace(agent, controls=("firewall",))}, now=NOW)
+
+
+@pytest.mark.parametrize(("option", "value"), [("high", 5), ("high", 0.5), ("gap", 0)])
+def test_thresholds_out_of_range_are_errors_naming_the_setting(lake, option, value):
+    with pytest.raises(ConfigError, match=f"`risk_{option}` must be .* in risk_{option}"):
+        run_risk(lake, inventory={}, now=NOW, **{option: value})
