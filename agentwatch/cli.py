@@ -47,8 +47,9 @@ def cli(ctx: click.Context, lake: str | None, inventory: str | None, config: str
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default="auto", show_default=True, help="Source format, or auto to detect per file.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option("--reingest", is_flag=True, help="Read files again even if already ingested (events still deduplicate).")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | None) -> None:
+def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | None, reingest: bool) -> None:
     """Ingest JSON-lines files or folders (.gz too) into the lake; no PATH: the receiver's spool."""
     from agentwatch.ingest.pipeline import expand_inputs, ingest_paths, summarize
     from agentwatch.ingest.spool import spooled_files
@@ -62,7 +63,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | Non
     inputs = expand_inputs(inputs)
     with _progress_bar(show, inputs) as advance:
         report = ingest_paths(
-            obj.lake, inputs, fmt=fmt, progress=advance, memory_limit=obj.settings["memory_limit"]
+            obj.lake, inputs, fmt=fmt, progress=advance, memory_limit=obj.settings["memory_limit"],
+            reingest=reingest,
         )
     for path, f in zip(spooled, report.files, strict=False):
         if f.status != "failed":

@@ -181,6 +181,8 @@ class OtlpHandler(BaseHTTPRequestHandler):
             if encoding not in (PROTOBUF, JSON):
                 raise HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"content type must be {PROTOBUF} or {JSON}")
             record = parse_body(self._read_body(), encoding)
+            if isinstance(record, dict):  # protobuf's JSON omits an empty list: the request is empty
+                record.setdefault("resourceSpans", [])
             split = split_request(record, datetime.now(UTC))
         except HttpError as exc:
             self._fail(exc, encoding)

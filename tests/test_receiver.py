@@ -30,7 +30,7 @@ from tests.otlp_builders import decode, request, span
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 RUNS = 6  # agent runs per test, 3 spans each
 EXPECTED_TYPES = {
-    "invoke_agent planner": ["unknown"],
+    "invoke_agent planner": ["system_prompt"],
     "chat gpt-4o": ["user_prompt", "tool_call", "llm_response"],
     "execute_tool read_file": ["tool_call", "tool_result"],
 }

@@ -142,6 +142,8 @@ def iter_raw_spans(record: Any) -> Iterator[RawSpan]:
     """Walk the envelope; a malformed resource or scope is an error of the whole record."""
     if not isinstance(record, dict):
         raise RecordError(f"expected an OTLP trace request object, got {json_kind(record)}")
+    if "resourceSpans" not in record:  # a record that holds no request is not an empty request
+        raise RecordError("not an OTLP trace export request: no `resourceSpans`")
     for ri, resource_spans in enumerate(_array(record, "resourceSpans", "")):
         rpath = f"resourceSpans[{ri}]"
         _require_object(resource_spans, rpath)

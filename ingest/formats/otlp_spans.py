@@ -11,6 +11,8 @@ belongs to (`Identity`) and which events it is (`MappedSpan.parts`); this module
   resource's `service.name`. session_id: the span's own, else the nearest ancestor's within the same
   request, else the trace id. attrs["identity"] says which was used: spans of one trace exported in
   different batches can resolve differently, and a later step can reconcile them by trace_id.
+- model: the span's model on what the model produced (responses, reasoning, tool calls), never on its
+  inputs (prompts, instructions, tool results).
 - status: span status ERROR -> 'error', OK -> 'ok', UNSET -> null, on every event of the span.
 - `exception` span events become `error` events.
 - a span that no convention maps (an HTTP or database span, an embeddings call) becomes one event at
@@ -40,6 +42,8 @@ STATUS = {"ok": "ok", "error": "error"}
 # attrs keys this module writes; a span attribute with one of these names is kept as "attribute:<name>".
 RESERVED = frozenset({"span", "resource", "scope", "source", "part", "identity"})
 MAX_INDEX_IN_SEQ = 999
+# What the model was given rather than what it produced: the call's model is not theirs.
+INPUT_TYPES = frozenset({"user_prompt", "system_prompt", "tool_result"})
 
 
 @dataclass(frozen=True)
@@ -234,7 +238,7 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
         "trace_id": span.trace_id,
         "span_id": span.span_id,
         "parent_span_id": span.parent_span_id,
-        "model": mapped.model,
+        "model": None if part.get("event_type") in INPUT_TYPES else mapped.model,
         "status": STATUS.get(span.status_code),
     }
     event.update(part)

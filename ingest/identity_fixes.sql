@@ -1,0 +1,79 @@
+-- grain: one row per OTLP span of this batch whose session or agent came from a fallback (the trace id,
+-- the resource's service.name) because its identified ancestor was in another export request; the row
+-- gives the nearest identified ancestor's session and agent, found in this batch or in the lake.
+-- Inputs: views `staged_raw` (this batch) and `lake_events` (committed events near its dates).
+-- One agent run is one session however the SDK batched its spans (a child span ends, and is exported,
+-- before its parent). A fallback identity is recognizable from `attrs.identity` (set by otlp_spans);
+-- a span already reconciled carries the flag instead.
+create table identity_fixes as
+with all_events as (
+    select source_format, trace_id, span_id, parent_span_id, session_id, agent_id, attrs, flags, true as in_batch
+    from staged_raw
+    where source_format in ('otlp_json', 'openinference') and trace_id is not null
+    union all
+    select source_format, trace_id, span_id, parent_span_id, session_id, agent_id, attrs, flags, false
+    from lake_events
+    where source_format in ('otlp_json', 'openinference') and trace_id is not null
+),
+
+spans as (
+    select
+        trace_id,
+        span_id,
+        any_value(parent_span_id) as parent_span_id,
+        any_value(session_id) as session_id,
+        any_value(agent_id) as agent_id,
+        bool_and(json_extract_string(attrs, '$.identity.session') = 'trace_id'
+                 and not list_contains(flags, 'session_reconciled')) as session_fallback,
+        bool_and(json_extract_string(attrs, '$.identity.agent') = 'service.name'
+                 and not list_contains(flags, 'agent_reconciled')) as agent_fallback,
+        bool_or(in_batch) as in_batch
+    from all_events
+    group by trace_id, span_id
+),
+
+orphans as (
+    select trace_id, span_id, parent_span_id, session_fallback, agent_fallback
+    from spans
+    where in_batch and (session_fallback or agent_fallback) and parent_span_id is not null
+),
+
+ancestry as (
+    with recursive walk(trace_id, span_id, ancestor_id, depth) as (
+        select trace_id, span_id, parent_span_id, 1
+        from orphans
+        union all
+        select walk.trace_id, walk.span_id, spans.parent_span_id, walk.depth + 1
+        from walk
+        join spans on spans.trace_id = walk.trace_id and spans.span_id = walk.ancestor_id
+        where walk.depth < 64 and spans.parent_span_id is not null
+    )
+    select walk.trace_id, walk.span_id, walk.depth, spans.session_id, spans.agent_id,
+           spans.session_fallback, spans.agent_fallback
+    from walk
+    join spans on spans.trace_id = walk.trace_id and spans.span_id = walk.ancestor_id
+),
+
+nearest as (
+    select
+        trace_id,
+        span_id,
+        arg_min(session_id, depth) filter (where not session_fallback) as session_id,
+        arg_min(agent_id, depth) filter (where not agent_fallback) as agent_id
+    from ancestry
+    group by trace_id, span_id
+),
+
+final as (
+    select
+        orphans.trace_id,
+        orphans.span_id,
+        case when orphans.session_fallback then nearest.session_id end as session_id,
+        case when orphans.agent_fallback then nearest.agent_id end as agent_id
+    from orphans
+    join nearest using (trace_id, span_id)
+    where (orphans.session_fallback and nearest.session_id is not null)
+       or (orphans.agent_fallback and nearest.agent_id is not null)
+)
+
+select * from final
