@@ -6,13 +6,21 @@
 -- before its parent). A fallback identity is recognizable from `attrs.identity` (set by otlp_spans);
 -- a span already reconciled carries the flag instead.
 create table identity_fixes as
-with all_events as (
-    select source_format, trace_id, span_id, parent_span_id, session_id, agent_id, attrs, flags, true as in_batch
-    from staged_raw
-    where source_format in ('otlp_json', 'openinference') and trace_id is not null
-    union all
-    select source_format, trace_id, span_id, parent_span_id, session_id, agent_id, attrs, flags, false
-    from lake_events
+with otlp_events as (
+    select
+        trace_id,
+        span_id,
+        parent_span_id,
+        in_batch,
+        case when json_extract_string(attrs, '$.identity.session') = 'trace_id'
+                  and not list_contains(flags, 'session_reconciled') then null else session_id end as known_session,
+        case when json_extract_string(attrs, '$.identity.agent') = 'service.name'
+                  and not list_contains(flags, 'agent_reconciled') then null else agent_id end as known_agent
+    from (
+        select *, true as in_batch from staged_raw
+        union all by name
+        select *, false as in_batch from lake_events
+    )
     where source_format in ('otlp_json', 'openinference') and trace_id is not null
 ),
 
@@ -21,21 +29,17 @@ spans as (
         trace_id,
         span_id,
         any_value(parent_span_id) as parent_span_id,
-        any_value(session_id) as session_id,
-        any_value(agent_id) as agent_id,
-        bool_and(json_extract_string(attrs, '$.identity.session') = 'trace_id'
-                 and not list_contains(flags, 'session_reconciled')) as session_fallback,
-        bool_and(json_extract_string(attrs, '$.identity.agent') = 'service.name'
-                 and not list_contains(flags, 'agent_reconciled')) as agent_fallback,
-        bool_or(in_batch) as in_batch
-    from all_events
+        max(known_session) as session_id,
+        max(known_agent) as agent_id
+    from otlp_events
     group by trace_id, span_id
 ),
 
 orphans as (
-    select trace_id, span_id, parent_span_id, session_fallback, agent_fallback
-    from spans
-    where in_batch and (session_fallback or agent_fallback) and parent_span_id is not null
+    select distinct trace_id, span_id, parent_span_id,
+           known_session is null as session_fallback, known_agent is null as agent_fallback
+    from otlp_events
+    where in_batch and (known_session is null or known_agent is null) and parent_span_id is not null
 ),
 
 ancestry as (
@@ -48,8 +52,7 @@ ancestry as (
         join spans on spans.trace_id = walk.trace_id and spans.span_id = walk.ancestor_id
         where walk.depth < 64 and spans.parent_span_id is not null
     )
-    select walk.trace_id, walk.span_id, walk.depth, spans.session_id, spans.agent_id,
-           spans.session_fallback, spans.agent_fallback
+    select walk.trace_id, walk.span_id, walk.depth, spans.session_id, spans.agent_id
     from walk
     join spans on spans.trace_id = walk.trace_id and spans.span_id = walk.ancestor_id
 ),
@@ -58,8 +61,8 @@ nearest as (
     select
         trace_id,
         span_id,
-        arg_min(session_id, depth) filter (where not session_fallback) as session_id,
-        arg_min(agent_id, depth) filter (where not agent_fallback) as agent_id
+        arg_min(session_id, depth) filter (where session_id is not null) as session_id,
+        arg_min(agent_id, depth) filter (where agent_id is not null) as agent_id
     from ancestry
     group by trace_id, span_id
 ),

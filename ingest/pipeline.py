@@ -23,6 +23,7 @@ from agentwatch.ingest.decode import DecodeContext, decode_batch
 from agentwatch.ingest.formats import Format, detect_format, get_format
 from agentwatch.ingest.manifest import append_entry, ingested_hashes, read_entries, sha256_file
 from agentwatch.ingest.reader import MAX_LINE_BYTES, LineBatch, OversizeLine, iter_line_batches, open_input
+from agentwatch.ingest.records import FileHints
 from agentwatch.ingest.sanitize import Sanitizer
 from agentwatch.ingest.stage import Stage, lake_lock
 
@@ -168,7 +169,8 @@ def _ingest_file(
     progress: Progress | None,
 ) -> None:
     try:
-        ctx = DecodeContext(chosen, str(path), now, stage.con)
+        hints = FileHints(_first_record(path), path.stat().st_mtime_ns)
+        ctx = DecodeContext(chosen, str(path), now, stage.con, hints)
         for batch in iter_line_batches(path):
             _stage_batch(batch, ctx, index, report, stage, sanitizer)
             if progress and isinstance(batch, LineBatch):

@@ -42,6 +42,19 @@ FUTURE_TOLERANCE = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# A decoder may add flags to an event under this key, as a tuple: JSON parsing never makes a tuple,
+# so a source record cannot forge flags through it.
+DECODER_FLAGS = "__flags__"
+
+
+@dataclass(frozen=True)
+class FileHints:
+    """What a file as a whole says, for formats whose lines do not say it themselves."""
+
+    first_record: bytes = b""  # the first non-blank line (a `codex exec` stream's thread.started)
+    mtime_ns: int | None = None  # when the file was last written
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a record was read: provenance for its events and for quarantine."""
@@ -50,6 +63,7 @@ class Location:
     source_file: str
     source_offset: int
     line_no: int
+    hints: FileHints = FileHints()
 
     def __str__(self) -> str:
         return f"{self.source_file}:{self.line_no}"
@@ -78,8 +92,11 @@ def normalize_event(
     flags = list(flags)
     attrs = _attrs_of(raw, flags)
     row: dict[str, Any] = {name: None for name in EVENT_COLUMNS}
+    added = raw.get(DECODER_FLAGS)
+    if isinstance(added, tuple):
+        flags.extend(added)
     for key, value in raw.items():
-        if key == "attrs":
+        if key == "attrs" or (key == DECODER_FLAGS and isinstance(value, tuple)):
             continue
         if key not in SETTABLE:
             _put_attr(attrs, key, value, flags)

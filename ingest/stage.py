@@ -192,9 +192,9 @@ class Stage:
         dates = [r[0] for r in self.con.execute("select distinct ts::date from staged order by 1").fetchall()]
         # An event's ts fixes its partition, so copies of it can only live in the same date folder.
         existing = [f for f in committed_files(self.lake, "events") if any(f"/date={d}/" in f for d in dates)]
-        empty = "(select null::varchar as source_format, null::varchar as agent_id, null::varchar as session_id, "
-        lake_ids = f"read_parquet({sql_list(existing)})" if existing else empty + "null::varchar as event_id limit 0)"
-        self.con.execute(f"create view lake_ids as select source_format, agent_id, session_id, event_id from {lake_ids}")
+        key = "source_format, agent_id, session_id, event_id"
+        lake_ids = f"read_parquet({sql_list(existing)})" if existing else f"(select {key} from staged limit 0)"
+        self.con.execute(f"create view lake_ids as select {key} from {lake_ids}")
         self.con.execute(DUPLICATES_SQL)
         return self._count("select file_index, count(*) from dropped group by all")
 
