@@ -147,20 +147,30 @@ def verify(obj: Context, expect_head: str | None) -> None:
 @cli.command()
 @click.option("--host", help="Address to listen on [setting receiver_host; 127.0.0.1].")
 @click.option("--port", type=int, help="Port to listen on [setting receiver_port; 4318].")
+@click.option("--grpc-port", type=int, help="OTLP/gRPC port; 0 disables it [setting receiver_grpc_port; 4317].")
 @click.option("--spool", type=click.Path(file_okay=False), help="Spool folder [default <lake>/_spool/otlp].")
 @click.pass_obj
-def receive(obj: Context, host: str | None, port: int | None, spool: str | None) -> None:
-    """OTLP/HTTP endpoint (POST /v1/traces): durably spools each batch before acknowledging it."""
-    from agentwatch.ingest.receiver import serve_receiver
+def receive(obj: Context, host: str | None, port: int | None, grpc_port: int | None, spool: str | None) -> None:
+    """OTLP/HTTP (POST /v1/traces, /v1/logs) and OTLP/gRPC: spool each batch durably before acknowledging it."""
+    from agentwatch.ingest.receiver import MAX_BYTES_IN_FLIGHT, InFlight, serve_receiver
+    from agentwatch.ingest.receiver_grpc import serve_grpc, stop_grpc
 
     folder = Path(spool) if spool else obj.spool
     host = host or obj.settings["receiver_host"]
     port = port or obj.settings["receiver_port"]
-    click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces, spooling to {folder} (Ctrl-C stops)")
+    grpc_port = obj.settings["receiver_grpc_port"] if grpc_port is None else grpc_port
+    budget = InFlight(MAX_BYTES_IN_FLIGHT)  # one memory bound for both endpoints
+    grpc_server = serve_grpc(folder, host, grpc_port, in_flight=budget) if grpc_port else None
+    grpc_text = f" and OTLP/gRPC on {host}:{grpc_server.port}" if grpc_server else ""
+    click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces and /v1/logs{grpc_text}, "
+               f"spooling to {folder} (Ctrl-C stops)")
     try:
-        serve_receiver(folder, host, port, block=True)
+        serve_receiver(folder, host, port, block=True, in_flight=budget)
     except KeyboardInterrupt:
         click.echo("receiver stopped")
+    finally:
+        if grpc_server is not None:
+            stop_grpc(grpc_server)
 
 
 @cli.command()
