@@ -33,7 +33,10 @@ from agentwatch.ingest.schema import (
 
 # Fields a decoder may set; provenance and bookkeeping are set by ingest itself.
 SETTABLE = frozenset(EVENT_COLUMNS) - {"source_format", "source_file", "source_offset", "flags", "redactions"}
-MAX_INT64 = 2**63 - 1
+# Defined once for every decoder: int64 bounds, the epoch, and how `seq` folds an event's index
+# within its record into the record's position (time or line): position * SEQ_SLOTS + index.
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+SEQ_SLOTS = 1000
 # ISO-8601 date-time as agents write it; the fraction may carry more digits than microseconds.
 _ISO_TS = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d+))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
@@ -67,6 +70,18 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.source_file}:{self.line_no}"
+
+
+def seq_of(position: int, index: int) -> int:
+    """The `seq` of the `index`-th event of a record at `position` (µs since the epoch, or a line
+    number); indexes past the record's slots share the last one."""
+    return position * SEQ_SLOTS + min(index, SEQ_SLOTS - 1)
+
+
+def micros_since_epoch(ts: datetime) -> int:
+    """Whole microseconds since the epoch of an aware datetime."""
+    delta = ts - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def stable_event_id(source_file: str, source_offset: int, content: bytes, index: int = 0) -> str:
@@ -195,7 +210,7 @@ def _check_int(key: str, value: Any, flags: list[str]) -> int | None:
         if not value.is_integer():
             raise RecordError(f"`{key}`: expected integer, got fraction {value!r}")
         value = int(value)
-    if not -MAX_INT64 - 1 <= value <= MAX_INT64:
+    if not MIN_INT64 <= value <= MAX_INT64:
         raise RecordError(f"`{key}`: integer {value} is outside 64-bit range")
     return value
 

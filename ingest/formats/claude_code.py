@@ -58,7 +58,7 @@ from agentwatch.ingest.formats.fields import (
     quoted,
     without,
 )
-from agentwatch.ingest.records import EPOCH, Location, json_kind, parse_ts
+from agentwatch.ingest.records import EPOCH, Location, json_kind, micros_since_epoch, parse_ts, seq_of
 
 AGENT_PREFIX = "claude-code:"
 SPAWN_TOOLS = frozenset({"Task", "Agent"})
@@ -154,17 +154,16 @@ def _project_of(source_file: str, cwd: str | None) -> str:
 def _micros(ts: str) -> int:
     """Microseconds since the epoch, parsed by the same rules as `normalize_event`."""
     try:
-        delta = parse_ts(ts, [], EPOCH) - EPOCH
+        return micros_since_epoch(parse_ts(ts, [], EPOCH))
     except RecordError as exc:
         raise RecordError(exc.message.replace("`ts`", "`timestamp`", 1)) from exc
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _complete(event: dict[str, Any], index: int, rec: _Record) -> dict[str, Any]:
     event.update(
         event_id=f"{rec.uuid}:{index}",
         ts=rec.ts,
-        seq=rec.ts_us * 1000 + index,
+        seq=seq_of(rec.ts_us, index),
         agent_id=rec.agent_id,
         session_id=rec.session_id,
         parent_session_id=rec.parent_session_id,

@@ -54,7 +54,7 @@ from agentwatch.ingest.formats.fields import (
     quoted,
     without,
 )
-from agentwatch.ingest.records import DECODER_FLAGS, EPOCH, Location, json_kind
+from agentwatch.ingest.records import DECODER_FLAGS, EPOCH, Location, json_kind, seq_of
 
 AGENT_ID = "codex"
 ROLLOUT_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg", "compacted"})
@@ -107,7 +107,7 @@ def decode_codex(record: Any, where: Location) -> list[dict[str, Any]]:
         event.update(
             event_id=f"{session}:{where.line_no}:{index}",
             ts=ts,
-            seq=where.line_no * 1000 + index,
+            seq=seq_of(where.line_no, index),
             agent_id=AGENT_ID,
             session_id=session,
         )

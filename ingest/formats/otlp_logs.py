@@ -40,9 +40,8 @@ from agentwatch.ingest.formats.otlp_common import (
     hex_id,
     unix_nanos,
 )
-from agentwatch.ingest.records import EPOCH, Location, json_kind, parse_ts
+from agentwatch.ingest.records import EPOCH, Location, json_kind, micros_since_epoch, parse_ts, seq_of
 
-MAX_INDEX_IN_SEQ = 999
 LOG_FIELDS = frozenset({"timeUnixNano", "observedTimeUnixNano", "severityNumber", "severityText", "body",
                         "attributes", "traceId", "spanId", "eventName"})
 
@@ -162,8 +161,7 @@ def _time_of(data: dict[str, Any], attributes: dict[str, Any], path: str) -> int
             return nanos
     stamp = attributes.get("event.timestamp")
     if isinstance(stamp, str):
-        delta = parse_ts(stamp, [], EPOCH) - EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+        return micros_since_epoch(parse_ts(stamp, [], EPOCH)) * 1000
     raise RecordError(f"{path}: no time (timeUnixNano, observedTimeUnixNano or event.timestamp)")
 
 
@@ -181,7 +179,7 @@ def _events(log: LogRecord) -> list[dict[str, Any]]:
         event = {
             "event_id": f"log:{log.digest}:{n}",
             "ts": EPOCH + timedelta(microseconds=time_ns // 1000),
-            "seq": time_ns // 1000 * 1000 + min(n, MAX_INDEX_IN_SEQ),
+            "seq": seq_of(time_ns // 1000, n),
             "agent_id": mapped.agent_id,
             "session_id": mapped.session_id,
             "trace_id": log.trace_id,

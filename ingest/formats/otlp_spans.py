@@ -31,17 +31,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.otlp_common import RawSpan, Span, iter_raw_spans, parse_span
+from agentwatch.ingest.records import EPOCH, seq_of
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATUS = {"ok": "ok", "error": "error"}
 # attrs keys this module writes; a span attribute with one of these names is kept as "attribute:<name>".
 RESERVED = frozenset({"span", "resource", "scope", "source", "part", "identity"})
-MAX_INDEX_IN_SEQ = 999
 # What the model was given rather than what it produced: the call's model is not theirs.
 INPUT_TYPES = frozenset({"user_prompt", "system_prompt", "tool_result"})
 
@@ -232,7 +231,7 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
     event = {
         "event_id": f"{span.trace_id}:{span.span_id}:{n}",
         "ts": EPOCH + timedelta(microseconds=time_ns // 1000),
-        "seq": time_ns // 1000 * 1000 + min(n, MAX_INDEX_IN_SEQ),
+        "seq": seq_of(time_ns // 1000, n),
         "agent_id": ctx.agent_id,
         "session_id": ctx.session_id,
         "trace_id": span.trace_id,
