@@ -92,8 +92,10 @@ def start_receiver(spool: Path, lake: Path, protocol: str) -> tuple[subprocess.P
     raise SystemExit("receiver did not start")
 
 
-def run_sender(protocol: str, endpoint: str, runs: int, receiver: psutil.Process) -> tuple[float, float]:
-    """Seconds to export every span (the SDK flushes at shutdown) and the receiver's peak RSS (MB)."""
+def run_sender(protocol: str, endpoint: str, runs: int, receiver: psutil.Process) -> tuple[float, float, float]:
+    """Seconds to export every span (the SDK flushes at shutdown), the receiver's peak RSS (MB) and the
+    CPU seconds it spent (beside the wall time: which side of the wire was the limit)."""
+    cpu_before = sum(receiver.cpu_times()[:2])
     started = time.perf_counter()
     sender = subprocess.Popen([sys.executable, "-c", SEND, protocol, endpoint, str(runs)])
     peak = 0
@@ -102,7 +104,7 @@ def run_sender(protocol: str, endpoint: str, runs: int, receiver: psutil.Process
         time.sleep(0.05)
     if sender.returncode:
         raise SystemExit("sender failed")
-    return time.perf_counter() - started, peak / 2**20
+    return time.perf_counter() - started, peak / 2**20, sum(receiver.cpu_times()[:2]) - cpu_before
 
 
 def main() -> None:
@@ -118,7 +120,7 @@ def main() -> None:
     spool, lake = work / "spool", work / "lake"
     proc, endpoint = start_receiver(spool, lake, args.protocol)
     try:
-        send_s, receiver_mb = run_sender(args.protocol, endpoint, runs, psutil.Process(proc.pid))
+        send_s, receiver_mb, receiver_cpu = run_sender(args.protocol, endpoint, runs, psutil.Process(proc.pid))
     finally:
         proc.terminate()
         proc.wait(10)
@@ -133,6 +135,7 @@ def main() -> None:
     row = {
         "protocol": args.protocol, "spans": spans, "events": events, "spool_mb": round(spool_mb, 1),
         "send_s": round(send_s, 2), "receive_spans_per_s": round(spans / send_s), "receiver_rss_mb": round(receiver_mb),
+        "receiver_cpu_s": round(receiver_cpu, 2),
         "ingest_s": round(ingest_s, 2), "ingest_spans_per_s": round(spans / ingest_s),
         "ingest_events_per_s": round(events / ingest_s), "ingest_rss_mb": round(ingest_mb),
         "end_to_end_spans_per_s": round(spans / (send_s + ingest_s)),
@@ -141,7 +144,7 @@ def main() -> None:
     }
     print(f"{spans:,} spans ({args.protocol}) -> {events:,} events, spool {spool_mb:.1f} MB\n"
           f"  SDK -> receiver -> spool : {send_s:6.2f}s  {row['receive_spans_per_s']:>8,} spans/s  "
-          f"receiver peak {receiver_mb:.0f} MB\n"
+          f"receiver peak {receiver_mb:.0f} MB, {receiver_cpu:.1f} CPU s\n"
           f"  spool -> ingest -> lake  : {ingest_s:6.2f}s  {row['ingest_spans_per_s']:>8,} spans/s  "
           f"({row['ingest_events_per_s']:,} events/s)  peak {ingest_mb:.0f} MB\n"
           f"  end to end               : {row['end_to_end_spans_per_s']:>8,} spans/s\n"
