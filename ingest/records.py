@@ -45,9 +45,45 @@ FUTURE_TOLERANCE = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-# A decoder may add flags to an event under this key, as a tuple: JSON parsing never makes a tuple,
-# so a source record cannot forge flags through it.
-DECODER_FLAGS = "__flags__"
+@dataclass(frozen=True)
+class DecodedEvent:
+    """What a format decoder says about one event, by canonical field (ingest adds provenance).
+
+    Built with `DecodedEvent.of(fields)`: a name that is no canonical column is a TypeError, so a
+    misspelt column fails a test instead of moving silently into `attrs`. Values are validated by
+    `normalize_event`, which also accepts plain dicts (the native format: a source record's own keys).
+    """
+
+    event_type: str | None = None
+    ts: Any = None  # ISO-8601 text or an aware datetime
+    event_id: str | None = None
+    agent_id: str | None = None
+    session_id: str | None = None
+    parent_session_id: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    seq: int | None = None
+    actor: str | None = None
+    model: str | None = None
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+    tool_args: Any = None
+    text: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    status: str | None = None
+    attrs: Any = None  # every other field the source gave, as a dict (or JSON text)
+    flags: tuple[str, ...] = ()  # what the decoder assumed (e.g. `ts_from_thread_id`)
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any]) -> DecodedEvent:
+        """The event of a dict of canonical fields; an unknown name raises TypeError."""
+        return cls(**fields)
+
+    def as_fields(self) -> dict[str, Any]:
+        """The fields that are set, as `normalize_event` reads them."""
+        return {name: getattr(self, name) for name in _DECODED_FIELDS if getattr(self, name) is not None}
 
 
 @dataclass(frozen=True)
@@ -72,6 +108,9 @@ class Location:
         return f"{self.source_file}:{self.line_no}"
 
 
+_DECODED_FIELDS = tuple(name for name in DecodedEvent.__dataclass_fields__ if name != "flags")
+
+
 def seq_of(position: int, index: int) -> int:
     """The `seq` of the `index`-th event of a record at `position` (µs since the epoch, or a line
     number); indexes past the record's slots share the last one."""
@@ -91,7 +130,7 @@ def stable_event_id(source_file: str, source_offset: int, content: bytes, index:
 
 
 def normalize_event(
-    raw: Mapping[str, Any],
+    raw: Mapping[str, Any] | DecodedEvent,
     where: Location,
     *,
     now: datetime,
@@ -105,13 +144,13 @@ def normalize_event(
     event id when the source gave none; `flags` are what parsing already adjusted.
     """
     flags = list(flags)
+    if isinstance(raw, DecodedEvent):
+        flags.extend(raw.flags)
+        raw = raw.as_fields()
     attrs = _attrs_of(raw, flags)
     row: dict[str, Any] = {name: None for name in EVENT_COLUMNS}
-    added = raw.get(DECODER_FLAGS)
-    if isinstance(added, tuple):
-        flags.extend(added)
     for key, value in raw.items():
-        if key == "attrs" or (key == DECODER_FLAGS and isinstance(value, tuple)):
+        if key == "attrs":
             continue
         if key not in SETTABLE:
             _put_attr(attrs, key, value, flags)

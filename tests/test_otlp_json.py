@@ -243,7 +243,7 @@ def test_one_bad_span_quarantines_the_record_but_is_isolated_per_span() -> None:
     results = decode_otlp_spans(record)
     assert [path for path, _ in results] == [SPAN0, "resourceSpans[0].scopeSpans[0].spans[1]"]
     assert isinstance(results[1][1], RecordError)
-    assert [e["event_type"] for e in results[0][1]] == ["llm_response"]
+    assert [e.event_type for e in results[0][1]] == ["llm_response"]
 
 
 def test_unicode_keys_huge_values_and_many_attributes_are_kept() -> None:

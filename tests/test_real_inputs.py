@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import pytest
 
 from agentwatch.detectors.catalog import connect
 from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.ingest.records import SETTABLE, DecodedEvent
 from tests.otlp_builders import TRACE, request, span
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -222,10 +224,22 @@ def test_claude_code_tool_result_takes_the_name_of_its_call(lake: Path, tmp_path
     session = "00000000-0000-4000-8000-0000000000aa"
     call = claude_record(session, "a1", "assistant", "")
     call["message"]["content"] = [{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}]
-    result = claude_record(session, "u2", "user", "")
+    result = {**claude_record(session, "u2", "user", ""), "timestamp": "2026-05-01T10:00:05.000Z"}
     result["message"]["content"] = [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "a.txt"}]
     ingest(lake, write_lines(tmp_path / "p" / f"{session}.jsonl", [call]))
     ingest(lake, write_lines(tmp_path / "p2" / "p" / f"{session}.jsonl", [result]))  # a later file and run
     got = rows(lake, "select event_type, tool_name, flags from events order by seq")
     assert got == [("tool_call", "Bash", []), ("tool_result", "Bash", ["tool_name_from_call"])]
 
+
+
+# --- decoders return typed records ------------------------------------------------------------
+
+def test_decoded_events_name_exactly_the_settable_columns() -> None:
+    assert set(DecodedEvent.__dataclass_fields__) == SETTABLE | {"flags"}
+    with pytest.raises(TypeError, match="tool_nmae"):
+        DecodedEvent.of({"event_type": "tool_call", "tool_nmae": "Bash"})  # a misspelt column fails here
+    event = DecodedEvent.of({"event_type": "tool_call", "tool_name": "Bash", "flags": ("ts_from_file_mtime",)})
+    with pytest.raises(AttributeError):
+        event.tool_name = "rm"  # frozen
+    assert event.as_fields() == {"event_type": "tool_call", "tool_name": "Bash"}

@@ -54,7 +54,7 @@ from agentwatch.ingest.formats.fields import (
     quoted,
     without,
 )
-from agentwatch.ingest.records import DECODER_FLAGS, EPOCH, Location, json_kind, seq_of
+from agentwatch.ingest.records import EPOCH, DecodedEvent, Location, json_kind, seq_of
 
 AGENT_ID = "codex"
 ROLLOUT_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg", "compacted"})
@@ -91,7 +91,7 @@ def sniff_codex(first_record: bytes) -> bool:
     return "record_type" in obj or bare_meta
 
 
-def decode_codex(record: Any, where: Location) -> list[dict[str, Any]]:
+def decode_codex(record: Any, where: Location) -> list[DecodedEvent]:
     """One rollout line or exec event into its events."""
     if not isinstance(record, dict):
         raise RecordError(f"expected a JSON object, got {json_kind(record)}")
@@ -102,16 +102,15 @@ def decode_codex(record: Any, where: Location) -> list[dict[str, Any]]:
     session = exec_thread or _session_of(where.source_file)
     events, ts, flags = _route(record, where, exec_thread)
     for index, event in enumerate(events):
-        if flags:
-            event[DECODER_FLAGS] = flags
         event.update(
             event_id=f"{session}:{where.line_no}:{index}",
             ts=ts,
             seq=seq_of(where.line_no, index),
             agent_id=AGENT_ID,
             session_id=session,
+            flags=flags,
         )
-    return events
+    return [DecodedEvent.of(event) for event in events]
 
 
 def _route(record: dict, where: Location, thread: str | None) -> tuple[list[dict[str, Any]], Any, tuple[str, ...]]:

@@ -40,7 +40,7 @@ from agentwatch.ingest.formats.otlp_common import (
     hex_id,
     unix_nanos,
 )
-from agentwatch.ingest.records import EPOCH, Location, json_kind, micros_since_epoch, parse_ts, seq_of
+from agentwatch.ingest.records import EPOCH, DecodedEvent, Location, json_kind, micros_since_epoch, parse_ts, seq_of
 
 LOG_FIELDS = frozenset({"timeUnixNano", "observedTimeUnixNano", "severityNumber", "severityText", "body",
                         "attributes", "traceId", "spanId", "eventName"})
@@ -187,7 +187,7 @@ def _events(log: LogRecord) -> list[dict[str, Any]]:
         }
         event.update(part)
         event["attrs"] = attrs
-        events.append(event)
+        events.append(DecodedEvent.of(event))
     return events
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.otlp_common import RawSpan, Span, iter_raw_spans, parse_span
-from agentwatch.ingest.records import EPOCH, seq_of
+from agentwatch.ingest.records import EPOCH, DecodedEvent, seq_of
 
 STATUS = {"ok": "ok", "error": "error"}
 # attrs keys this module writes; a span attribute with one of these names is kept as "attribute:<name>".
@@ -134,7 +134,7 @@ def _span_events(span: Span, own: Identity, index: dict, convention: Convention)
     parts = parts + _exception_parts(span, mapped.consumed_events)
     parts.sort(key=lambda part: part["time_ns"])
     base = _base_attrs(span, mapped, ctx)
-    return [_event(span, ctx, mapped, base, n, part) for n, part in enumerate(parts)]
+    return [DecodedEvent.of(_event(span, ctx, mapped, base, n, part)) for n, part in enumerate(parts)]
 
 
 def _at(span: Span, step: Callable[..., Any], *args: Any) -> Any:
