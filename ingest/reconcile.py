@@ -29,8 +29,18 @@ def reconcile_staged(con: duckdb.DuckDBPyConnection, lake_files: list[str]) -> N
     columns = ", ".join(LAKE_COLUMNS)
     source = f"read_parquet({_sql_list(files)})" if files else "staged_raw limit 0"
     con.execute(f"create view lake_events as select {columns} from {source}")
-    for name in ("identity_fixes", "staged_identified", "tool_name_fixes", "staged"):
-        con.execute((SQL_DIR / f"{name}.sql").read_text())
+    _build(con, "identity_fixes", "staged_identified", "staged_raw")
+    _build(con, "tool_name_fixes", "staged", "staged_identified")
+
+
+def _build(con: duckdb.DuckDBPyConnection, fixes: str, view: str, source: str) -> None:
+    """The fixes table, then the view applying it; with no fixes the view is its source as is (the
+    joins would cost every read of a native batch for nothing)."""
+    con.execute((SQL_DIR / f"{fixes}.sql").read_text())
+    if con.execute(f"select count(*) from {fixes}").fetchall()[0][0]:
+        con.execute((SQL_DIR / f"{view}.sql").read_text())
+    else:
+        con.execute(f"create view {view} as select * from {source}")
 
 
 def _sql_list(values: list[str]) -> str:
