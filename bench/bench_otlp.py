@@ -7,6 +7,7 @@ Printed: spans/s of each stage and end to end, peak RSS of receiver and ingest, 
 native JSONL ingest of as many events as the spans became, measured the same way.
 
     python bench/bench_otlp.py [--spans 60000] [--protocol http|grpc] [--out bench/out]
+    python bench/bench_otlp.py --burst 6 --burst-mb 41   # concurrent large bodies: receiver peak RSS
 """
 
 from __future__ import annotations
@@ -107,12 +108,72 @@ def run_sender(protocol: str, endpoint: str, runs: int, receiver: psutil.Process
     return time.perf_counter() - started, peak / 2**20, sum(receiver.cpu_times()[:2]) - cpu_before
 
 
+def big_body(mb: int) -> bytes:
+    """An OTLP/JSON trace request of about `mb` MB: GenAI chat spans with a long prompt each."""
+    prompt = json.dumps([{"role": "user", "parts": [{"type": "text", "content": "summarise this log " * 200}]}])
+    spans, size, n = [], 0, 0
+    while size < mb * 1_000_000:
+        attrs = [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                 {"key": "gen_ai.conversation.id", "value": {"stringValue": f"conv-{n // 10}"}},
+                 {"key": "gen_ai.input.messages", "value": {"stringValue": prompt}}]
+        span = {"traceId": f"{n // 10 + 1:032x}", "spanId": f"{n + 1:016x}", "name": "chat", "kind": 3,
+                "startTimeUnixNano": str(1_767_225_600_000_000_000 + n), "endTimeUnixNano":
+                str(1_767_225_600_000_000_000 + n + 1000), "attributes": attrs}
+        size += len(json.dumps(span))
+        spans.append(span)
+        n += 1
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "bot"}}]}
+    return json.dumps({"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans}]}]}).encode()
+
+
+def run_burst(count: int, mb: int, out: Path) -> None:
+    """`count` concurrent bodies of `mb` MB to one receiver: statuses and the receiver's peak RSS."""
+    import concurrent.futures
+    import http.client
+
+    work = out / "otlp-burst"
+    shutil.rmtree(work, ignore_errors=True)
+    body = big_body(mb)
+    proc, endpoint = start_receiver(work / "spool", work / "lake", "http")
+    receiver, port, peak = psutil.Process(proc.pid), int(endpoint.rsplit(":", 1)[1]), 0
+
+    def send(_: int) -> int | str:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        try:
+            conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/json"})
+            return conn.getresponse().status
+        except OSError as exc:
+            return type(exc).__name__
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            pending = [pool.submit(send, i) for i in range(count)]
+            while not all(f.done() for f in pending):
+                peak = max(peak, receiver.memory_info().rss)
+                time.sleep(0.05)
+            statuses = sorted((f.result() for f in pending), key=str)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    row = {"bodies": count, "body_mb": round(len(body) / 1e6, 1), "statuses": statuses,
+           "seconds": round(time.perf_counter() - started, 1), "receiver_peak_rss_mb": round(peak / 2**20)}
+    print(json.dumps(row))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=60_000)
     parser.add_argument("--protocol", choices=("http", "grpc"), default="http")
+    parser.add_argument("--burst", type=int, default=0, help="send this many large bodies at once instead")
+    parser.add_argument("--burst-mb", type=int, default=41)
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
+    if args.burst:
+        run_burst(args.burst, args.burst_mb, args.out)
+        return
     runs = args.spans // 3
     spans = runs * 3
     work = args.out / f"otlp-{args.protocol}"

@@ -155,7 +155,7 @@ class OtlpHandler(BaseHTTPRequestHandler):
             if encoding not in (PROTOBUF, JSON):
                 raise HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"content type must be {PROTOBUF} or {JSON}")
             length = self._length()
-            held = self._reserve(length, 0)
+            held = self._admit(length)
             body = self._read(length)
             body, held = self._inflate(body, held)
             split = accept_export(signal, parse_body(signal, body, encoding), self.server.spool)  # type: ignore[attr-defined]
@@ -184,6 +184,21 @@ class OtlpHandler(BaseHTTPRequestHandler):
         if int(length) > MAX_BODY_BYTES:
             raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body over {MAX_BODY_BYTES} bytes")
         return int(length)
+
+    def _admit(self, length: int) -> int:
+        """Reserve the declared body; when over budget, read it away (in chunks, nothing kept) so the
+        exporter, still sending, sees the 503 and retries instead of a broken pipe."""
+        try:
+            return self._reserve(length, 0)
+        except HttpError:
+            self._discard(length)
+            raise
+
+    def _discard(self, length: int) -> None:
+        left = length
+        with contextlib.suppress(OSError):
+            while left > 0 and (chunk := self.rfile.read1(min(READ_CHUNK, left))):
+                left -= len(chunk)
 
     def _reserve(self, n: int, held: int) -> int:
         if not self.server.in_flight.reserve(n, held):  # type: ignore[attr-defined]
