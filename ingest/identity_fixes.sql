@@ -1,7 +1,8 @@
 -- grain: one row per OTLP span of this batch whose session or agent came from a fallback (the trace id,
 -- the resource's service.name) because its identified ancestor was in another export request; the row
 -- gives the nearest identified ancestor's session and agent, found in this batch or in the lake.
--- Inputs: views `staged_raw` (this batch) and `lake_events` (committed events near its dates).
+-- Inputs: views `staged_raw` (this batch) and `lake_events` (committed events near its dates), table
+-- `orphan_traces` (the traces of this batch's spans with a fallback identity: only they are read).
 -- One agent run is one session however the SDK batched its spans (a child span ends, and is exported,
 -- before its parent). A fallback identity is recognizable from `attrs.identity` (set by otlp_spans);
 -- a span already reconciled carries the flag instead.
@@ -17,11 +18,11 @@ with otlp_events as (
         case when json_extract_string(attrs, '$.identity.agent') = 'service.name'
                   and not list_contains(flags, 'agent_reconciled') then null else agent_id end as known_agent
     from (
-        select *, true as in_batch from staged_raw
+        select *, true as in_batch from staged_raw semi join orphan_traces using (trace_id)
         union all by name
-        select *, false as in_batch from lake_events
+        select *, false as in_batch from lake_events semi join orphan_traces using (trace_id)
     )
-    where source_format in ('otlp_json', 'openinference') and trace_id is not null
+    where source_format in ('otlp_json', 'openinference')
 ),
 
 spans as (

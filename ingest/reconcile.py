@@ -6,7 +6,8 @@ call's id takes the call's tool name (`tool_name_fixes.sql`). Both run before de
 span re-sent in another export batch gets the same key however it was batched.
 
 The lake is searched within a day either side of the batch's dates (a run's spans, a call and its
-result, are that close); events already committed are never rewritten.
+result, are that close), and only for the traces and calls the batch needs; events already committed
+are never rewritten (so children ingested in a run before their parent's keep the trace as session).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def reconcile_staged(con: duckdb.DuckDBPyConnection, lake_files: list[str]) -> N
     columns = ", ".join(LAKE_COLUMNS)
     source = f"read_parquet({_sql_list(files)})" if files else "staged_raw limit 0"
     con.execute(f"create view lake_events as select {columns} from {source}")
+    con.execute((SQL_DIR / "orphan_traces.sql").read_text())
     _build(con, "identity_fixes", "staged_identified", "staged_raw")
     _build(con, "tool_name_fixes", "staged", "staged_identified")
 

@@ -16,7 +16,8 @@ calls as (
     union all
     select source_format, agent_id, session_id, tool_call_id, tool_name
     from lake_events
-    where event_type in ('tool_call', 'agent_spawn') and tool_name is not null and tool_call_id is not null
+    semi join results using (source_format, agent_id, session_id, tool_call_id)
+    where event_type in ('tool_call', 'agent_spawn') and tool_name is not null
 ),
 
 final as (
