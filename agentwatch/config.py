@@ -37,8 +37,8 @@ SETTINGS = (
     Setting("spool", "", "Folder the OTLP receiver spools to; empty: <lake>/_spool/otlp."),
     Setting("receiver_host", "127.0.0.1", "Address `agentwatch receive` listens on."),
     Setting("receiver_port", 4318, "Port `agentwatch receive` listens on (OTLP/HTTP default)."),
-    Setting("receiver_grpc_port", 4317, "Port of `agentwatch receive`'s OTLP/gRPC endpoint; 0 disables it."),
     Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it)."),
+    Setting("receiver_grpc_port", 4317, "Port of `agentwatch receive`'s OTLP/gRPC endpoint; 0 disables it."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_CONFIG = "agentwatch.toml"
