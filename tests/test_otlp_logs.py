@@ -166,3 +166,13 @@ def test_secrets_in_log_attributes_are_masked_before_storage(lake: Path, tmp_pat
         assert secret.encode() not in file.read_bytes()
     masked = connect(lake).execute("select sum(redactions) from events").fetchall()[0][0]
     assert masked >= 2
+
+
+def test_a_fractional_or_odd_duration_only_moves_the_call_to_its_result() -> None:
+    base = {"session.id": "s", "event.name": "tool_result", "tool_name": "Bash", "success": True}
+    records = [{"timeUnixNano": "1767225600000000000", "body": {"stringValue": "claude_code.tool_result"},
+                "attributes": kv({**base, "duration_ms": duration})} for duration in (1500.5, "n/a")]
+    rows = decode(log_request(*records, service="claude-code"), fmt="otlp_logs")
+    starts = [r["ts"] for r in rows if r["event_type"] == "tool_call"]
+    assert starts == [datetime(2025, 12, 31, 23, 59, 58, 499500, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)]
+    assert [r["status"] for r in rows if r["event_type"] == "tool_result"] == ["ok", "ok"]

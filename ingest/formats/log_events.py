@@ -123,6 +123,19 @@ def _int(a: dict[str, Any], key: str) -> int | None:
     raise RecordError(f"attributes[{key!r}]: expected a whole number, got {json_kind(value)}")
 
 
+def _millis(a: dict[str, Any], key: str) -> float:
+    """A duration in ms (a number, or its text; fractions allowed); 0 when absent or unreadable,
+    since it only places a tool call's start, and the raw value stays in attrs."""
+    value = a.get(key)
+    if isinstance(value, bool):
+        return 0.0
+    try:
+        millis = float(value) if isinstance(value, (int, float, str)) else 0.0
+    except ValueError:
+        return 0.0
+    return millis if 0 <= millis < 1e12 else 0.0
+
+
 def _truth(a: dict[str, Any], key: str) -> bool | None:
     value = a.get(key)
     if isinstance(value, bool) or value is None:
@@ -148,12 +161,12 @@ def _prompt(log: LogRecord, m: MappedLog, key: str = "prompt") -> None:
 def _tool_pair(log: LogRecord, m: MappedLog, *, name: str, call_id: str, args: tuple[str, ...],
                output: str | None, success: str, model: str | None = None) -> None:
     a = log.attributes
-    duration = _int(a, "duration_ms") or 0
+    duration = _millis(a, "duration_ms")
     arg_key = next((k for k in args if a.get(k) is not None), None)
     common = {"tool_name": _str(a, name), "tool_call_id": _str(a, call_id)}
     ok = _truth(a, success)
     m.consumed.update({name, call_id, success, *(k for k in (arg_key, output) if k)})
-    m.parts.append({**common, "event_type": "tool_call", "time_ns": max(log.time_ns - duration * 1_000_000, 0),
+    m.parts.append({**common, "event_type": "tool_call", "time_ns": max(log.time_ns - int(duration * 1_000_000), 0),
                     "tool_args": _str(a, arg_key) if arg_key else None, "model": model})
     m.parts.append({**common, "event_type": "tool_result", "time_ns": log.time_ns,
                     "text": _str(a, output) if output else None,
