@@ -152,6 +152,8 @@ def verify(obj: Context, expect_head: str | None) -> None:
 @click.pass_obj
 def receive(obj: Context, host: str | None, port: int | None, grpc_port: int | None, spool: str | None) -> None:
     """OTLP/HTTP (POST /v1/traces, /v1/logs) and OTLP/gRPC: spool each batch durably before acknowledging it."""
+    import signal
+
     from agentwatch.ingest.receiver import MAX_BYTES_IN_FLIGHT, InFlight, serve_receiver
     from agentwatch.ingest.receiver_grpc import serve_grpc, stop_grpc
 
@@ -164,6 +166,7 @@ def receive(obj: Context, host: str | None, port: int | None, grpc_port: int | N
     grpc_text = f" and OTLP/gRPC on {host}:{grpc_server.port}" if grpc_server else ""
     click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces and /v1/logs{grpc_text}, "
                f"spooling to {folder} (Ctrl-C stops)")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop ends it cleanly
     try:
         serve_receiver(folder, host, port, block=True, in_flight=budget)
     except KeyboardInterrupt:
