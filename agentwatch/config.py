@@ -41,6 +41,7 @@ SETTINGS = (
     Setting("risk_gap", 2, "Risk model: measured this much riskier than declared is a finding."),
     Setting("risk_controls", "", "Risk model: controls YAML (which control moves which dimension); empty: packaged."),
     Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it)."),
+    Setting("receiver_grpc_port", 4317, "Port of `agentwatch receive`'s OTLP/gRPC endpoint; 0 disables it."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_CONFIG = "agentwatch.toml"
