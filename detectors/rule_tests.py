@@ -12,7 +12,7 @@ A sample is a tiny story (YAML) that must fire its rule or must stay silent:
 Steps: `user`, `system`, `response`, `reasoning` (text); `call` ({tool, args, id?}); `result` (text, or
 {text, status, id?}: answers the latest call); `approval` (true, or {id, actor}); `spawn` (child id);
 `loop: {times: N, events: [...]}`. Any step may add `flags` or `attrs`. A sample may instead list
-`sessions: [{id, parent?, events}]` (delegation trees) and give `inventory:` (approval_required,
+`sessions: [{id, parent?, day?, events}]` (delegation trees, history on earlier days) and give `inventory:` (approval_required,
 scope, allowed_tools) for the one agent that plays it. Every sample is its own agent, so samples
 never share a baseline; all samples of all rules are built and detected together, once.
 """
@@ -94,7 +94,7 @@ def _build_sample(sample: Any, agent_id: str, rows: list[dict[str, Any]], invent
     for index, spec in enumerate(sessions):
         session_id = f"{agent_id}:{spec.get('id', index)}"
         parent = spec.get("parent")
-        start = START + timedelta(minutes=index)
+        start = START + timedelta(days=int(spec.get("day", 0)), minutes=index)
         steps = _expand(spec.get("events") or [], where)
         rows.extend(_session_rows(agent_id, session_id, f"{agent_id}:{parent}" if parent else None, steps, start))
     if "inventory" in sample:

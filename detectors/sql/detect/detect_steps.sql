@@ -9,6 +9,8 @@
 --   permission_mode      the agent's permission mode recorded on the event (Claude Code attrs)
 --   identical_result_count  calls in the session with the same tool, arguments and result text
 --   untrusted_kinds  kinds of the call's untrusted argument entities (metrics' untrusted-argument flow)
+--   untrusted_new_kinds  the same, for entities the agent never named in a call of an earlier session
+--                    (judged only when the agent has sessions in its baseline window)
 --   is_out_of_scope_call  the call names a resource outside the agent's declared scope
 with calls as (
     select agent_id, session_id, tool_call_id, any_value(tool_name) as call_tool_name
@@ -122,6 +124,34 @@ repeats as (
     where is_call
 ),
 
+-- when each agent first named each entity in a tool call (sessions ordered by start): an untrusted
+-- entity the agent never used before is a new payee, recipient or host chosen by a tool result
+entity_uses as (
+    select steps.agent_id, steps.session_id, sessions.started_at, r.kind || ':' || r.value as entity
+    from steps
+    join sessions using (agent_id, session_id)
+    cross join unnest(steps.resources) as u(r)
+    where steps.event_type = 'tool_call'
+),
+
+first_uses as (
+    select agent_id, entity, min(started_at) as first_used_at
+    from entity_uses
+    group by agent_id, entity
+),
+
+new_untrusted as (
+    select acts.agent_id, acts.session_id, acts.event_id,
+        list_distinct(list(e.kind)) as untrusted_new_kinds
+    from acts
+    cross join unnest(acts.untrusted_entities) as u(e)
+    join sessions using (agent_id, session_id)
+    join first_uses on first_uses.agent_id = acts.agent_id and first_uses.entity = e.kind || ':' || e.value
+    where first_uses.first_used_at >= sessions.started_at
+        and sessions.baseline_session_count > 0  -- no history, no verdict on what is new
+    group by all
+),
+
 scoped as (
     select agent_id, session_id, out_of_scope_resources
     from sessions
@@ -132,11 +162,13 @@ final as (
     select acts.* exclude (name_lower, args_lower, text_lower, is_call),
         coalesce(repeats.identical_result_count, 0) as identical_result_count,
         list_distinct(list_transform(acts.untrusted_entities, lambda e: e.kind)) as untrusted_kinds,
+        coalesce(new_untrusted.untrusted_new_kinds, []) as untrusted_new_kinds,
         coalesce(len(list_intersect(list_transform(acts.resources, lambda r: r.kind || ':' || r.value),
             scoped.out_of_scope_resources)) > 0, false) as is_out_of_scope_call
     from acts
     left join repeats using (agent_id, session_id, event_id)
     left join scoped using (agent_id, session_id)
+    left join new_untrusted using (agent_id, session_id, event_id)
 )
 
 select * from final
