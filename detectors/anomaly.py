@@ -85,7 +85,8 @@ def score_sessions(con: duckdb.DuckDBPyConnection, *, now: datetime, window_days
 
 MODEL_SCHEMA = pa.schema([
     ("model", pa.string()), ("agent_id", pa.string()), ("kind", pa.string()), ("features", pa.list_(pa.string())),
-    ("medians", pa.list_(pa.float64())), ("scales", pa.list_(pa.float64())), ("window_start", pa.timestamp("us", "UTC")),
+    ("medians", pa.list_(pa.float64())), ("scales", pa.list_(pa.float64())),
+    ("window_start", pa.timestamp("us", "UTC")),
     ("window_end", pa.timestamp("us", "UTC")), ("count_sessions", pa.int64()), ("seed", pa.int64()),
     ("trees", pa.int64()), ("score_median", pa.float64()), ("dead_zone", pa.float64()),
     ("severity_scale", pa.float64()),

@@ -12,9 +12,10 @@ A sample is a tiny story (YAML) that must fire its rule or must stay silent:
 Steps: `user`, `system`, `response`, `reasoning` (text); `call` ({tool, args, id?}); `result` (text, or
 {text, status, id?}: answers the latest call); `approval` (true, or {id, actor}); `spawn` (child id);
 `loop: {times: N, events: [...]}`. Any step may add `flags` or `attrs`. A sample may instead list
-`sessions: [{id, parent?, day?, events}]` (delegation trees, history on earlier days) and give `inventory:` (approval_required,
-scope, allowed_tools) for the one agent that plays it. Every sample is its own agent, so samples
-never share a baseline; all samples of all rules are built and detected together, once.
+`sessions: [{id, parent?, day?, events}]` (delegation trees, history on earlier days) and give
+`inventory:` (approval_required, scope, allowed_tools) for the one agent that plays it. Every sample
+is its own agent, so samples never share a baseline; all samples of all rules are built and
+detected together, once.
 """
 
 from __future__ import annotations

@@ -175,7 +175,8 @@ ACT_PATTERNS = {
                    r"(?:/|\s|\x22|$)|\brm\s+-[a-z]*r[a-z]*\s+(?:\*|\.)(?:\s|\x22|$)",
     "destructive_sql": r"\bdrop\s+(?:table|schema|database|view)\b|\btruncate\b|\bdelete\s+from\s+[\w.\x60\x22]+"
                        r"\s*(?:;|\x22|'|$|where\s+[^\x22]*<)",
-    "recursive_delete": r"\brm\s+-[a-z]*r|\brmdir\b|remove-item\b[^\x22]*-recurse|\bshutil\.rmtree|\bfind\b[^\x22]*-delete",
+    "recursive_delete": r"\brm\s+-[a-z]*r|\brmdir\b|remove-item\b[^\x22]*-recurse|\bshutil\.rmtree"
+                        r"|\bfind\b[^\x22]*-delete",
 }
 
 # Text (a tool result, an artifact the agent writes) that talks like the attacker, not the user.
