@@ -12,6 +12,7 @@ from typing import Any
 import click
 import orjson
 
+from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rules
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError
 from agentwatch.inert import inert_text
@@ -231,3 +232,11 @@ def main() -> None:
     except AgentwatchError as exc:
         click.echo(f"agentwatch: error: {inert_text(str(exc))}", err=True)
         sys.exit(2)
+
+
+cli.add_command(detect)
+cli.add_command(alerts)
+cli.add_command(ack)
+cli.add_command(close)
+cli.add_command(rules)
+cli.add_command(eval_command)
