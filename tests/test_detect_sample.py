@@ -84,7 +84,7 @@ def test_scores_are_in_range_and_models_are_persisted(lake):
     (low, high, unflagged_above) = con.execute(
         "select min(risk_score), max(risk_score), count(*) filter (where not flagged and risk_score >= 0.5) "
         "from sessions").fetchall()[0]
-    assert 0 <= low and high <= 1 and unflagged_above == 0
+    assert low >= 0 and high <= 1 and unflagged_above == 0
     models = con.execute("select kind, count(*), min(len(features)), min(count_sessions) from anomaly_models "
                          "group by kind order by kind").fetchall()
     assert models[0][0] == "agent" and models[0][1] == 6 and models[0][2] > 10 and models[0][3] >= 30

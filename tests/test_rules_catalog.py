@@ -46,7 +46,8 @@ def test_normal_work_stays_quiet_for_every_rule():
         {"user": "Clean the build, run the tests, then commit and push the fix"},
         {"call": {"tool": "Bash", "args": {"command": "rm -rf build/"}}}, {"result": ""},
         {"call": {"tool": "Bash", "args": {"command": "pytest -q"}}}, {"result": "42 passed"},
-        {"call": {"tool": "Bash", "args": {"command": "git commit -am 'Fix retry timeout'"}}}, {"result": "[fix/x 1a2b]"},
+        {"call": {"tool": "Bash", "args": {"command": "git commit -am 'Fix retry timeout'"}}},
+        {"result": "[fix/x 1a2b]"},
         {"call": {"tool": "Bash", "args": {"command": "git push origin fix/retry-timeout"}}}, {"result": "ok"},
     ]}
     probes = [type(r)(**{**vars(r), "samples": {"fire": [normal], "silent": [normal]}}) for r in RULES]

@@ -3,6 +3,8 @@ built-in catalog, `rules list` and `rules test [FILE...]` work from the command 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,9 +138,10 @@ def test_rules_list_and_rules_test_from_the_command_line(tmp_path):
 
 def test_a_broken_rule_exits_2_naming_file_and_line(tmp_path):
     broken = write(tmp_path, "b.yml", GOOD.replace("level: high", "level: severe"))
-    from agentwatch.cli import main
     import subprocess
     import sys
+
+    from agentwatch.cli import main
     done = subprocess.run([sys.executable, "-c", "from agentwatch.cli import main; main()", "rules", "test",
                            str(broken)], capture_output=True, text=True)
     assert done.returncode == 2 and main
