@@ -6,7 +6,8 @@
 --   is_untrusted_source  a call whose result is text from outside (web, mail, tickets, MCP, ...)
 --   is_injection_text / is_credential_solicit / is_ransom_text  what a text says (results, writes)
 --   is_injection_flag    ingest flagged injection phrasing in the event (flags named injection*)
---   permission_mode      the agent's permission mode recorded on the event (Claude Code attrs)
+--   permission_mode      the agent's permission mode recorded on the event (Claude Code permissionMode,
+--                        Codex sandbox_policy)
 --   identical_result_count  calls in the session with the same tool, arguments and result text
 --   untrusted_kinds  kinds of the call's untrusted argument entities (metrics' untrusted-argument flow)
 --   untrusted_new_kinds  the same, for entities the agent never named in a call of an earlier session
@@ -27,12 +28,16 @@ results as (
 ),
 
 modes as (
+    -- a cheap substring test first: parsing every event's attrs as JSON costs more than the rest
     select agent_id, session_id, event_id,
+        -- Codex: approval_policy=never with a read-only sandbox is safe; the sandbox mode is what counts
         coalesce(json_extract_string(attrs, '$.permissionMode'), json_extract_string(attrs, '$.permission_mode'),
-            json_extract_string(attrs, '$.approval_policy')) as permission_mode
+            json_extract_string(attrs, '$.sandbox_policy.mode'), json_extract_string(attrs, '$.sandbox_policy'))
+            as permission_mode
     from events
-    where json_exists(attrs, '$.permissionMode') or json_exists(attrs, '$.permission_mode')
-        or json_exists(attrs, '$.approval_policy')
+    where (contains(attrs, 'ermission') or contains(attrs, 'sandbox_policy'))
+        and (json_exists(attrs, '$.permissionMode') or json_exists(attrs, '$.permission_mode')
+            or json_exists(attrs, '$.sandbox_policy'))
 ),
 
 named as (
@@ -76,7 +81,7 @@ kinds as (
 acts as (
     select
         *,
-        is_call and tool_kind not in ('file_write', 'message', 'payment', 'vcs')
+        is_call and tool_kind not in ('file_write', 'message', 'payment', 'vcs', 'web')
             and regexp_matches(args_lower, $act_secret_access) as is_secret_access,
         is_call and (regexp_matches(args_lower, $act_egress) or (is_network and is_write)
             or regexp_matches(name_lower, 'upload|exfil')) as is_egress,
@@ -87,7 +92,7 @@ acts as (
         is_call and (is_write or tool_kind = 'file_write') and regexp_matches(args_lower, $act_self_config)
             as is_self_config_write,
         regexp_matches(args_lower, $act_permission_bypass)
-            or lower(coalesce(permission_mode, '')) in ('bypasspermissions', 'never', 'danger-full-access')
+            or lower(coalesce(permission_mode, '')) in ('bypasspermissions', 'danger-full-access')
             as is_permission_bypass,
         is_call and regexp_matches(args_lower, $act_extension_install) as is_extension_install,
         regexp_matches(args_lower, $act_official_source) as is_official_source,
