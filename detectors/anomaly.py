@@ -139,15 +139,14 @@ def _fit_and_score(agents: np.ndarray, z: np.ndarray, in_window: np.ndarray, sta
     fleet = _fit(z[fleet_rows]) if fleet_rows.sum() >= MIN_AGENT_SESSIONS else None
     for agent in sorted(stats):
         rows = agents == agent
-        own = agent in mature
-        forest = _fit(z[rows & in_window]) if own else fleet
-        if forest is None:
-            continue
-        name = f"agent:{agent}" if own else "fleet"
-        scores[rows] = _calibrate(forest, z[rows])
-        model_of[rows] = name
-        if own:
-            models.append(_model_row(name, agent, "agent", forest, stats[agent], now, window_days))
+        if agent in mature:  # one scoring pass serves as the training scores and the session scores
+            forest = _fit(z[rows & in_window], keep_scores=False)
+            raw = forest.forest.score_samples(z[rows])
+            forest = _Forest(forest.forest, np.sort(raw[in_window[rows]]))
+            models.append(_model_row(f"agent:{agent}", agent, "agent", forest, stats[agent], now, window_days))
+            scores[rows], model_of[rows] = _calibrate(forest, z[rows], raw), f"agent:{agent}"
+        elif fleet is not None:
+            scores[rows], model_of[rows] = _calibrate(fleet, z[rows]), "fleet"
     if fleet is not None:
         fleet_stats = (np.zeros(z.shape[1]), np.ones(z.shape[1]), int(fleet_rows.sum()))
         models.append(_model_row("fleet", None, "fleet", fleet, fleet_stats, now, window_days))
@@ -160,15 +159,16 @@ class _Forest:
     train_scores: np.ndarray  # sorted forest scores of the training sessions
 
 
-def _fit(z: np.ndarray) -> _Forest:
+def _fit(z: np.ndarray, keep_scores: bool = True) -> _Forest:
     forest = IsolationForest(n_estimators=TREES, max_samples=min(256, len(z)), random_state=SEED).fit(z)
-    return _Forest(forest, np.sort(forest.score_samples(z)))
+    return _Forest(forest, np.sort(forest.score_samples(z)) if keep_scores else np.empty(0))
 
 
-def _calibrate(model: _Forest, z: np.ndarray) -> np.ndarray:
+def _calibrate(model: _Forest, z: np.ndarray, raw: np.ndarray | None = None) -> np.ndarray:
     """rarity (share of training sessions the forest finds more normal) x severity (how far, in robust
     deviations, the session sits from its agent's normal in the risky direction, past a dead zone)."""
-    rarity = np.searchsorted(model.train_scores, model.forest.score_samples(z), side="right")
+    raw = model.forest.score_samples(z) if raw is None else raw
+    rarity = np.searchsorted(model.train_scores, raw, side="right")
     rarity = 1 - rarity / len(model.train_scores)
     distance = np.sqrt((z**2).sum(axis=1))
     severity = 1 - np.exp(-np.clip(distance - DEAD_ZONE, 0, None) / SEVERITY_SCALE)

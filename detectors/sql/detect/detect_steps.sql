@@ -42,7 +42,8 @@ modes as (
 
 named as (
     select
-        steps.*,
+        -- every column of `steps` but its word list (the widest column, and no rule's business)
+        steps.* exclude (tokens),
         coalesce(steps.tool_name, calls.call_tool_name) as call_tool_name,
         lower(coalesce(steps.tool_name, calls.call_tool_name, '')) as name_lower,
         lower(coalesce(steps.tool_args, '')) as args_lower,
@@ -112,9 +113,13 @@ acts as (
         is_call and (tool_kind in ('web', 'mcp') or regexp_matches(name_lower, $untrusted_source)) as is_untrusted_source,
         event_type = 'tool_result' and (tool_kind in ('web', 'mcp') or regexp_matches(name_lower, $untrusted_source))
             as is_untrusted_result,
-        event_type in ('tool_call', 'llm_response') and regexp_matches(text_lower || ' ' || args_lower, $text_ransom) as is_ransom_text,
-        event_type = 'tool_result' and regexp_matches(text_lower, $text_injection_text) as is_injection_text,
-        event_type = 'tool_result' and regexp_matches(text_lower, $text_credential_solicit) as is_credential_solicit,
+        -- CASE, not AND: the long texts are matched only on the rows whose type can carry the pattern
+        case when event_type in ('tool_call', 'llm_response')
+            then regexp_matches(text_lower || ' ' || args_lower, $text_ransom) else false end as is_ransom_text,
+        case when event_type = 'tool_result'
+            then regexp_matches(text_lower, $text_injection_text) else false end as is_injection_text,
+        case when event_type = 'tool_result'
+            then regexp_matches(text_lower, $text_credential_solicit) else false end as is_credential_solicit,
         len(list_filter(flags, lambda f: starts_with(f, 'injection'))) > 0 as is_injection_flag,
         is_call and (tool_kind in ('payment', 'message') or is_sink) as is_outbound
     from kinds
