@@ -136,7 +136,8 @@ def _fit_and_score(agents: np.ndarray, z: np.ndarray, in_window: np.ndarray, sta
     models = []
     mature = [a for a, s in stats.items() if s[2] >= MIN_AGENT_SESSIONS]
     fleet_rows = np.isin(agents, mature) & in_window
-    fleet = _fit(z[fleet_rows]) if fleet_rows.sum() >= MIN_AGENT_SESSIONS else None
+    young = len(stats) > len(mature)  # the fleet forest scores only young agents: its training scores wait on them
+    fleet = _fit(z[fleet_rows], keep_scores=young) if fleet_rows.sum() >= MIN_AGENT_SESSIONS else None
     for agent in sorted(stats):
         rows = agents == agent
         if agent in mature:  # one scoring pass serves as the training scores and the session scores
@@ -181,7 +182,8 @@ def _model_row(name: str, agent: str | None, kind: str, model: _Forest, stats: t
     return {"model": name, "agent_id": agent, "kind": kind, "features": [f for f, _ in FEATURES],
             "medians": [float(v) for v in median], "scales": [float(v) for v in scale],
             "window_start": now - timedelta(days=window_days), "window_end": now, "count_sessions": int(count),
-            "seed": SEED, "trees": TREES, "score_median": float(np.median(model.train_scores)),
+            "seed": SEED, "trees": TREES,
+            "score_median": float(np.median(model.train_scores)) if len(model.train_scores) else None,
             "dead_zone": DEAD_ZONE, "severity_scale": SEVERITY_SCALE}
 
 
