@@ -12,6 +12,7 @@ from typing import Any
 import click
 import orjson
 
+from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rules
 from agentwatch.cli_risk import risk
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError
@@ -250,3 +251,9 @@ def main() -> None:
 
 
 cli.add_command(risk)
+cli.add_command(detect)
+cli.add_command(alerts)
+cli.add_command(ack)
+cli.add_command(close)
+cli.add_command(rules)
+cli.add_command(eval_command)
