@@ -5,7 +5,9 @@ gets the same fingerprint, so it can be correlated across events without being s
 fingerprinted without whitespace and JSON escapes, so a key logged plain and JSON-escaped correlates.
 
 A frame is masked in two steps: polars runs the union of all rule patterns (Rust regex, vectorized) to
-find the rare rows holding a secret, and only those rows go through the exact rules in Python.
+find the rare rows holding a secret, and only those rows go through the exact rules in Python. Rules
+that need context (a bare AWS secret) and base64 runs that decode to a secret (`bytesValue` attributes,
+`echo … | base64`) get their own vectorized pass (`encoded.py`).
 """
 
 from __future__ import annotations
@@ -18,19 +20,30 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
-from agentwatch.ingest.secret_rules import PLACEHOLDER_STARTS, PLACEHOLDERS, RULES, Rule
+from agentwatch.ingest.encoded import BASE64_RUN, decode_run, encoded_rows
+from agentwatch.ingest.secret_rules import CURSOR_NAME, NOT_A_PASSWORD, PLACEHOLDER_STARTS, PLACEHOLDERS, RULES, Rule
 
 FINGERPRINT_HEX = 12
 LABEL_START = "[REDACTED:"
-# Polars reads the same patterns: a row none of them matches cannot hold a secret.
-DETECT_PATTERN = "|".join(f"(?:{rule.pattern})" for rule in RULES)
+ENCODED_TYPE = "base64_secret"
+_PLAIN = tuple(rule for rule in RULES if rule.context is None)
+_IN_CONTEXT = tuple(rule for rule in RULES if rule.context is not None)
+# Polars reads the same patterns: a row none of them matches cannot hold a secret (context rules aside).
+DETECT_PATTERN = "|".join(f"(?:{rule.pattern})" for rule in _PLAIN)
 
 _COMPILED = tuple((rule, re.compile(rule.pattern, re.ASCII)) for rule in RULES)
-_WORD = frozenset(string.ascii_letters + string.digits + "_")
+_CONTEXTS = {rule.context: re.compile(rule.context) for rule in _IN_CONTEXT if rule.context}
+_DETECT = re.compile(DETECT_PATTERN, re.ASCII)
+_BASE64_RUN = re.compile(BASE64_RUN)
 _ALNUM = frozenset(string.ascii_letters + string.digits)
+_IDENT = frozenset(string.ascii_letters + string.digits + "_.-")
+_BASE64_CHARS = frozenset(string.ascii_letters + string.digits + "+/=")
 _ESCAPE_BEFORE = re.compile(r"(?:\\[nrt]|%[0-9A-Fa-f]{2})\Z")
 _LABEL_REACH = len(LABEL_START) + max(len(rule.name) for rule in RULES) + 1
 _FINGERPRINT_NOISE = re.compile(r"\\+[nrt]|\\+(?=/)|[ \t\r\n]")
+_CURSOR = re.compile(CURSOR_NAME)
+_RESOURCE_NAME = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*(?:[/:][a-z0-9]+(?:[-_.][a-z0-9]+)*)+")
+_CAMEL = re.compile(r"[a-z][A-Z]")
 
 
 def fingerprint(secret: str, key: bytes) -> str:
@@ -41,8 +54,11 @@ def fingerprint(secret: str, key: bytes) -> str:
 
 def mask_text(text: str, key: bytes) -> tuple[str, int]:
     """Mask every secret in one string; returns the masked text and how many secrets were masked."""
+    text, encoded = _mask_encoded(text, key)
     lowered = text.lower()
-    return _mask_with(text, key, [any(anchor in lowered for anchor in rule.anchors) for rule in RULES])
+    applies = [any(anchor in lowered for anchor in rule.anchors) for rule in RULES]
+    masked, count = _mask_with(text, key, applies)
+    return masked, count + encoded
 
 
 def mask_bytes(raw: bytes, key: bytes) -> tuple[bytes, int]:
@@ -53,31 +69,65 @@ def mask_bytes(raw: bytes, key: bytes) -> tuple[bytes, int]:
 
 def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl.DataFrame, pl.Series]:
     """Mask the String `columns` of a frame; returns it with the Int32 count of secrets masked per row."""
+    texts = df.select(pl.col(name).cast(pl.String) for name in columns)
     # One select, so polars scans the columns in parallel.
-    hits = df.select(pl.col(name).cast(pl.String).str.contains(DETECT_PATTERN).fill_null(False) for name in columns)
+    hits = texts.select(pl.col(name).str.contains(DETECT_PATTERN).fill_null(False) for name in columns)
     redactions = pl.zeros(df.height, pl.Int32, eager=True).alias("redactions")
     masked = []
     for name in columns:
-        rows = hits.get_column(name).arg_true()
+        column = texts.get_column(name)
+        rows = (hits.get_column(name) | _context_hits(column) | encoded_rows(column, _DETECT)).arg_true()
         if rows.is_empty():
             continue
-        values, counts = _mask_rows(df.get_column(name).gather(rows), key)
+        values, counts = _mask_rows(column.gather(rows), key)
         masked.append(df.get_column(name).clone().scatter(rows, values))
         redactions = redactions.scatter(rows, redactions.gather(rows) + counts)
     return df.with_columns(masked), redactions
+
+
+def _context_hits(column: pl.Series) -> pl.Series:
+    """Rows where a context rule can match: the context gates the rows first, then the pattern runs."""
+    hits = pl.repeat(False, column.len(), eager=True)
+    for rule in _IN_CONTEXT:
+        gated = column.str.contains(rule.context or "").fill_null(False).arg_true()
+        if not gated.is_empty():
+            found = column.gather(gated).str.contains(rule.pattern).fill_null(False)
+            hits = hits.scatter(gated, hits.gather(gated) | found)
+    return hits
 
 
 def _mask_rows(values: pl.Series, key: bytes) -> tuple[pl.Series, pl.Series]:
     """The exact rules, in Python, over the few values the vectorized match picked; polars tells for
     each value which rules can match, so Python runs only those."""
     candidates = values.to_frame("value").select(
-        pl.col("value").str.contains(rule.pattern).alias(str(i)) for i, rule in enumerate(RULES)
+        pl.col("value").str.contains(rule.pattern).fill_null(False).alias(str(i)) for i, rule in enumerate(RULES)
     )
-    results = [
-        _mask_with(value, key, applies) for value, applies in zip(values.to_list(), candidates.iter_rows(), strict=True)
-    ]
+    results = [_mask_value(value, key, applies) for value, applies in zip(values.to_list(), candidates.iter_rows())]
     texts = pl.Series(values.name, [text for text, _ in results], dtype=pl.String)
     return texts, pl.Series([count for _, count in results], dtype=pl.Int32)
+
+
+def _mask_value(value: str | None, key: bytes, applies: Sequence[bool]) -> tuple[str | None, int]:
+    if value is None:
+        return None, 0
+    value, encoded = _mask_encoded(value, key)
+    masked, count = _mask_with(value, key, applies)
+    return masked, count + encoded
+
+
+def _mask_encoded(text: str, key: bytes) -> tuple[str, int]:
+    """Mask whole base64 runs whose decoded text holds a secret (OTLP `bytesValue`, wrapped configs)."""
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        decoded = decode_run(match.group(0))
+        if decoded is None or not _DETECT.search(decoded) or not mask_text(decoded, key)[1]:
+            return match.group(0)
+        count += 1
+        return f"{LABEL_START}{ENCODED_TYPE}:{fingerprint(match.group(0), key)}]"
+
+    return (_BASE64_RUN.sub(replace, text), count) if len(text) >= 20 else (text, 0)
 
 
 def _mask_with(text: str, key: bytes, applies: Sequence[bool]) -> tuple[str, int]:
@@ -92,6 +142,8 @@ def _mask_with(text: str, key: bytes, applies: Sequence[bool]) -> tuple[str, int
 
 def _apply_rule(rule: Rule, regex: re.Pattern[str], text: str, key: bytes) -> tuple[str, int]:
     """Replace the secret group of each accepted match of one rule."""
+    if rule.context and not _CONTEXTS[rule.context].search(text):
+        return text, 0
     accept = _CHECKS[rule.check]
     count = 0
 
@@ -116,14 +168,41 @@ def _inside_label(match: re.Match[str]) -> bool:
 
 
 def _stands_alone(match: re.Match[str], rule: Rule) -> bool:
-    """A prefixed token counts only outside a longer word (a JSON `\\n` or `%XX` before it is a border)."""
+    """A prefixed token counts only outside a longer word (a JSON `\\n` or `%XX` before it is a border;
+    so is `_`, as in `dump_AKIA….csv`)."""
     text, start, end = match.string, match.start(), match.end()
-    left = start == 0 or text[start - 1] not in _WORD or bool(_ESCAPE_BEFORE.search(text, max(0, start - 3), start))
+    left = start == 0 or text[start - 1] not in _ALNUM or bool(_ESCAPE_BEFORE.search(text, max(0, start - 3), start))
     return left and (end == len(text) or text[end] not in _ALNUM)
 
 
+def _key_name(match: re.Match[str]) -> str:
+    """The whole identifier the rule's key word sits in (`next_token` for a match at `token`)."""
+    text, start = match.string, match.start()
+    while start < len(text) and text[start] in "?&-":
+        start += 1
+    left = start
+    while left > 0 and text[left - 1] in _IDENT:
+        left -= 1
+    right = start
+    while right < len(text) and text[right] in _IDENT:
+        right += 1
+    return text[left:right]
+
+
+def _names_a_resource(match: re.Match[str], rule: Rule, value: str) -> bool:
+    """A secret's name or path, not its value: `arn:…:secret:prod/api-key`, `secret: team/db-creds`,
+    `page_token=…`, `PWD=/home/x` (the shell's working directory)."""
+    name = re.sub(r"[^a-z0-9]", "", _key_name(match).lower())
+    if _CURSOR.search(name) or (name.endswith("pwd") and value.startswith(("/", "~"))):
+        return True
+    word_start = max(match.string.rfind(c, 0, match.start()) for c in " \t\n\"'=,") + 1
+    if match.string.startswith("arn:", word_start):
+        return True
+    return rule.name != "password" and _RESOURCE_NAME.fullmatch(value) is not None
+
+
 def _is_value(match: re.Match[str], rule: Rule) -> bool:
-    """An assigned value counts unless it is short, a placeholder, a variable, a template or a call."""
+    """An assigned value counts unless it is short, a placeholder, a variable, a template, a call or a name."""
     value = match.group(rule.group).strip()
     if len(value) < rule.min_len:
         return False
@@ -134,10 +213,40 @@ def _is_value(match: re.Match[str], rule: Rule) -> bool:
         or value.startswith(PLACEHOLDER_STARTS)
         or LABEL_START in value
         or len(set(value)) < 2
+        or _names_a_resource(match, rule, value)
     )
+
+
+def _is_word_password(match: re.Match[str], rule: Rule) -> bool:
+    """A password of letters counts unless it is an everyday or code word, a camelCase name or an
+    attribute or call (`password = form.password`, `password = getpass()`)."""
+    value = match.group(rule.group).strip()
+    after = match.string[match.end() : match.end() + 1]
+    if after in ("(", ".", "[", "_") or value.lower() in NOT_A_PASSWORD or _CAMEL.search(value):
+        return False
+    return _is_value(match, rule)
+
+
+def _is_opaque(match: re.Match[str], rule: Rule) -> bool:
+    """A value in prose counts only when it mixes letters and digits, as generated tokens do."""
+    value = match.group(rule.group)
+    has_digit = any(c.isdigit() for c in value)
+    return has_digit and any(c.isalpha() for c in value) and _is_value(match, rule)
+
+
+def _is_bare_aws_secret(match: re.Match[str], rule: Rule) -> bool:
+    """Forty base64 characters standing alone, mixing upper, lower and digits (a hex SHA never does)."""
+    text, start, end = match.string, match.start(), match.end()
+    alone = (start == 0 or text[start - 1] not in _BASE64_CHARS) and (end == len(text) or text[end] not in _BASE64_CHARS)
+    value = match.group(0)
+    mixed = any(c.isupper() for c in value) and any(c.islower() for c in value) and any(c.isdigit() for c in value)
+    return alone and mixed
 
 
 _CHECKS: dict[str, Callable[[re.Match[str], Rule], bool]] = {
     "token": _stands_alone,
     "value": _is_value,
+    "word": _is_word_password,
+    "opaque": _is_opaque,
+    "bare_aws": _is_bare_aws_secret,
 }
