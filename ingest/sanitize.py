@@ -19,7 +19,7 @@ import pyarrow as pa
 from agentwatch.errors import ConfigError
 from agentwatch.ingest.hostile import flag_frame
 from agentwatch.ingest.manifest import publish
-from agentwatch.ingest.redact import mask_bytes, mask_frame
+from agentwatch.ingest.redact import mask_bytes, mask_frame, mask_text
 from agentwatch.ingest.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 KEY_FILE = "_keys/redaction.key"
@@ -84,6 +84,10 @@ class Sanitizer:
             })
         names = [n for n in QUARANTINE_SCHEMA.names if n not in ("batch_id", "quarantined_at")]
         return pa.Table.from_pylist(out, schema=pa.schema([QUARANTINE_SCHEMA.field(n) for n in names]))
+
+    def mask_path(self, path: str) -> str:
+        """A file name or an error naming one, with any secret in it masked."""
+        return mask_text(path, self.key)[0]
 
     def mask_reason(self, reason: str) -> str:
         """A reason may quote the record: mask it like the record."""
