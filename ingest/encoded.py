@@ -16,16 +16,23 @@ import polars as pl
 
 # At least 20 characters: the shortest wrapped secret worth finding (`password=abc1` is 16 bytes).
 BASE64_RUN = r"[A-Za-z0-9+/_\-]{20,}={0,2}"
-# Byte literals one of which every decoded secret holds (case variants of the rules' anchors).
-_LITERALS = tuple(
-    form.encode()
-    for word in (
-        "akia", "asia", "ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "xox", "sk_live_", "sk-", "aiza", "eyj",
-        "private key", "://", "pass", "pwd", "secret", "token", "api_key", "apikey", "api-key", "hf_", "npm_",
-        "sg.", "_v1_", "shp", "whsec_", "pypi-", "key-", "authorization", "bearer",
-    )
-    for form in {word, word.upper(), word.capitalize(), word.replace("eyj", "eyJ").replace("aiza", "AIza")}
-)  # fmt: skip
+
+
+def _case_forms(anchor: str) -> set[str]:
+    """The casings a literal is written in: every casing for short ones (`AIza`, `eyJ`), else the usual three."""
+    if len(anchor) > 4:
+        return {anchor, anchor.upper(), anchor.capitalize()}
+    forms = {""}
+    for char in anchor:
+        forms = {f + c for f in forms for c in {char.lower(), char.upper()}}
+    return forms
+
+
+def gate_literals(anchors: tuple[str, ...]) -> tuple[bytes, ...]:
+    """Byte literals one of which every decoded secret holds: the rules' anchors in their casings."""
+    return tuple(sorted({form.encode() for anchor in anchors if anchor for form in _case_forms(anchor)}))
+
+
 _RUN = re.compile(BASE64_RUN)
 
 
@@ -40,7 +47,7 @@ def decode_run(run: str) -> str | None:
         return None
 
 
-def encoded_rows(column: pl.Series, detect: re.Pattern[str]) -> pl.Series:
+def encoded_rows(column: pl.Series, detect: re.Pattern[str], literals: tuple[bytes, ...]) -> pl.Series:
     """Per row, True when one of its base64 runs decodes to text that holds a secret."""
     hits = pl.repeat(False, column.len(), eager=True)
     runs = (
@@ -52,7 +59,7 @@ def encoded_rows(column: pl.Series, detect: re.Pattern[str]) -> pl.Series:
     if runs.is_empty():
         return hits
     decoded = _decoded(pl.col("run"))
-    gated = runs.filter(pl.any_horizontal(decoded.bin.contains(literal) for literal in _LITERALS).fill_null(False))
+    gated = runs.filter(pl.any_horizontal(decoded.bin.contains(literal) for literal in literals).fill_null(False))
     rows = [row for row, run in gated.iter_rows() if (text := decode_run(run)) is not None and detect.search(text)]
     return hits.scatter(pl.Series(rows, dtype=pl.UInt32), True) if rows else hits
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
-from agentwatch.ingest.encoded import BASE64_RUN, decode_run, encoded_rows
+from agentwatch.ingest.encoded import BASE64_RUN, decode_run, encoded_rows, gate_literals
 from agentwatch.ingest.secret_rules import CURSOR_NAME, NOT_A_PASSWORD, PLACEHOLDER_STARTS, PLACEHOLDERS, RULES, Rule
 
 FINGERPRINT_HEX = 12
@@ -35,6 +35,7 @@ _COMPILED = tuple((rule, re.compile(rule.pattern, re.ASCII)) for rule in RULES)
 _CONTEXTS = {rule.context: re.compile(rule.context) for rule in _IN_CONTEXT if rule.context}
 _DETECT = re.compile(DETECT_PATTERN, re.ASCII)
 _BASE64_RUN = re.compile(BASE64_RUN)
+_GATE_LITERALS = gate_literals(tuple(anchor for rule in _PLAIN for anchor in rule.anchors))
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _IDENT = frozenset(string.ascii_letters + string.digits + "_.-")
 _BASE64_CHARS = frozenset(string.ascii_letters + string.digits + "+/=")
@@ -76,7 +77,7 @@ def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl
     masked = []
     for name in columns:
         column = texts.get_column(name)
-        rows = (hits.get_column(name) | _context_hits(column) | encoded_rows(column, _DETECT)).arg_true()
+        rows = (hits.get_column(name) | _context_hits(column) | encoded_rows(column, _DETECT, _GATE_LITERALS)).arg_true()
         if rows.is_empty():
             continue
         values, counts = _mask_rows(column.gather(rows), key)

@@ -58,9 +58,10 @@ _QUOTE = r"""\\*["']"""
 PASSWORD_KEYS = ("password", "passwd", "passphrase", "pwd")
 SECRET_KEYS = (
     "api[_-]?key", "access[_-]?key", "secret[_-]?key", "private[_-]?key", "secret", "token", "credentials?",
+    "auth[_-]?key", "account[_-]?key", "client[_-]?secret",
 )  # fmt: skip
 _ANY_SECRET_NAME = "(?i:{})".format("|".join(PASSWORD_KEYS + SECRET_KEYS))
-_SECRET_ANCHORS = ("pass", "pwd", "api", "access", "secret", "private", "token", "credential")
+_SECRET_ANCHORS = ("pass", "pwd", "api", "access", "secret", "private", "token", "credential", "auth", "account")
 
 
 def _quoted_value(opening: str, quote: str, min_len: int) -> str:
@@ -207,6 +208,12 @@ RULES: tuple[Rule, ...] = (
     *_assignment_rules("password", PASSWORD_KEYS, ("pass", "pwd"), 3),
     *_password_word_rules(),
     *_assignment_rules("generic_secret", SECRET_KEYS, _SECRET_ANCHORS[2:], 8),
+    # `<apiKey>…</apiKey>`, `<SecretAccessKey>…</SecretAccessKey>`: a tag naming a secret around an opaque value.
+    Rule(
+        "generic_secret",
+        r"<[A-Za-z_]*(?i:secret|token|api_?key|access_?key|auth_?key|credential)[A-Za-z_]*>([^<>\\\r\n]{8,})</",
+        _SECRET_ANCHORS[2:], 1, "opaque",
+    ),  # fmt: skip
     # `token abc123…` in prose: an opaque run after the word, never an everyday word.
     Rule("generic_secret", r"(?i:token)[ \t]+(?:is[ \t]+)?[\"'`]?([A-Za-z0-9_\-.+/=]{16,})", ("token",), 1, "opaque"),
     # A bare 40-character AWS secret access key, with no name, beside an access key id or AWS talk.
