@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from agentwatch.errors import ConfigError
 from agentwatch.ingest.hostile import flag_frame
+from agentwatch.ingest.injection import injection_flags
 from agentwatch.ingest.manifest import publish
 from agentwatch.ingest.redact import mask_bytes, mask_frame, mask_text
 from agentwatch.ingest.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
@@ -30,6 +31,20 @@ MASKED_COLUMNS = (
     "parent_session_id", "event_id", "tool_call_id", "trace_id", "span_id", "parent_span_id", "status",
 )
 FLAGGED_COLUMNS = ("text", "tool_args")
+
+
+INJECTION_FLAG = "injection_phrasing"
+# Humans and operators address the assistant by design; the signal is for text the agent reads.
+ADDRESSED_BY_DESIGN = ("user_prompt", "system_prompt")
+
+
+def _injection_flag(frame: pl.DataFrame) -> pl.Series:
+    """`injection_phrasing` for events whose text addresses and steers the assistant (tool results, ...)."""
+    texts = frame.select(
+        pl.when(pl.col("event_type").is_in(ADDRESSED_BY_DESIGN).fill_null(False)).then(None).otherwise(pl.col("text"))
+    ).to_series()
+    fired = injection_flags(texts)
+    return pl.select(pl.when(fired).then(pl.lit([INJECTION_FLAG])).otherwise(pl.lit([], pl.List(pl.String)))).to_series()
 
 
 @dataclass(frozen=True)
@@ -67,7 +82,7 @@ class Sanitizer:
         hostile = flag_frame(frame, FLAGGED_COLUMNS)
         frame = frame.with_columns(
             (pl.col("redactions") + redactions).cast(pl.Int32).alias("redactions"),
-            pl.concat_list([pl.col("flags"), hostile]).alias("flags"),
+            pl.concat_list([pl.col("flags"), hostile, _injection_flag(frame)]).alias("flags"),
         )
         return frame.to_arrow().cast(EVENT_SCHEMA)
 
