@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
-from agentwatch.ingest.encoded import BASE64_RUN, decode_run, encoded_rows, gate_literals
-from agentwatch.ingest.secret_rules import CURSOR_NAME, NOT_A_PASSWORD, PLACEHOLDER_STARTS, PLACEHOLDERS, RULES, Rule
+from agentwatch.ingest.encoded import BASE64_RUN, decode_run, encoded_rows, gate_pattern
+from agentwatch.ingest.secret_rules import CSV_SECRET_HEADER, CURSOR_NAME, NOT_A_PASSWORD, PLACEHOLDER_STARTS, PLACEHOLDERS, RULES, Rule
 
 FINGERPRINT_HEX = 12
 LABEL_START = "[REDACTED:"
@@ -35,7 +35,7 @@ _COMPILED = tuple((rule, re.compile(rule.pattern, re.ASCII)) for rule in RULES)
 _CONTEXTS = {rule.context: re.compile(rule.context) for rule in _IN_CONTEXT if rule.context}
 _DETECT = re.compile(DETECT_PATTERN, re.ASCII)
 _BASE64_RUN = re.compile(BASE64_RUN)
-_GATE_LITERALS = gate_literals(tuple(anchor for rule in _PLAIN for anchor in rule.anchors))
+ENCODED_GATE = gate_pattern(tuple(anchor for rule in _PLAIN for anchor in rule.anchors))
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _IDENT = frozenset(string.ascii_letters + string.digits + "_.-")
 _BASE64_CHARS = frozenset(string.ascii_letters + string.digits + "+/=")
@@ -45,6 +45,9 @@ _FINGERPRINT_NOISE = re.compile(r"\\+[nrt]|\\+(?=/)|[ \t\r\n]")
 _CURSOR = re.compile(CURSOR_NAME)
 _RESOURCE_NAME = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*(?:[/:][a-z0-9]+(?:[-_.][a-z0-9]+)*)+")
 _CAMEL = re.compile(r"[a-z][A-Z]")
+_ROW_SPLIT = re.compile(r"\r?\n|\\n")
+_CSV_HEADER = re.compile(CSV_SECRET_HEADER)
+_CSV_NOT_SECRET = re.compile(r"(?i)\bid\b|_id\b|name|user|type|date|expir|count|length|policy")
 
 
 def fingerprint(secret: str, key: bytes) -> str:
@@ -77,7 +80,7 @@ def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl
     masked = []
     for name in columns:
         column = texts.get_column(name)
-        rows = (hits.get_column(name) | _context_hits(column) | encoded_rows(column, _DETECT, _GATE_LITERALS)).arg_true()
+        rows = (hits.get_column(name) | _context_hits(column) | encoded_rows(column, ENCODED_GATE)).arg_true()
         if rows.is_empty():
             continue
         values, counts = _mask_rows(column.gather(rows), key)
@@ -145,6 +148,8 @@ def _apply_rule(rule: Rule, regex: re.Pattern[str], text: str, key: bytes) -> tu
     """Replace the secret group of each accepted match of one rule."""
     if rule.context and not _CONTEXTS[rule.context].search(text):
         return text, 0
+    if rule.check == "csv":
+        return _mask_csv(rule, regex, text, key)
     accept = _CHECKS[rule.check]
     count = 0
 
@@ -159,6 +164,34 @@ def _apply_rule(rule: Rule, regex: re.Pattern[str], text: str, key: bytes) -> tu
         return whole[: start - offset] + label + whole[end - offset :]
 
     return regex.sub(replace, text), count
+
+
+def _mask_csv(rule: Rule, regex: re.Pattern[str], text: str, key: bytes) -> tuple[str, int]:
+    """Mask the cells of the columns a CSV header names as secrets (not their ids or names)."""
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        header, *rows = _ROW_SPLIT.split(match.group(0))
+        breaks = _ROW_SPLIT.findall(match.group(0))
+        names = header.split(",")
+        secret = [i for i, name in enumerate(names) if _CSV_HEADER.search(name) and not _CSV_NOT_SECRET.search(name)]
+        out = [header]
+        for row in rows:
+            cells = row.split(",")
+            for i in secret:
+                if len(cells) == len(names) and _csv_value(cells[i]):
+                    count += 1
+                    cells[i] = f"{LABEL_START}{rule.name}:{fingerprint(cells[i].strip(), key)}]"
+            out.append(",".join(cells))
+        return "".join(part for pair in zip(out, [*breaks, ""], strict=True) for part in pair)
+
+    return regex.sub(replace, text), count
+
+
+def _csv_value(cell: str) -> bool:
+    value = cell.strip().strip("\"'")
+    return len(value) >= 3 and value.lower() not in PLACEHOLDERS and not value.startswith(PLACEHOLDER_STARTS)
 
 
 def _inside_label(match: re.Match[str]) -> bool:

@@ -64,6 +64,15 @@ _ANY_SECRET_NAME = "(?i:{})".format("|".join(PASSWORD_KEYS + SECRET_KEYS))
 _SECRET_ANCHORS = ("pass", "pwd", "api", "access", "secret", "private", "token", "credential", "auth", "account")
 
 
+_CELL = r"""[^\r\n,\\"]*"""
+_ROW_END = r"(?:\r?\n|\\n)"
+CSV_SECRET_HEADER = r"(?i:password|passwd|pwd|secret|token|api[_ -]?key|credential)"
+_CSV_TABLE = (
+    f"(?:{_CELL},)*{_CELL}{CSV_SECRET_HEADER}{_CELL}(?:,{_CELL})*"
+    f"(?:{_ROW_END}(?:{_CELL},)+{_CELL})+"
+)
+
+
 def _quoted_value(opening: str, quote: str, min_len: int) -> str:
     """A quoted value; its first character rules out the closing quote of `input('Password: ')`."""
     first = rf"[^ {quote}\\\r\n),;\]}}{{$<%]"
@@ -214,6 +223,8 @@ RULES: tuple[Rule, ...] = (
         r"<[A-Za-z_]*(?i:secret|token|api_?key|access_?key|auth_?key|credential)[A-Za-z_]*>([^<>\\\r\n]{8,})</",
         _SECRET_ANCHORS[2:], 1, "opaque",
     ),  # fmt: skip
+    # A CSV whose header names a secret column (`username,password`): that column's cells in the rows below.
+    Rule("csv_secret", _CSV_TABLE, _SECRET_ANCHORS, 0, "csv"),
     # `token abc123…` in prose: an opaque run after the word, never an everyday word.
     Rule("generic_secret", r"(?i:token)[ \t]+(?:is[ \t]+)?[\"'`]?([A-Za-z0-9_\-.+/=]{16,})", ("token",), 1, "opaque"),
     # A bare 40-character AWS secret access key, with no name, beside an access key id or AWS talk.
