@@ -115,8 +115,10 @@ def _split_block(block: bytes, base: int, line_no: int, max_line_bytes: int) -> 
 _DELIMITERS = re.compile(rb"""[\s"',;{}\[\]()<>\\]""")
 
 
-def safe_head(line: bytes, limit: int = OVERSIZE_HEAD_BYTES) -> bytes:
-    """The first `limit` bytes of a line, ending at a delimiter so no token is cut in two."""
+def safe_head(line: bytes, limit: int | None = None) -> bytes:
+    """The first `limit` bytes (default OVERSIZE_HEAD_BYTES) of a line, ending at a delimiter so no token
+    is cut in two."""
+    limit = OVERSIZE_HEAD_BYTES if limit is None else limit
     if len(line) <= limit:
         return line
     head = line[:limit]
