@@ -59,7 +59,9 @@ def labelled_report() -> None:
     for row in fired.iter_rows(named=True):
         print(f"  false positive ({row['source']}): {row['text'][:90]!r}")
     spans = injection_spans(frame.get_column("text"))
-    print(f"  evidence spans: {spans.height} over {spans['row'].n_unique()} texts; kinds {dict(Counter(spans['kind']))}")
+    print(
+        f"  evidence spans: {spans.height} over {spans['row'].n_unique()} texts; kinds {dict(Counter(spans['kind']))}"
+    )
 
 
 def sample_report() -> None:
@@ -72,8 +74,10 @@ def sample_report() -> None:
     flagged = events.filter(pl.col("flags").list.contains("injection_phrasing"))
     sessions = Counter(labels.get(s, "?") for s in flagged["session_id"].unique())
     injected = sum(1 for s in labels.values() if s == "prompt_injection")
-    print(f"sample fleet: {events.height:,} events; {flagged.height} flagged events in {sum(sessions.values())} sessions"
-          f" by scenario {dict(sessions)}; prompt_injection sessions in the labels: {injected}")
+    print(
+        f"sample fleet: {events.height:,} events; {flagged.height} flagged events in {sum(sessions.values())} sessions"
+        f" by scenario {dict(sessions)}; prompt_injection sessions in the labels: {injected}"
+    )
 
 
 def throughput(rows: int) -> None:
@@ -87,8 +91,10 @@ def throughput(rows: int) -> None:
     start = time.perf_counter()
     fired = injection_flags(texts)
     took = time.perf_counter() - start
-    print(f"injection_flags over {rows:,} texts ({texts.str.len_bytes().sum() / 1e6:.0f} MB): {took:.2f} s ="
-          f" {rows / took:,.0f} texts/s; {int(fired.sum()):,} fired")
+    print(
+        f"injection_flags over {rows:,} texts ({texts.str.len_bytes().sum() / 1e6:.0f} MB): {took:.2f} s ="
+        f" {rows / took:,.0f} texts/s; {int(fired.sum()):,} fired"
+    )
 
 
 def main() -> None:

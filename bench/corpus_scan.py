@@ -73,7 +73,7 @@ def run_corpus(seed: int, reps: int, oversize: bool = True) -> CorpusResult:
 def _input_text(folder: Path) -> str:
     """The inputs as written (names too), to check that each needle was really planted."""
     parts = [str(p) for p in folder.rglob("*")]
-    parts += [p.read_bytes()[:1 << 20].decode("utf-8", "replace") for p in folder.rglob("*.jsonl")]
+    parts += [p.read_bytes()[: 1 << 20].decode("utf-8", "replace") for p in folder.rglob("*.jsonl")]
     return "\n".join(parts).replace("\\n", "\n") + "\n".join(parts)
 
 
@@ -87,17 +87,26 @@ def report(result: CorpusResult) -> None:
         by_ctx[p.context] += 1
         by_ctx_ok[p.context] += ok
     total, ok = len(result.kept_out), sum(ok for _, ok in result.kept_out)
-    print(f"independent corpus: {total} planted secrets of {len(by_type)} types ({result.missing_from_input} not found in the inputs)")
+    print(
+        f"independent corpus: {total} planted secrets of {len(by_type)} types"
+        f" ({result.missing_from_input} not found in the inputs)"
+    )
     print(f"{'type':22} kept out of the lake")
     for kind in by_type:
         print(f"  {kind:20} {by_type_ok[kind] / by_type[kind]:7.2%}  ({by_type_ok[kind]}/{by_type[kind]})")
     print(f"{'context':22} kept out")
     for ctx in by_ctx:
         print(f"  {ctx:20} {by_ctx_ok[ctx] / by_ctx[ctx]:7.2%}  ({by_ctx_ok[ctx]}/{by_ctx[ctx]})")
-    print(f"overall kept out       {ok / total:7.2%}  ({ok}/{total}); min per type {min(by_type_ok[k] / by_type[k] for k in by_type):.2%}")
+    print(
+        f"overall kept out       {ok / total:7.2%}  ({ok}/{total});"
+        f" min per type {min(by_type_ok[k] / by_type[k] for k in by_type):.2%}"
+    )
     leaks = [f"{p.kind}/{p.context}" for p, kept in result.kept_out if not kept]
     print(f"leaked: {', '.join(leaks) or 'none'}")
     fp = Counter(kind for kind, masked in result.benign_masked if masked)
     n = len(result.benign_masked)
-    print(f"look-alikes masked     {sum(fp.values()) / n:7.3%}  ({sum(fp.values())} of {n}); by kind: {dict(fp) or 'none'}")
+    print(
+        f"look-alikes masked     {sum(fp.values()) / n:7.3%}  ({sum(fp.values())} of {n});"
+        f" by kind: {dict(fp) or 'none'}"
+    )
     print(f"masked JSON that no longer parses: {result.broken_json}")

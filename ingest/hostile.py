@@ -145,7 +145,8 @@ FLAGS: tuple[HostileFlag, ...] = (
             _regex(r"\]\([ \t]*<?(?:(?:https?:)?//[^\s)]*\?[^\s)]+|data:)"),  # a link carrying a query or data
             _regex(r"""(?i:<img)[^>]*(?i:src)[ \t]*=[ \t]*\\?["']?(?:https?:)?//"""),
             # a link or href that runs script when clicked
-            _regex(r"""\]\([ \t]*<?[ \t]*(?i:javascript|vbscript):|(?i:href)[ \t]*=[ \t]*\\?["']?[ \t]*(?i:javascript|vbscript):"""),
+            _regex(r"\]\([ \t]*<?[ \t]*(?i:javascript|vbscript):"),
+            _regex(r"""(?i:href)[ \t]*=[ \t]*\\?["']?[ \t]*(?i:javascript|vbscript):"""),
         ),
         _regex(r"\]\(|<img|<IMG|(?i:href)"),
     ),

@@ -48,7 +48,11 @@ ADDRESS = (
 # A role marker: a chat role at a line start (maybe after a comment marker or a quote) whose line goes
 # on to steer (`Assistant: … Schedule it …`; a ticket's `Agent: Jamie (Tier 2)` header does not), or a
 # chat-template token anywhere.
-_ROLE_START = r"(?:^|[\n\r]|\\n|<!--|\?>|<\?php|//|/\*|#|>|\"|')[ \t>#/*\-]*" + _NAMES + r"(?:\s+message)?\s*[,:\-\u2013\u2014]"
+_ROLE_START = (
+    r"(?:^|[\n\r]|\\n|<!--|\?>|<\?php|//|/\*|#|>|\"|')[ \t>#/*\-]*"
+    + _NAMES
+    + r"(?:\s+message)?\s*[,:\-\u2013\u2014]"
+)
 ROLE_TOKENS = r"<\|im_start\|>|<\|system\|>|\[inst\]|<<sys>>|###\s*(?:instruction|system)|</?(?:system|instructions?)>"
 OVERRIDE = (
     r"ignore\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|preceding)\s+(?:instructions?|prompts?|rules|messages?)",
@@ -83,7 +87,9 @@ ACT = (
 )
 HIDDEN = (
     r"<!--(?:[^-]|-[^-])*?" + _AI + r"\b",
-    r"(?:display\s*:\s*none|font-size\s*:\s*0|visibility\s*:\s*hidden|color\s*:\s*#?f{3,6}\b|<div\s+hidden)[^<]*" + _AI + r"\b",
+    r"(?:display\s*:\s*none|font-size\s*:\s*0|visibility\s*:\s*hidden|color\s*:\s*#?f{3,6}\b|<div\s+hidden)[^<]*"
+    + _AI
+    + r"\b",
     r"\[//\]:\s*#\s*\(",
     r"[\x{200B}\x{2060}-\x{2064}\x{E0000}-\x{E007F}]",
 )
@@ -100,11 +106,19 @@ PARTS: dict[str, tuple[str, ...]] = {
     "skip_confirmation": SKIP_CONFIRMATION, "act": ACT, "hidden_markup": HIDDEN,
 }  # fmt: skip
 # Rows without one of these (in any case) cannot address an AI or override it: the probes skip them.
-_GATE = r"(?i:assistant|agent|\bai\b|a\.i\.|llm|model|bot\b|system|crawler|claude|gemini|copilot|gpt|<\||\[inst\]|<<sys|###|your\s+(?:new\s+)?(?:task|goal|instruction)|you\s+are\s+now|ignore|disregard)"
+_GATE = (
+    r"(?i:assistant|agent|\bai\b|a\.i\.|llm|model|bot\b|system|crawler|claude|gemini|copilot|gpt|<\||\[inst\]|<<sys"
+    r"|###|your\s+(?:new\s+)?(?:task|goal|instruction)|you\s+are\s+now|ignore|disregard)"
+)
 
 
 def _pattern(part: str) -> str:
     return "(?i)(?:" + "|".join(f"(?:{p})" for p in PARTS[part]) + ")"
+
+
+def _prefix_pattern(part: str) -> str:
+    """The part's pattern with everything before its first match captured (its length is the start)."""
+    return "(?s)^(.*?)" + _pattern(part).replace("(?i)", "(?i)(", 1) + ")"
 
 
 def _parts_frame(texts: pl.Series) -> pl.DataFrame:
@@ -134,7 +148,8 @@ def injection_spans(texts: pl.Series) -> pl.DataFrame:
     pieces = []
     for part in PARTS:
         found = fired.filter(pl.col(part)).select(
-            "row", pl.col("text").str.extract("(?s)^(.*?)" + _pattern(part).replace("(?i)", "(?i)(", 1) + ")", 1).alias("before"),
+            "row",
+            pl.col("text").str.extract(_prefix_pattern(part), 1).alias("before"),
             pl.col("text").str.extract(_pattern(part), 0).alias("match"),
         )  # fmt: skip
         pieces.append(found.select(

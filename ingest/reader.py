@@ -102,7 +102,8 @@ def _split_block(block: bytes, base: int, line_no: int, max_line_bytes: int) -> 
         if k > first:
             yield _make_batch(block[starts[first] : starts[k] - 1], base + starts[first], line_no + first, False)
         line = block[starts[k] : ends[k]]
-        yield OversizeLine(base + starts[k], line_no + k + 1, len(line), safe_head(line), hashlib.sha256(line).hexdigest())
+        digest = hashlib.sha256(line).hexdigest()
+        yield OversizeLine(base + starts[k], line_no + k + 1, len(line), safe_head(line), digest)
         first = k + 1
     if first == 0:
         yield batch

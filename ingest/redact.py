@@ -21,19 +21,31 @@ from collections.abc import Callable, Sequence
 import polars as pl
 
 from agentwatch.ingest.encoded import BASE64_RUN, decode_run, encoded_rows, gate_pattern
-from agentwatch.ingest.secret_rules import CSV_SECRET_HEADER, CURSOR_NAME, NOT_A_PASSWORD, PLACEHOLDER_STARTS, PLACEHOLDERS, RULES, Rule
+from agentwatch.ingest.secret_rules import (
+    CSV_SECRET_HEADER,
+    CURSOR_NAME,
+    NOT_A_PASSWORD,
+    PLACEHOLDER_STARTS,
+    PLACEHOLDERS,
+    RULES,
+    Rule,
+)
 
 FINGERPRINT_HEX = 12
 LABEL_START = "[REDACTED:"
 ENCODED_TYPE = "base64_secret"
 _PLAIN = tuple(rule for rule in RULES if rule.context is None)
+# Letters-only password forms: polars extracts their values and drops everyday words before Python.
+_WORDS = tuple(rule for rule in _PLAIN if rule.check == "word")
+_NOT_A_PASSWORD = pl.Series(sorted(NOT_A_PASSWORD), dtype=pl.String)
 _IN_CONTEXT = tuple(rule for rule in RULES if rule.context is not None)
 # Polars reads the same patterns: a row none of them matches cannot hold a secret (context rules aside).
-DETECT_PATTERN = "|".join(f"(?:{rule.pattern})" for rule in _PLAIN)
+DETECT_PATTERN = "|".join(f"(?:{rule.pattern})" for rule in _PLAIN if rule.check != "word")
+ANY_PATTERN = "|".join(f"(?:{rule.pattern})" for rule in _PLAIN)
 
 _COMPILED = tuple((rule, re.compile(rule.pattern, re.ASCII)) for rule in RULES)
 _CONTEXTS = {rule.context: re.compile(rule.context) for rule in _IN_CONTEXT if rule.context}
-_DETECT = re.compile(DETECT_PATTERN, re.ASCII)
+_DETECT = re.compile(ANY_PATTERN, re.ASCII)
 _BASE64_RUN = re.compile(BASE64_RUN)
 ENCODED_GATE = gate_pattern(tuple(anchor for rule in _PLAIN for anchor in rule.anchors))
 _ALNUM = frozenset(string.ascii_letters + string.digits)
@@ -45,7 +57,8 @@ _FINGERPRINT_NOISE = re.compile(r"\\+[nrt]|\\+(?=/)|[ \t\r\n]")
 _CURSOR = re.compile(CURSOR_NAME)
 _RESOURCE_NAME = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*(?:[/:][a-z0-9]+(?:[-_.][a-z0-9]+)*)+")
 _CAMEL = re.compile(r"[a-z][A-Z]")
-_ROW_SPLIT = re.compile(r"\r?\n|\\n")
+_ROW_SPLIT = re.compile(r"(\r?\n|\\n)")
+_CSV_VALUE = re.compile(r"""[^"\\]*""")
 _CSV_HEADER = re.compile(CSV_SECRET_HEADER)
 _CSV_NOT_SECRET = re.compile(r"(?i)\bid\b|_id\b|name|user|type|date|expir|count|length|policy")
 
@@ -80,13 +93,25 @@ def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl
     masked = []
     for name in columns:
         column = texts.get_column(name)
-        rows = (hits.get_column(name) | _context_hits(column) | encoded_rows(column, ENCODED_GATE)).arg_true()
+        found = hits.get_column(name) | _word_hits(column) | _context_hits(column) | encoded_rows(column, ENCODED_GATE)
+        rows = found.arg_true()
         if rows.is_empty():
             continue
         values, counts = _mask_rows(column.gather(rows), key)
         masked.append(df.get_column(name).clone().scatter(rows, values))
         redactions = redactions.scatter(rows, redactions.gather(rows) + counts)
     return df.with_columns(masked), redactions
+
+
+def _word_hits(column: pl.Series) -> pl.Series:
+    """Rows where a letters-only password form assigns something other than an everyday or code word."""
+    hits = pl.repeat(False, column.len(), eager=True)
+    for rule in _WORDS:
+        values = column.str.extract_all(rule.pattern).list.eval(
+            pl.element().str.extract(rule.pattern, rule.group).str.to_lowercase()
+        )
+        hits = hits | values.list.eval(~pl.element().is_in(_NOT_A_PASSWORD.implode())).list.any().fill_null(False)
+    return hits
 
 
 def _context_hits(column: pl.Series) -> pl.Series:
@@ -106,7 +131,8 @@ def _mask_rows(values: pl.Series, key: bytes) -> tuple[pl.Series, pl.Series]:
     candidates = values.to_frame("value").select(
         pl.col("value").str.contains(rule.pattern).fill_null(False).alias(str(i)) for i, rule in enumerate(RULES)
     )
-    results = [_mask_value(value, key, applies) for value, applies in zip(values.to_list(), candidates.iter_rows())]
+    pairs = zip(values.to_list(), candidates.iter_rows(), strict=True)
+    results = [_mask_value(value, key, applies) for value, applies in pairs]
     texts = pl.Series(values.name, [text for text, _ in results], dtype=pl.String)
     return texts, pl.Series([count for _, count in results], dtype=pl.Int32)
 
@@ -167,26 +193,28 @@ def _apply_rule(rule: Rule, regex: re.Pattern[str], text: str, key: bytes) -> tu
 
 
 def _mask_csv(rule: Rule, regex: re.Pattern[str], text: str, key: bytes) -> tuple[str, int]:
-    """Mask the cells of the columns a CSV header names as secrets (not their ids or names)."""
-    count = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal count
-        header, *rows = _ROW_SPLIT.split(match.group(0))
-        breaks = _ROW_SPLIT.findall(match.group(0))
-        names = header.split(",")
-        secret = [i for i, name in enumerate(names) if _CSV_HEADER.search(name) and not _CSV_NOT_SECRET.search(name)]
-        out = [header]
-        for row in rows:
-            cells = row.split(",")
-            for i in secret:
-                if len(cells) == len(names) and _csv_value(cells[i]):
+    """Mask the cells of the columns a CSV header names as secrets (not their ids or names), in every
+    table of the text: a header line, then rows with as many cells."""
+    if not regex.search(text):
+        return text, 0
+    parts = _ROW_SPLIT.split(text)  # lines at even indexes, their breaks at odd ones
+    count, secret, width = 0, [], 0
+    for i in range(0, len(parts), 2):
+        cells = parts[i].split(",")
+        if secret and len(cells) == width:
+            for j in secret:
+                # A quote or backslash ends the value: the cell may close a JSON string (`abc"}`).
+                value = _CSV_VALUE.match(cells[j]).group(0)
+                if _csv_value(value):
                     count += 1
-                    cells[i] = f"{LABEL_START}{rule.name}:{fingerprint(cells[i].strip(), key)}]"
-            out.append(",".join(cells))
-        return "".join(part for pair in zip(out, [*breaks, ""], strict=True) for part in pair)
-
-    return regex.sub(replace, text), count
+                    label = f"{LABEL_START}{rule.name}:{fingerprint(value.strip(), key)}]"
+                    cells[j] = label + cells[j][len(value) :]
+            parts[i] = ",".join(cells)
+            continue
+        secret = [j for j, name in enumerate(cells) if _CSV_HEADER.search(name) and not _CSV_NOT_SECRET.search(name)]
+        secret = secret if len(cells) > 1 and all(len(name) <= 40 for name in cells) else []
+        width = len(cells)
+    return "".join(parts), count
 
 
 def _csv_value(cell: str) -> bool:
@@ -271,7 +299,8 @@ def _is_opaque(match: re.Match[str], rule: Rule) -> bool:
 def _is_bare_aws_secret(match: re.Match[str], rule: Rule) -> bool:
     """Forty base64 characters standing alone, mixing upper, lower and digits (a hex SHA never does)."""
     text, start, end = match.string, match.start(), match.end()
-    alone = (start == 0 or text[start - 1] not in _BASE64_CHARS) and (end == len(text) or text[end] not in _BASE64_CHARS)
+    before, after = text[start - 1 : start], text[end : end + 1]
+    alone = before not in _BASE64_CHARS and after not in _BASE64_CHARS
     value = match.group(0)
     mixed = any(c.isupper() for c in value) and any(c.islower() for c in value) and any(c.isdigit() for c in value)
     return alone and mixed

@@ -44,7 +44,8 @@ def _injection_flag(frame: pl.DataFrame) -> pl.Series:
         pl.when(pl.col("event_type").is_in(ADDRESSED_BY_DESIGN).fill_null(False)).then(None).otherwise(pl.col("text"))
     ).to_series()
     fired = injection_flags(texts)
-    return pl.select(pl.when(fired).then(pl.lit([INJECTION_FLAG])).otherwise(pl.lit([], pl.List(pl.String)))).to_series()
+    flag, none = pl.lit([INJECTION_FLAG]), pl.lit([], pl.List(pl.String))
+    return pl.select(pl.when(fired).then(flag).otherwise(none)).to_series()
 
 
 @dataclass(frozen=True)

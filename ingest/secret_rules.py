@@ -64,12 +64,13 @@ _ANY_SECRET_NAME = "(?i:{})".format("|".join(PASSWORD_KEYS + SECRET_KEYS))
 _SECRET_ANCHORS = ("pass", "pwd", "api", "access", "secret", "private", "token", "credential", "auth", "account")
 
 
-_CELL = r"""[^\r\n,\\"]*"""
-_ROW_END = r"(?:\r?\n|\\n)"
 CSV_SECRET_HEADER = r"(?i:password|passwd|pwd|secret|token|api[_ -]?key|credential)"
+# Candidate rows only: a header line naming a secret, then a line with a comma. The table itself is
+# parsed in Python (`redact._mask_csv`), which a backtracking regex would make quadratic.
+_HEADER_CELL = r"[A-Za-z0-9 _.\-]*"
 _CSV_TABLE = (
-    f"(?:{_CELL},)*{_CELL}{CSV_SECRET_HEADER}{_CELL}(?:,{_CELL})*"
-    f"(?:{_ROW_END}(?:{_CELL},)+{_CELL})+"
+    rf"""(?:^|[\r\n]|\\n|")(?:{_HEADER_CELL},)*{_HEADER_CELL}{CSV_SECRET_HEADER}{_HEADER_CELL}(?:,{_HEADER_CELL})*"""
+    r"(?:\r?\n|\\n)[^\r\n,]*,"
 )
 
 

@@ -58,10 +58,17 @@ KEPT = [  # look-alikes that must stay readable
     '{"SecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/payments/provider-api-key"}',
     "aws secretsmanager get-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:1:secret:ci/github-token-Ab12Cd",
     "secret: prod/payments/provider-api-key",
-    "password=${DB_PASS}", 'password: "{{ .Values.db.password }}"', "PASSWORD = %(db_password)s",
-    "api_key: <your-api-key>", "password = getpass.getpass()", "password: required", "PWD=/home/agent/repo",
-    "Your password must be at least 12 characters.", "The token budget for this task is 4096.",
-    f"commit {'1f9a3c0d7e2b4a6c8e0f' * 2}", "AWS etag d41d8cd98f00b204e9800998ecf8427e",
+    "password=${DB_PASS}",
+    'password: "{{ .Values.db.password }}"',
+    "PASSWORD = %(db_password)s",
+    "api_key: <your-api-key>",
+    "password = getpass.getpass()",
+    "password: required",
+    "PWD=/home/agent/repo",
+    "Your password must be at least 12 characters.",
+    "The token budget for this task is 4096.",
+    f"commit {'1f9a3c0d7e2b4a6c8e0f' * 2}",
+    "AWS etag d41d8cd98f00b204e9800998ecf8427e",
     "password_policy,min_length\nstrict,12",
 ]
 
@@ -95,8 +102,15 @@ def test_otlp_bytes_value_and_file_name_secrets_never_reach_the_lake(tmp_path: P
     attrs = [{"key": k, "value": {"stringValue": v}} for k, v in (("gen_ai.operation.name", "execute_tool"),
              ("gen_ai.tool.name", "http"), ("gen_ai.conversation.id", "c1"))] + [
              {"key": "app.blob", "value": {"bytesValue": wrapped}}]  # fmt: skip
-    span = {"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7", "name": "t", "kind": 1,
-            "startTimeUnixNano": "1767225600000000000", "endTimeUnixNano": "1767225601000000000", "attributes": attrs}
+    span = {
+        "traceId": "4bf92f3577b34da6a3ce929d0e0e4736",
+        "spanId": "00f067aa0ba902b7",
+        "name": "t",
+        "kind": 1,
+        "startTimeUnixNano": "1767225600000000000",
+        "endTimeUnixNano": "1767225601000000000",
+        "attributes": attrs,
+    }
     request = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {}, "spans": [span]}]}]}
     (tmp_path / "traces.jsonl").write_bytes(orjson.dumps(request) + b"\n")
     named = write_lines(tmp_path / f"export-{secret}.jsonl", [line(seq=1)])
