@@ -38,6 +38,7 @@ _PLAIN = tuple(rule for rule in RULES if rule.context is None)
 # Letters-only password forms: polars extracts their values and drops everyday words before Python.
 _WORDS = tuple(rule for rule in _PLAIN if rule.check == "word")
 _NOT_A_PASSWORD = pl.Series(sorted(NOT_A_PASSWORD), dtype=pl.String)
+_PASSWORD_NAMED = "|".join(f for a in ("pass", "pwd") for f in (a, a.upper(), a.capitalize()))
 _IN_CONTEXT = tuple(rule for rule in RULES if rule.context is not None)
 # Polars reads the same patterns: a row none of them matches cannot hold a secret (context rules aside).
 DETECT_PATTERN = "|".join(f"(?:{rule.pattern})" for rule in _PLAIN if rule.check != "word")
@@ -104,14 +105,20 @@ def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl
 
 
 def _word_hits(column: pl.Series) -> pl.Series:
-    """Rows where a letters-only password form assigns something other than an everyday or code word."""
+    """Rows where a letters-only password form assigns something other than an everyday or code word
+    (a literal scan picks the rows that name a password at all)."""
     hits = pl.repeat(False, column.len(), eager=True)
+    gated = column.str.contains(_PASSWORD_NAMED).fill_null(False).arg_true()
+    if gated.is_empty():
+        return hits
+    texts = column.gather(gated)
+    found = pl.repeat(False, texts.len(), eager=True)
     for rule in _WORDS:
-        values = column.str.extract_all(rule.pattern).list.eval(
+        values = texts.str.extract_all(rule.pattern).list.eval(
             pl.element().str.extract(rule.pattern, rule.group).str.to_lowercase()
         )
-        hits = hits | values.list.eval(~pl.element().is_in(_NOT_A_PASSWORD.implode())).list.any().fill_null(False)
-    return hits
+        found = found | values.list.eval(~pl.element().is_in(_NOT_A_PASSWORD.implode())).list.any().fill_null(False)
+    return hits.scatter(gated, found)
 
 
 def _context_hits(column: pl.Series) -> pl.Series:
