@@ -14,8 +14,6 @@ import base64
 import binascii
 import re
 
-import polars as pl
-
 # At least 20 characters: the shortest wrapped secret worth finding (`password=abc1` is 16 bytes).
 BASE64_RUN = r"[A-Za-z0-9+/_\-]{20,}={0,2}"
 # Literals whose usual casing is neither lower, upper nor capitalized.
@@ -25,6 +23,9 @@ _MIXED_CASE = (
     "eyJ", "AIza", "xoxb-", "xoxp-", "sk-ant-", "BEGIN", "PRIVATE KEY", "SG.", "pypi-AgEI", ":AA",
     *(f"SK{digit}" for digit in "0123456789abcdef"),
 )  # fmt: skip
+
+
+_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
 
 
 def decode_run(run: str) -> str | None:
@@ -55,10 +56,6 @@ def _encoded_stretches(literal: bytes) -> set[str]:
 def gate_pattern(anchors: tuple[str, ...]) -> str:
     """A literal alternation matching base64 text that may decode to one of the anchors (in its casings)."""
     forms = {f for a in anchors if len(a) >= 3 for f in (a, a.upper(), a.capitalize())} | set(_MIXED_CASE)
-    stretches = {s for form in forms for s in _encoded_stretches(form.encode())}
+    # A stretch of hex digits alone would fire on every trace id and hash: those need more context.
+    stretches = {s for form in forms for s in _encoded_stretches(form.encode()) if not _HEX.fullmatch(s)}
     return "|".join(re.escape(s) for s in sorted(stretches))
-
-
-def encoded_rows(column: pl.Series, gate: str) -> pl.Series:
-    """Per row, True when it may hold a base64-wrapped secret (Python decides, on these rows only)."""
-    return column.str.contains(gate).fill_null(False)

@@ -113,12 +113,18 @@ FLAGS: tuple[HostileFlag, ...] = (
         "invisible_unicode",
         (
             _regex(_UNSAFE),
+        ),
+        _non_ascii,
+    ),
+    HostileFlag(
+        "invisible_unicode",
+        (
             # Zero-width (non-)joiners beside ASCII, variation selectors after ASCII other than a keycap's
             # digit, `#` or `*`: emoji and scripts use them between or after non-ASCII characters.
             _regex(r"[\x00-\x7F][\x{200C}\x{200D}]|[\x{200C}\x{200D}][\x00-\x7F]"),
             _regex(r"[\x00-\x22\x24-\x29\x2B-\x2F\x3A-\x7F][\x{FE00}-\x{FE0F}]"),
         ),
-        _non_ascii,
+        lambda column: column.str.contains_any([chr(c) for c in (0x200C, 0x200D, *range(0xFE00, 0xFE10))]),
     ),
     # ASCII controls other than layout whitespace and ESC (backspace, NUL, BEL, ...): no gate needed.
     HostileFlag("invisible_unicode", (_regex(r"[\x00-\x06\x08\x0B\x0C\x0E-\x1A\x1C-\x1F\x7F]"),)),
@@ -148,7 +154,7 @@ FLAGS: tuple[HostileFlag, ...] = (
             _regex(r"\]\([ \t]*<?[ \t]*(?i:javascript|vbscript):"),
             _regex(r"""(?i:href)[ \t]*=[ \t]*\\?["']?[ \t]*(?i:javascript|vbscript):"""),
         ),
-        _regex(r"\]\(|<img|<IMG|(?i:href)"),
+        _regex(r"\]\(|<img|<IMG|href|HREF|Href"),
     ),
     HostileFlag(
         "injection_phrase",

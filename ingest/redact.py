@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
-from agentwatch.ingest.encoded import BASE64_RUN, decode_run, encoded_rows, gate_pattern
+from agentwatch.ingest.encoded import BASE64_RUN, decode_run, gate_pattern
 from agentwatch.ingest.secret_rules import (
     CSV_SECRET_HEADER,
     CURSOR_NAME,
@@ -46,7 +46,8 @@ ANY_PATTERN = "|".join(f"(?:{rule.pattern})" for rule in _PLAIN)
 
 _COMPILED = tuple((rule, re.compile(rule.pattern, re.ASCII)) for rule in RULES)
 _CONTEXTS = {rule.context: re.compile(rule.context) for rule in _IN_CONTEXT if rule.context}
-_DETECT = re.compile(ANY_PATTERN, re.ASCII)
+# Decoded base64 is tested against every rule, context rules too (their context is checked when masking).
+_DETECT = re.compile("|".join(f"(?:{rule.pattern})" for rule in RULES), re.ASCII)
 _BASE64_RUN = re.compile(BASE64_RUN)
 ENCODED_GATE = gate_pattern(tuple(anchor for rule in _PLAIN for anchor in rule.anchors))
 _ALNUM = frozenset(string.ascii_letters + string.digits)
@@ -88,13 +89,17 @@ def mask_bytes(raw: bytes, key: bytes) -> tuple[bytes, int]:
 def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl.DataFrame, pl.Series]:
     """Mask the String `columns` of a frame; returns it with the Int32 count of secrets masked per row."""
     texts = df.select(pl.col(name).cast(pl.String) for name in columns)
-    # One select, so polars scans the columns in parallel.
-    hits = texts.select(pl.col(name).str.contains(DETECT_PATTERN).fill_null(False) for name in columns)
+    # Every first-stage scan of every column in one select, so polars runs them in parallel.
+    first = texts.select(expr.alias(f"{name}\x1f{gate}") for name in columns for gate, expr in _gates(pl.col(name)))
     redactions = pl.zeros(df.height, pl.Int32, eager=True).alias("redactions")
     masked = []
     for name in columns:
         column = texts.get_column(name)
-        found = hits.get_column(name) | _word_hits(column) | _context_hits(column) | encoded_rows(column, ENCODED_GATE)
+        gate = {g: first.get_column(f"{name}\x1f{g}") for g, _ in _gates(pl.col(name))}
+        found = gate["detect"] | gate["encoded"] | _second_stage(column, gate["password"], _word_hits)
+        for i, rule in enumerate(_IN_CONTEXT):
+            then = rule.pattern if rule.context_first else rule.context or ""
+            found = found | _second_stage(column, gate[f"context{i}"], lambda texts, p=then: texts.str.contains(p))
         rows = found.arg_true()
         if rows.is_empty():
             continue
@@ -104,32 +109,33 @@ def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl
     return df.with_columns(masked), redactions
 
 
-def _word_hits(column: pl.Series) -> pl.Series:
-    """Rows where a letters-only password form assigns something other than an everyday or code word
-    (a literal scan picks the rows that name a password at all)."""
-    hits = pl.repeat(False, column.len(), eager=True)
-    gated = column.str.contains(_PASSWORD_NAMED).fill_null(False).arg_true()
-    if gated.is_empty():
-        return hits
-    texts = column.gather(gated)
+def _gates(column: pl.Expr) -> list[tuple[str, pl.Expr]]:
+    """The first-stage scans of a column: the rules' union, the base64 gate, the password-word gate and
+    each context rule's cheaper half."""
+    gates = [("detect", column.str.contains(DETECT_PATTERN)), ("encoded", column.str.contains(ENCODED_GATE)),
+             ("password", column.str.contains(_PASSWORD_NAMED))]  # fmt: skip
+    for i, rule in enumerate(_IN_CONTEXT):
+        gates.append((f"context{i}", column.str.contains(rule.context if rule.context_first else rule.pattern)))
+    return [(name, expr.fill_null(False)) for name, expr in gates]
+
+
+def _second_stage(column: pl.Series, gate: pl.Series, test: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """`test` over the rows the gate passed only; the others stay False."""
+    rows = gate.arg_true()
+    if rows.is_empty():
+        return gate
+    return gate.scatter(rows, test(column.gather(rows)).fill_null(False))
+
+
+def _word_hits(texts: pl.Series) -> pl.Series:
+    """Letters-only password forms that assign something other than an everyday or code word."""
     found = pl.repeat(False, texts.len(), eager=True)
     for rule in _WORDS:
         values = texts.str.extract_all(rule.pattern).list.eval(
             pl.element().str.extract(rule.pattern, rule.group).str.to_lowercase()
         )
         found = found | values.list.eval(~pl.element().is_in(_NOT_A_PASSWORD.implode())).list.any().fill_null(False)
-    return hits.scatter(gated, found)
-
-
-def _context_hits(column: pl.Series) -> pl.Series:
-    """Rows where a context rule can match: the context gates the rows first, then the pattern runs."""
-    hits = pl.repeat(False, column.len(), eager=True)
-    for rule in _IN_CONTEXT:
-        gated = column.str.contains(rule.context or "").fill_null(False).arg_true()
-        if not gated.is_empty():
-            found = column.gather(gated).str.contains(rule.pattern).fill_null(False)
-            hits = hits.scatter(gated, hits.gather(gated) | found)
-    return hits
+    return found
 
 
 def _mask_rows(values: pl.Series, key: bytes) -> tuple[pl.Series, pl.Series]:

@@ -36,6 +36,8 @@ class Rule:
     # A pattern the whole text must also hold (a bare 40-character AWS secret counts only beside AWS
     # context); rules with a context stay out of the union and are matched in two steps.
     context: str | None = None
+    # Which of the two polars scans first: the cheap one (a literal-prefixed pattern, or a literal context).
+    context_first: bool = True
 
 
 # A key's closing quote, maybe JSON-escaped (`"`, `\"`, `\\\"`), maybe a subscript's `']`, then `:` or `=`.
@@ -68,9 +70,14 @@ CSV_SECRET_HEADER = r"(?i:password|passwd|pwd|secret|token|api[_ -]?key|credenti
 # Candidate rows only: a header line naming a secret, then a line with a comma. The table itself is
 # parsed in Python (`redact._mask_csv`), which a backtracking regex would make quadratic.
 _HEADER_CELL = r"[A-Za-z0-9 _.\-]*"
-_CSV_TABLE = (
-    rf"""(?:^|[\r\n]|\\n|")(?:{_HEADER_CELL},)*{_HEADER_CELL}{CSV_SECRET_HEADER}{_HEADER_CELL}(?:,{_HEADER_CELL})*"""
-    r"(?:\r?\n|\\n)[^\r\n,]*,"
+# It opens with the secret's name, so the union keeps its literal prefilter; the cells before it are
+# checked in Python.
+_CSV_TABLE = CSV_SECRET_HEADER + rf"{_HEADER_CELL}(?:,{_HEADER_CELL})*" + r"(?:\r?\n|\\n)[^\r\n,]*,"
+# The whole header line, from its start: the context a candidate must also have.
+_SECRET_CELL = f"{_HEADER_CELL}{CSV_SECRET_HEADER}{_HEADER_CELL}"
+_CSV_HEADER_LINE = (  # at least one comma, before or after the secret's cell
+    rf"""(?:^|[\r\n]|\\n|")(?:(?:{_HEADER_CELL},)+{_SECRET_CELL}(?:,{_HEADER_CELL})*|{_SECRET_CELL}(?:,{_HEADER_CELL})+)"""
+    r"(?:\r?\n|\\n)"
 )
 
 
@@ -137,7 +144,8 @@ PROVIDER_RULES: tuple[Rule, ...] = (
     _provider("shopify_token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", "shp"),
     _provider("stripe_webhook_secret", r"whsec_[A-Za-z0-9+/]{24,}", "whsec_"),
     _provider("pypi_token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}", "pypi-"),
-    _provider("telegram_bot_token", r"[0-9]{5,16}:A[A-Za-z0-9_\-]{32,36}", ":a"),
+    # No literal prefix: matched only in rows holding `:A` (a context), so the union keeps its fast scan.
+    Rule("telegram_bot_token", r"[0-9]{5,16}:A[A-Za-z0-9_\-]{32,36}", (":a",), context=":A"),
     _provider("twilio_key", r"SK[0-9a-f]{32}", "sk"),
     _provider("mailgun_key", r"key-[0-9a-f]{32}", "key-"),
     _provider("databricks_token", r"dapi[a-f0-9]{32}(?:-[0-9]+)?", "dapi"),
@@ -225,7 +233,7 @@ RULES: tuple[Rule, ...] = (
         _SECRET_ANCHORS[2:], 1, "opaque",
     ),  # fmt: skip
     # A CSV whose header names a secret column (`username,password`): that column's cells in the rows below.
-    Rule("csv_secret", _CSV_TABLE, _SECRET_ANCHORS, 0, "csv"),
+    Rule("csv_secret", _CSV_TABLE, _SECRET_ANCHORS, 0, "csv", context=_CSV_HEADER_LINE, context_first=False),
     # `token abc123…` in prose: an opaque run after the word, never an everyday word.
     Rule("generic_secret", r"(?i:token)[ \t]+(?:is[ \t]+)?[\"'`]?([A-Za-z0-9_\-.+/=]{16,})", ("token",), 1, "opaque"),
     # A bare 40-character AWS secret access key, with no name, beside an access key id or AWS talk.
