@@ -14,6 +14,8 @@ finds the first span of each part in the rows that fire. `injection_spans` is wh
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 # What an AI is called when text addresses it.
@@ -106,9 +108,16 @@ PARTS: dict[str, tuple[str, ...]] = {
     "skip_confirmation": SKIP_CONFIRMATION, "act": ACT, "hidden_markup": HIDDEN,
 }  # fmt: skip
 # Rows without one of these (in any case) cannot address an AI or override it: the probes skip them.
-_GATE = (
-    r"(?i:assistant|agent|\bai\b|a\.i\.|llm|model|bot\b|system|crawler|claude|gemini|copilot|gpt|<\||\[inst\]|<<sys"
-    r"|###|your\s+(?:new\s+)?(?:task|goal|instruction)|you\s+are\s+now|ignore|disregard)"
+_GATE_EXTRA = {"AI", "A.I.", " ai ", " ai,", " ai:", "@ai", "<|", "[INST]", "[inst]", "<<SYS", "<<sys", "###"}
+_GATE_WORDS = (
+    "assistant", "agent", "llm", "model", "bot", "system", "crawler", "claude", "gemini", "copilot", "gpt",
+    "your task", "your new task", "your goal", "your instruction", "your real task", "you are now", "ignore",
+    "disregard", "language model",
+)  # fmt: skip
+# A literal scan (lower, Capitalized, UPPER): far faster than a case-insensitive regex over every row.
+_GATE = "|".join(
+    re.escape(form)
+    for form in sorted({f for w in _GATE_WORDS for f in (w, w.capitalize(), w.title(), w.upper())} | _GATE_EXTRA)
 )
 
 
