@@ -154,3 +154,16 @@ def test_the_independent_corpus_meets_its_targets() -> None:
     masked = [m for _, m in result.benign_masked]
     assert sum(masked) / len(masked) <= 0.005
     assert result.broken_json == 0
+
+
+def test_out_of_scope_resources_keep_the_secret_name_an_agent_fetched() -> None:
+    from tests.builders import session, tool_call, user
+    from tests.metrics_support import agent, run_metrics, session_row
+
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/payments/provider-api-key"
+    args = orjson.loads(mask_text(orjson.dumps({"SecretId": arn}).decode(), KEY)[0])  # as ingest stores it
+    scoped = agent("payments", scope={"paths": ["/workspace/**"], "hosts": [], "emails": []},
+                   allowed_tools=["get_secret_value"])  # fmt: skip
+    con = run_metrics(session("payments", user("rotate the staging key"), tool_call("c1", "get_secret_value", args),
+                              session_id="s1"), agents=[scoped])  # fmt: skip
+    assert session_row(con, "s1")["out_of_scope_resources"] == [f"cloud:{arn}"]
