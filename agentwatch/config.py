@@ -38,6 +38,7 @@ SETTINGS = (
     Setting("receiver_host", "127.0.0.1", "Address `agentwatch receive` listens on."),
     Setting("receiver_port", 4318, "Port `agentwatch receive` listens on (OTLP/HTTP default)."),
     Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it)."),
+    Setting("playbooks", "", "Escalation playbooks YAML for `agentwatch escalate`; empty: none."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_CONFIG = "agentwatch.toml"
