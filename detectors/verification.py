@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -151,6 +152,7 @@ def check_inventory_keys(inventory: Mapping[str, Agent]) -> None:
                                   f"inventory: {agent.agent_id}.approval_keys") from exc
 
 
+@functools.lru_cache(maxsize=1024)  # a fleet has few approvers: decode each key once
 def _public_key(public_b64: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64, validate=True))
 
