@@ -100,14 +100,25 @@ def webhook_body(alert: Mapping[str, Any], options: Mapping[str, Any], playbook_
     return orjson.dumps(body)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not an instruction: following it would resend secret headers elsewhere."""
+
+    def redirect_request(self, *args: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def post_webhook(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float, dedup_key: str) -> Attempt:
-    """POST the body; 2xx is success, 429/5xx/network errors are worth retrying, other 4xx are not."""
+    """POST the body; 2xx is success; 429, 5xx and network errors are worth retrying; 3xx and other 4xx
+    are not (redirects are not followed)."""
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Agentwatch-Dedup-Key": dedup_key,
         **headers,
     })
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - http(s) only, validated
+        with _OPENER.open(request, timeout=timeout_s) as response:
             return Attempt(True, f"HTTP {response.status}")
     except urllib.error.HTTPError as exc:
         retryable = exc.code == 429 or exc.code >= 500

@@ -85,6 +85,14 @@ def test_a_client_error_is_not_retried(tmp_path, lake):
     assert escalations(lake)[0]["outcome"] == "gave_up"
 
 
+def test_a_redirect_is_not_followed(tmp_path, lake):
+    write_alerts(lake, alert("k1"))
+    with http_receiver(302) as receiver:
+        run = run_escalations(lake, playbooks(tmp_path, webhook(receiver.url)), now=NOW)
+    assert (len(receiver.posts), run.count_gave_up) == (1, 1)
+    assert escalations(lake)[0]["outcome"] == "gave_up"
+
+
 def test_a_run_killed_between_acting_and_recording_repeats_only_that_action(tmp_path, lake):
     write_alerts(lake, alert("k1"), alert("k2"))
     with http_receiver() as receiver:
