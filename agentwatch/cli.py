@@ -13,6 +13,7 @@ import click
 import orjson
 
 from agentwatch.cli_control import approve, escalate, gate, keygen, resume
+from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rules
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError
 from agentwatch.inert import inert_text
@@ -239,3 +240,9 @@ cli.add_command(approve)
 cli.add_command(gate)
 cli.add_command(resume)
 cli.add_command(escalate)
+cli.add_command(detect)
+cli.add_command(alerts)
+cli.add_command(ack)
+cli.add_command(close)
+cli.add_command(rules)
+cli.add_command(eval_command)

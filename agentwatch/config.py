@@ -39,6 +39,7 @@ SETTINGS = (
     Setting("receiver_port", 4318, "Port `agentwatch receive` listens on (OTLP/HTTP default)."),
     Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it)."),
     Setting("playbooks", "", "Escalation playbooks YAML for `agentwatch escalate`; empty: none."),
+    Setting("rules_dirs", "", "Folders (or files) of your own rules, beside the built-in catalog; ':'-separated."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_CONFIG = "agentwatch.toml"

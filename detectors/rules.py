@@ -192,7 +192,7 @@ def _check_match(match: Any, where: str, path: str) -> None:
     if kinds[0] == "sequence" and (not isinstance(stages, list) or len(stages) < 2):
         raise ConfigError("`sequence` must list at least two step conditions", where)
     for stage in [*stages, *([match["evidence"]] if "evidence" in match else [])]:
-        _compile_condition(stage, "d", [], _where_of(stage, path, where))
+        _compile_condition(_stage_condition(stage), "d", [], _where_of(stage, path, where))
 
 
 def _check_samples(samples: Any, where: str) -> None:
