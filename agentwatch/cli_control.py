@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,7 +74,8 @@ def approve(key_file: Path, key_id: str | None, tool_call_id: str, summary: str 
         "tool_name": tool_name, "tool_call_id": tool_call_id,
         "attrs": {"summary": summary, "signature": signature, "key_id": key_id},
     }
-    click.echo(orjson.dumps({k: v for k, v in event.items() if v is not None}).decode())
+    # ASCII-only JSON: the same strings once parsed, but no bidi or control character reaches a terminal
+    click.echo(json.dumps({k: v for k, v in event.items() if v is not None}, separators=(",", ":")))
 
 
 @click.command()

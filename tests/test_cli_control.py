@@ -64,6 +64,7 @@ def test_approve_ingest_verify_round_trip(tmp_path):
     assert by_summary.returncode == by_args.returncode == 0, by_summary.stderr + by_args.stderr
     approval_1, approval_2 = (orjson.loads(p.stdout) for p in (by_summary, by_args))
     assert approval_1["event_type"] == "approval" and approval_1["attrs"]["key_id"] == "alice-2026"
+    assert by_summary.stdout.isascii()
     call = {"agent_id": "deployer", "session_id": "s1", "event_type": "tool_call", "tool_name": "deploy",
             "tool_args": args}
     lines = [

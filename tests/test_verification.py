@@ -9,7 +9,7 @@ import pytest
 
 from agentwatch.detectors.catalog import connect
 from agentwatch.detectors.metrics import build_metrics
-from agentwatch.detectors.verification import summarize_action, summary_matches, verify_approvals
+from agentwatch.detectors.verification import judge_approval, summarize_action, summary_matches, verify_approvals
 from agentwatch.errors import ConfigError
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
@@ -165,3 +165,20 @@ def test_sample_unapproved_actions_are_missing(sample_outcomes):
 def test_sample_normal_and_approved_hard_negatives_verify(sample_outcomes):
     for scenario in ("normal", "hard_negative_approved_migration", "hard_negative_new_payee"):
         assert sample_outcomes[scenario] == {"approved"}, scenario
+
+
+@pytest.mark.parametrize(("fields", "outcome"), [
+    ({"key_id": None}, "unknown_key"),
+    ({"summary": None}, "invalid_signature"),
+    ({"signature": None}, "invalid_signature"),
+    ({"signature": " " + sign(summarize_action("deploy", PUSH)) + "\n"}, "invalid_signature"),  # not strict base64
+    ({"summary": summarize_action("deploy", PUSH) + "\u202e"}, "invalid_signature"),  # an invisible change
+    ({"call_tool_name": None, "call_tool_args": None}, "summary_mismatch"),  # names a call the session lacks
+    ({"call_tool_args": "not json"}, "summary_mismatch"),
+])
+def test_hostile_approval_fields(fields, outcome):
+    summary = summarize_action("deploy", PUSH)
+    row = {"key_id": "alice-2026", "summary": summary, "signature": sign(summary), "call_tool_name": "deploy",
+           "call_tool_args": '{"repo":"acme/api","branch":"fix/timeout","commits":1}', "is_after_result": False}
+    assert judge_approval(row, ALICE_KEYS) == "approved"
+    assert judge_approval({**row, **fields}, ALICE_KEYS) == outcome
