@@ -118,8 +118,9 @@ def resume(obj: Context, agent_id: str, by: str, reason: str) -> None:
 @click.command()
 @click.option("--playbooks", "playbooks_file", type=click.Path(dir_okay=False),
               help="Playbooks YAML [env AGENTWATCH_PLAYBOOKS; setting playbooks].")
+@click.option("--not-before", help="Ignore alerts first seen before this ISO-8601 time (UTC unless it says).")
 @click.pass_obj
-def escalate(obj: Context, playbooks_file: str | None) -> None:
+def escalate(obj: Context, playbooks_file: str | None, not_before: str | None) -> None:
     """Run the playbooks' actions on open alerts (each alert once per action); exit 1 if any failed."""
     from agentwatch.detectors.escalate import run_escalations
     from agentwatch.detectors.playbooks import load_playbooks
@@ -130,12 +131,23 @@ def escalate(obj: Context, playbooks_file: str | None) -> None:
     if not path:
         raise ConfigError("no playbooks given (--playbooks, AGENTWATCH_PLAYBOOKS or the `playbooks` setting)",
                           "escalate")
-    run = run_escalations(Lake(obj.lake), load_playbooks(path), now=datetime.now(UTC))
+    run = run_escalations(Lake(obj.lake), load_playbooks(path), now=datetime.now(UTC),
+                          not_before=_parse_time(not_before) if not_before else None)
     click.echo(f"escalate: {run.count_alerts} open alerts, {run.count_due} actions due "
                f"({run.count_already_settled} settled earlier): {run.count_ok} ok, {run.count_failed} to retry, "
                f"{run.count_gave_up} gave up; {run.count_attempts} attempts")
     if run.count_failed or run.count_gave_up:
         raise SystemExit(1)
+
+
+def _parse_time(text: str) -> datetime:
+    from agentwatch.errors import ConfigError
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"not an ISO-8601 time: {text!r}", "--not-before") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _load_private_key(path: Path):

@@ -32,6 +32,7 @@ from agentwatch.lake import Lake, LakeWriter
 
 SQL_DIR = Path(__file__).parent
 MAX_TOTAL_ATTEMPTS = 12
+ActionKey = tuple[str, str, str]  # alert_key, playbook_id, action_id
 ESCALATION_SCHEMA = pa.schema([
     ("alert_key", pa.string()), ("playbook_id", pa.string()), ("action_id", pa.string()),
     ("action_kind", pa.string()), ("attempt", pa.int32()), ("outcome", pa.string()), ("detail", pa.string()),
@@ -53,17 +54,17 @@ class EscalationRun:
 
 
 def run_escalations(
-    lake: Lake | str | Path, playbooks: Playbooks, *, now: datetime,
+    lake: Lake | str | Path, playbooks: Playbooks, *, now: datetime, not_before: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> EscalationRun:
-    """Run every due playbook action on the lake's open alerts; record every attempt."""
+    """Run every due playbook action on the lake's open alerts (first seen at or after not_before)."""
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     lake.require()
     started = time.monotonic()
     clock = lambda: now + timedelta(seconds=time.monotonic() - started)  # noqa: E731 - one-line clock
     counts = dict.fromkeys(("due", "ok", "failed", "gave_up", "settled", "attempts"), 0)
     with lake.writer() as writer:
-        alerts, history = _read_state(lake)
+        alerts, history = _read_state(lake, not_before)
         for alert in alerts:
             for playbook, action in playbooks.due(alert):
                 key = (alert["alert_key"], playbook.playbook_id, action.action_id)
@@ -82,13 +83,15 @@ def run_escalations(
                          counts["settled"], counts["attempts"])
 
 
-def _read_state(lake: Lake) -> tuple[list[dict[str, Any]], dict[tuple[str, str, str], tuple[int, bool]]]:
+def _read_state(
+    lake: Lake, not_before: datetime | None,
+) -> tuple[list[dict[str, Any]], dict[ActionKey, tuple[int, bool]]]:
     tables = lake.tables()
     if "alerts" not in tables:
         return [], {}
     con = lake.connect()
-    alerts = _records(con.execute(_sql("escalation_alerts")))
-    history: dict[tuple[str, str, str], tuple[int, bool]] = {}
+    alerts = _records(con.execute(_sql("escalation_alerts"), {"not_before": not_before}))
+    history: dict[ActionKey, tuple[int, bool]] = {}
     if "escalations" in tables:
         for row in _records(con.execute(_sql("escalation_history"))):
             key = (row["alert_key"], row["playbook_id"], row["action_id"])

@@ -128,6 +128,9 @@ def test_escalate_reads_the_playbooks_setting_and_names_mistakes(tmp_path):
     books.write_text("playbooks:\n  - {id: stop, actions: [pause: {}], when: now}\n")
     bad = aw("--config", str(_config(tmp_path, books)), "escalate", lake=lake)
     assert bad.returncode == 2 and f"in {books}: playbooks[0]" in bad.stderr
+    books.write_text("playbooks:\n  - {id: stop, actions: [pause: {}]}\n")
+    when = aw("escalate", "--playbooks", str(books), "--not-before", "last tuesday", lake=lake)
+    assert when.returncode == 2 and "not an ISO-8601 time: 'last tuesday' in --not-before" in when.stderr
 
 
 def _config(tmp_path: Path, books: Path) -> Path:

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -118,6 +118,14 @@ def test_closed_alerts_are_not_escalated(tmp_path, lake):
     with http_receiver() as receiver:
         run_escalations(lake, playbooks(tmp_path, webhook(receiver.url)), now=NOW)
     assert [b["dedup_key"] for b in receiver.bodies()] == ["k2"]
+
+
+def test_alerts_first_seen_before_not_before_are_left_alone(tmp_path, lake):
+    write_alerts(lake, alert("old", first_seen_at=NOW - timedelta(days=30)), alert("new"))
+    with http_receiver() as receiver:
+        run = run_escalations(lake, playbooks(tmp_path, webhook(receiver.url)), now=NOW,
+                              not_before=NOW - timedelta(days=1))
+    assert ([b["dedup_key"] for b in receiver.bodies()], run.count_alerts) == (["new"], 1)
 
 
 def test_nothing_to_do_before_detect_has_written_alerts(tmp_path, lake):
