@@ -72,15 +72,20 @@ def run_escalations(
                 if settled:
                     counts["settled"] += 1
                     continue
-                counts["due"] += 1
                 rows = _escalate(writer, alert, playbook, action, attempts, clock, sleep)
-                writer.append("escalations", pa.Table.from_pylist(rows, schema=ESCALATION_SCHEMA))
-                writer.commit("escalate", extra={"alert_key": alert["alert_key"], "playbook_id": playbook.playbook_id,
-                                                 "action_id": action.action_id, "outcome": rows[-1]["outcome"]})
+                _record(writer, rows)
+                counts["due"] += 1
                 counts[rows[-1]["outcome"]] += 1
                 counts["attempts"] += len(rows)
     return EscalationRun(len(alerts), counts["due"], counts["ok"], counts["failed"], counts["gave_up"],
                          counts["settled"], counts["attempts"])
+
+
+def _record(writer: LakeWriter, rows: list[dict[str, Any]]) -> None:
+    """Commit one action's attempts (and a pause's control row) as one manifest entry."""
+    last = rows[-1]
+    writer.append("escalations", pa.Table.from_pylist(rows, schema=ESCALATION_SCHEMA))
+    writer.commit("escalate", extra={k: last[k] for k in ("alert_key", "playbook_id", "action_id", "outcome")})
 
 
 def _read_state(
