@@ -73,12 +73,12 @@ def score_sessions(con: duckdb.DuckDBPyConnection, *, now: datetime, window_days
         rows = agents == agent
         z[rows] = np.clip((x[rows] - median) / scale, 0, None)
     scores, model_of, models = _fit_and_score(agents, z, in_window, stats, now, window_days)
-    top = [_top_features(x[i], z[i], stats[agents[i]][0]) for i in range(len(agents))]
+    medians = np.zeros_like(x)
+    for agent, (median, _, _) in stats.items():
+        medians[agents == agent] = median
     table = pa.table({
         "agent_id": agents.tolist(), "session_id": frame["session_id"].astype(str).tolist(),
-        "anomaly_score": scores, "anomaly_model": model_of,
-        "top_features": pa.array(top, pa.list_(pa.struct([("feature", pa.string()), ("value", pa.float64()),
-                                                            ("baseline", pa.float64()), ("z", pa.float64())]))),
+        "anomaly_score": scores, "anomaly_model": model_of.tolist(), "top_features": _top_features(x, z, medians),
     })
     return AnomalyResult(table, pa.Table.from_pylist(models, schema=MODEL_SCHEMA))
 
@@ -130,25 +130,24 @@ def _robust(x: np.ndarray, floors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fit_and_score(agents: np.ndarray, z: np.ndarray, in_window: np.ndarray, stats: dict, now: datetime,
-                   window_days: int) -> tuple[np.ndarray, list[str], list[dict]]:
+                   window_days: int) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     scores = np.zeros(len(agents))
-    model_of = [""] * len(agents)
+    model_of = np.full(len(agents), "", dtype=object)
     models = []
     mature = [a for a, s in stats.items() if s[2] >= MIN_AGENT_SESSIONS]
     fleet_rows = np.isin(agents, mature) & in_window
-    fleet = _fit(z[fleet_rows]) if fleet_rows.sum() >= MIN_AGENT_SESSIONS else None
+    young = len(stats) > len(mature)  # the fleet forest scores only young agents: its training scores wait on them
+    fleet = _fit(z[fleet_rows], keep_scores=young) if fleet_rows.sum() >= MIN_AGENT_SESSIONS else None
     for agent in sorted(stats):
         rows = agents == agent
-        own = agent in mature
-        forest = _fit(z[rows & in_window]) if own else fleet
-        if forest is None:
-            continue
-        name = f"agent:{agent}" if own else "fleet"
-        scores[rows] = _calibrate(forest, z[rows])
-        for i in np.flatnonzero(rows):
-            model_of[i] = name
-        if own:
-            models.append(_model_row(name, agent, "agent", forest, stats[agent], now, window_days))
+        if agent in mature:  # one scoring pass serves as the training scores and the session scores
+            forest = _fit(z[rows & in_window], keep_scores=False)
+            raw = forest.forest.score_samples(z[rows])
+            forest = _Forest(forest.forest, np.sort(raw[in_window[rows]]))
+            models.append(_model_row(f"agent:{agent}", agent, "agent", forest, stats[agent], now, window_days))
+            scores[rows], model_of[rows] = _calibrate(forest, z[rows], raw), f"agent:{agent}"
+        elif fleet is not None:
+            scores[rows], model_of[rows] = _calibrate(fleet, z[rows]), "fleet"
     if fleet is not None:
         fleet_stats = (np.zeros(z.shape[1]), np.ones(z.shape[1]), int(fleet_rows.sum()))
         models.append(_model_row("fleet", None, "fleet", fleet, fleet_stats, now, window_days))
@@ -161,15 +160,16 @@ class _Forest:
     train_scores: np.ndarray  # sorted forest scores of the training sessions
 
 
-def _fit(z: np.ndarray) -> _Forest:
+def _fit(z: np.ndarray, keep_scores: bool = True) -> _Forest:
     forest = IsolationForest(n_estimators=TREES, max_samples=min(256, len(z)), random_state=SEED).fit(z)
-    return _Forest(forest, np.sort(forest.score_samples(z)))
+    return _Forest(forest, np.sort(forest.score_samples(z)) if keep_scores else np.empty(0))
 
 
-def _calibrate(model: _Forest, z: np.ndarray) -> np.ndarray:
+def _calibrate(model: _Forest, z: np.ndarray, raw: np.ndarray | None = None) -> np.ndarray:
     """rarity (share of training sessions the forest finds more normal) x severity (how far, in robust
     deviations, the session sits from its agent's normal in the risky direction, past a dead zone)."""
-    rarity = np.searchsorted(model.train_scores, model.forest.score_samples(z), side="right")
+    raw = model.forest.score_samples(z) if raw is None else raw
+    rarity = np.searchsorted(model.train_scores, raw, side="right")
     rarity = 1 - rarity / len(model.train_scores)
     distance = np.sqrt((z**2).sum(axis=1))
     severity = 1 - np.exp(-np.clip(distance - DEAD_ZONE, 0, None) / SEVERITY_SCALE)
@@ -182,19 +182,26 @@ def _model_row(name: str, agent: str | None, kind: str, model: _Forest, stats: t
     return {"model": name, "agent_id": agent, "kind": kind, "features": [f for f, _ in FEATURES],
             "medians": [float(v) for v in median], "scales": [float(v) for v in scale],
             "window_start": now - timedelta(days=window_days), "window_end": now, "count_sessions": int(count),
-            "seed": SEED, "trees": TREES, "score_median": float(np.median(model.train_scores)),
+            "seed": SEED, "trees": TREES,
+            "score_median": float(np.median(model.train_scores)) if len(model.train_scores) else None,
             "dead_zone": DEAD_ZONE, "severity_scale": SEVERITY_SCALE}
 
 
-def _top_features(x: np.ndarray, z: np.ndarray, median: np.ndarray) -> list[dict]:
-    order = np.argsort(-z, kind="stable")[:TOP_FEATURES]
-    return [{"feature": FEATURES[i][0], "value": _raw(x[i], FEATURES[i][1]),
-             "baseline": _raw(median[i], FEATURES[i][1]), "z": round(float(z[i]), 2)}
-            for i in order if z[i] > 0]
-
-
-def _raw(value: float, kind: str) -> float:
-    return round(float(np.expm1(value)) if kind == "log" else float(value), 3)
+def _top_features(x: np.ndarray, z: np.ndarray, medians: np.ndarray) -> pa.ListArray:
+    """Per session, the TOP_FEATURES largest positive z (feature, value, agent's baseline, z), vectorized."""
+    order = np.argsort(-z, axis=1, kind="stable")[:, :TOP_FEATURES]
+    rows = np.repeat(np.arange(len(z)), order.shape[1])
+    cols = order.ravel()
+    keep = z[rows, cols] > 0
+    rows, cols = rows[keep], cols[keep]
+    logs = np.array([kind == "log" for _, kind in FEATURES])[cols]
+    raw = lambda v: np.round(np.where(logs, np.expm1(v), v), 3)  # noqa: E731
+    names = np.array([name for name, _ in FEATURES], dtype=object)[cols]
+    structs = pa.StructArray.from_arrays(
+        [pa.array(names, pa.string()), pa.array(raw(x[rows, cols])), pa.array(raw(medians[rows, cols])),
+         pa.array(np.round(z[rows, cols], 2))], names=["feature", "value", "baseline", "z"])
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(z)))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), structs)
 
 
 def feature_names() -> Sequence[str]:

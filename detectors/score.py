@@ -49,10 +49,10 @@ def build_session_scores(con: duckdb.DuckDBPyConnection, findings: pa.Table, ano
 def build_alerts(con: duckdb.DuckDBPyConnection, scores: pa.Table, previous: pa.Table | None,
                  now: datetime) -> pa.Table:
     """Alerts: flagged sessions (stable keys, first_seen_at kept) and earlier alerts kept on record."""
-    con.register("session_scores", scores)
+    con.register("new_session_scores", scores)  # not `session_scores`: that is the lake's last run
     con.register("previous_alerts", previous if previous is not None else _empty_alerts())
     alerts = con.sql(read_detect_model("alerts"), params={"now": now}).to_arrow_table()
-    con.unregister("session_scores")
+    con.unregister("new_session_scores")
     con.unregister("previous_alerts")
     return alerts
 

@@ -135,7 +135,7 @@ ACT_PATTERNS = {
                    r"|\.pre-commit-config|\.git/hooks|codeowners|branch[_-]protection|guardrail|\.rego\b|policy\.(?:ya?ml|json)"
                    r"|permissions\.(?:ya?ml|json)|\bsettings\.json",
     "permission_bypass": r"bypasspermissions|dangerously[-_]skip[-_]permissions|dangerously[-_]bypass"
-                         r"|--yolo\b|approval[_-]policy\x5c?\x22?\s*[:=]\s*\x5c?\x22?never|danger-full-access"
+                         r"|--yolo\b|danger-full-access"
                          r"|\x22defaultmode\x5c?\x22\s*:\s*\x5c?\x22bypass|auto[_-]?approve\x5c?\x22?\s*[:=]\s*true",
     "extension_install": r"\b(?:claude|codex|gemini)\s+mcp\s+add\b|/plugin\s+(?:install|add)|plugin\s+marketplace\s+add"
                          r"|--install-extension|\bextensions?\s+install\b|\bmcp\s+install\b|\.vsix\b",

@@ -9,7 +9,7 @@ with flagged as (
         sha256('session' || chr(31) || scores.agent_id || chr(31) || scores.session_id)[1:24] as alert_key,
         scores.risk_score,
         list_filter(scores.reasons, lambda r: r.kind <> 'feedback') as counted
-    from session_scores as scores
+    from new_session_scores as scores
     where scores.flagged
 ),
 

@@ -6,7 +6,8 @@
 --   is_untrusted_source  a call whose result is text from outside (web, mail, tickets, MCP, ...)
 --   is_injection_text / is_credential_solicit / is_ransom_text  what a text says (results, writes)
 --   is_injection_flag    ingest flagged injection phrasing in the event (flags named injection*)
---   permission_mode      the agent's permission mode recorded on the event (Claude Code attrs)
+--   permission_mode      the agent's permission mode recorded on the event (Claude Code permissionMode,
+--                        Codex sandbox_policy)
 --   identical_result_count  calls in the session with the same tool, arguments and result text
 --   untrusted_kinds  kinds of the call's untrusted argument entities (metrics' untrusted-argument flow)
 --   untrusted_new_kinds  the same, for entities the agent never named in a call of an earlier session
@@ -27,17 +28,22 @@ results as (
 ),
 
 modes as (
+    -- a cheap substring test first: parsing every event's attrs as JSON costs more than the rest
     select agent_id, session_id, event_id,
+        -- Codex: approval_policy=never with a read-only sandbox is safe; the sandbox mode is what counts
         coalesce(json_extract_string(attrs, '$.permissionMode'), json_extract_string(attrs, '$.permission_mode'),
-            json_extract_string(attrs, '$.approval_policy')) as permission_mode
+            json_extract_string(attrs, '$.sandbox_policy.mode'), json_extract_string(attrs, '$.sandbox_policy'))
+            as permission_mode
     from events
-    where json_exists(attrs, '$.permissionMode') or json_exists(attrs, '$.permission_mode')
-        or json_exists(attrs, '$.approval_policy')
+    where (contains(attrs, 'ermission') or contains(attrs, 'sandbox_policy'))
+        and (json_exists(attrs, '$.permissionMode') or json_exists(attrs, '$.permission_mode')
+            or json_exists(attrs, '$.sandbox_policy'))
 ),
 
 named as (
     select
-        steps.*,
+        -- every column of `steps` but its word list (the widest column, and no rule's business)
+        steps.* exclude (tokens),
         coalesce(steps.tool_name, calls.call_tool_name) as call_tool_name,
         lower(coalesce(steps.tool_name, calls.call_tool_name, '')) as name_lower,
         lower(coalesce(steps.tool_args, '')) as args_lower,
@@ -76,7 +82,7 @@ kinds as (
 acts as (
     select
         *,
-        is_call and tool_kind not in ('file_write', 'message', 'payment', 'vcs')
+        is_call and tool_kind not in ('file_write', 'message', 'payment', 'vcs', 'web')
             and regexp_matches(args_lower, $act_secret_access) as is_secret_access,
         is_call and (regexp_matches(args_lower, $act_egress) or (is_network and is_write)
             or regexp_matches(name_lower, 'upload|exfil')) as is_egress,
@@ -87,7 +93,7 @@ acts as (
         is_call and (is_write or tool_kind = 'file_write') and regexp_matches(args_lower, $act_self_config)
             as is_self_config_write,
         regexp_matches(args_lower, $act_permission_bypass)
-            or lower(coalesce(permission_mode, '')) in ('bypasspermissions', 'never', 'danger-full-access')
+            or lower(coalesce(permission_mode, '')) in ('bypasspermissions', 'danger-full-access')
             as is_permission_bypass,
         is_call and regexp_matches(args_lower, $act_extension_install) as is_extension_install,
         regexp_matches(args_lower, $act_official_source) as is_official_source,
@@ -107,9 +113,13 @@ acts as (
         is_call and (tool_kind in ('web', 'mcp') or regexp_matches(name_lower, $untrusted_source)) as is_untrusted_source,
         event_type = 'tool_result' and (tool_kind in ('web', 'mcp') or regexp_matches(name_lower, $untrusted_source))
             as is_untrusted_result,
-        event_type in ('tool_call', 'llm_response') and regexp_matches(text_lower || ' ' || args_lower, $text_ransom) as is_ransom_text,
-        event_type = 'tool_result' and regexp_matches(text_lower, $text_injection_text) as is_injection_text,
-        event_type = 'tool_result' and regexp_matches(text_lower, $text_credential_solicit) as is_credential_solicit,
+        -- CASE, not AND: the long texts are matched only on the rows whose type can carry the pattern
+        case when event_type in ('tool_call', 'llm_response')
+            then regexp_matches(text_lower || ' ' || args_lower, $text_ransom) else false end as is_ransom_text,
+        case when event_type = 'tool_result'
+            then regexp_matches(text_lower, $text_injection_text) else false end as is_injection_text,
+        case when event_type = 'tool_result'
+            then regexp_matches(text_lower, $text_credential_solicit) else false end as is_credential_solicit,
         len(list_filter(flags, lambda f: starts_with(f, 'injection'))) > 0 as is_injection_flag,
         is_call and (tool_kind in ('payment', 'message') or is_sink) as is_outbound
     from kinds
