@@ -12,6 +12,7 @@ from typing import Any
 import click
 import orjson
 
+from agentwatch.cli_control import approve, escalate, gate, keygen, resume
 from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rules
 from agentwatch.cli_risk import risk
 from agentwatch.config import load_settings
@@ -251,6 +252,11 @@ def main() -> None:
 
 
 cli.add_command(risk)
+cli.add_command(keygen)
+cli.add_command(approve)
+cli.add_command(gate)
+cli.add_command(resume)
+cli.add_command(escalate)
 cli.add_command(detect)
 cli.add_command(alerts)
 cli.add_command(ack)

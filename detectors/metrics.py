@@ -2,6 +2,7 @@
 
 Models, in order (each `.sql` states its grain and documents its formulas):
   stg_events (view)    canonical events renamed and cast, nothing else
+  approval_outcomes    (Python, verification.py) each approved call's verified outcome, target sessions
   int_sessions         every session: span, session_day, baseline size, target / context marks
   then, one round per chunk of agents (chunk_sessions marks the round's sessions; an agent's
   history is never split, so rounds give the same rows as one big build, in bounded memory):
@@ -43,6 +44,7 @@ import pyarrow.compute as pc
 from agentwatch.detectors.entities import SCOPE_KIND_OF_ENTITY, entity_params
 from agentwatch.detectors.inventory_tables import register_inventory_tables
 from agentwatch.detectors.tool_categories import category_params
+from agentwatch.detectors.verification import register_approval_outcomes
 from agentwatch.inventory import Agent
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -197,6 +199,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, inventory: Mapping[str, Agent], ses
     con.execute(read_model("macros"))
     con.execute(f"create or replace view stg_events as {read_model('stg_events')}")
     _register_targets(con, sessions_filter)
+    register_approval_outcomes(con, inventory)  # signatures checked in Python, before int_calls joins them
 
 
 def _run_model(

@@ -13,7 +13,7 @@ Steps: `user`, `system`, `response`, `reasoning` (text); `call` ({tool, args, id
 {text, status, id?}: answers the latest call); `approval` (true, or {id, actor}); `spawn` (child id);
 `loop: {times: N, events: [...]}`. Any step may add `flags` or `attrs`. A sample may instead list
 `sessions: [{id, parent?, day?, events}]` (delegation trees, history on earlier days) and give
-`inventory:` (approval_required, scope, allowed_tools) for the one agent that plays it. Every sample
+`inventory:` (approval_required, approval_keys, scope, allowed_tools) for the one agent that plays it. Every sample
 is its own agent, so samples never share a baseline; all samples of all rules are built and
 detected together, once.
 """
@@ -176,4 +176,5 @@ def _sample_agent(agent_id: str, spec: Any, where: str) -> Agent:
         allowed_tools=tuple(spec.get("allowed_tools") or ()),
         scope=MappingProxyType({k: tuple(scope.get(k) or ()) for k in SCOPE_KINDS}),
         approval_required=tuple(spec.get("approval_required") or ()),
+        approval_keys=MappingProxyType(dict(spec.get("approval_keys") or {})),
     )

@@ -19,6 +19,7 @@ def agent(
     scope: dict[str, Iterable[str]] | None = None,
     allowed_tools: Iterable[str] = (),
     approval_required: Iterable[str] = (),
+    approval_keys: dict[str, str] | None = None,
 ) -> Agent:
     """An inventory entry with middling declared scores and the given scope and tools."""
     scope = scope or {}
@@ -31,6 +32,7 @@ def agent(
         allowed_tools=tuple(allowed_tools),
         scope=MappingProxyType({k: tuple(scope.get(k, ())) for k in SCOPE_KINDS}),
         approval_required=tuple(approval_required),
+        approval_keys=MappingProxyType(dict(approval_keys or {})),
     )
 
 

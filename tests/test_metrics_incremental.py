@@ -10,9 +10,9 @@ import duckdb
 import pyarrow as pa
 
 from agentwatch.detectors.metrics import affected_sessions, build_metrics, merge_sessions
+from tests.approval_support import ALICE, ALICE_KEYS, MALLORY, signed
 from tests.builders import (
     START,
-    approval,
     events_table,
     reasoning,
     response,
@@ -24,7 +24,7 @@ from tests.builders import (
 from tests.metrics_support import agent
 
 AGENTS = {a.agent_id: a for a in (
-    agent("a0", scope={"paths": ["/srv/a0/**"]}, approval_required=["deploy"]),
+    agent("a0", scope={"paths": ["/srv/a0/**"]}, approval_required=["deploy"], approval_keys=ALICE_KEYS),
     agent("a1", scope={"hosts": ["*.example.com"]}),
 )}
 WORDS = ("fix", "deploy", "report", "invoice", "timeout", "cache", "ledger", "refund")
@@ -39,9 +39,11 @@ def random_session(rng: random.Random, agent_id: str, session_id: str, day: int,
         tool = rng.choice(TOOLS)
         target = rng.choice(["/srv/a0/x", "/etc/passwd", "https://api.example.com/v", "ops@corp.example"])
         steps += [reasoning(rng.choice(WORDS)), tool_call(call, tool, {"arg": target}, input_tokens=rng.randint(1, 9))]
-        if tool == "deploy" and rng.random() < 0.5:
-            steps.append(approval(call))
+        if tool == "deploy" and rng.random() < 0.5:  # signed before the result, forged, or signed after it
+            steps.append(signed(call, tool, {"arg": target}, key=rng.choice([ALICE, ALICE, MALLORY])))
         steps.append(tool_result(call, f"{rng.choice(WORDS)} see {rng.choice(['ops@corp.example', '/tmp/z'])}"))
+        if tool == "deploy" and rng.random() < 0.2:
+            steps.append(signed(call, tool, {"arg": target}))
         if rng.random() < 0.2:
             steps.append(user(rng.choice(WORDS)))
     steps.append(response(" ".join(rng.sample(WORDS, 2))))
@@ -103,6 +105,8 @@ def test_incremental_build_equals_full_rebuild():
     assert normalized(merge_sessions(stored_sessions, new_sessions)) == normalized(full_sessions)
     assert normalized(merge_sessions(stored_steps, new_steps)) == normalized(full_steps)
     assert 0 < new_sessions.num_rows < full_sessions.num_rows
+    outcomes = set(full_steps.column("approval_outcome").to_pylist())
+    assert {"approved", "invalid_signature", "after_the_fact", "missing"} <= outcomes
 
 
 def test_affected_sessions_cover_touched_baseline_followers_and_spawn_relatives():

@@ -15,8 +15,8 @@ from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
-# scenario -> (metric, +1 if incidents raise it, -1 if they lower it); forged approvals need signature
-# checks, which come after the metrics.
+# scenario -> (metric, +1 if incidents raise it, -1 if they lower it); forged approvals are caught by
+# the signature check the metrics build runs (detectors/verification.py).
 MOVES = {
     "db_wipe": ("count_destructive_actions", +1),
     "file_deletion": ("count_destructive_actions", +1),
@@ -27,6 +27,7 @@ MOVES = {
     "runaway_delegation": ("spawn_tree_height", +1),
     "tool_loop": ("max_tool_repeat", +1),
     "unapproved_action": ("oversight_coverage", -1),
+    "forged_approval": ("count_approval_invalid_signature", +1),
     "telemetry_dark": ("telemetry_coverage", -1),
 }
 QUIET = {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.approval_support import ALICE_KEYS, sign, signed
 from tests.builders import approval, error, reasoning, response, session, spawn, tool_call, tool_result, user
 from tests.metrics_support import agent, rows, run_metrics, session_row
 
-DEPLOYER = agent("deployer", approval_required=["deploy"])
+DEPLOYER = agent("deployer", approval_required=["deploy"], approval_keys=ALICE_KEYS)
 
 
 def test_golden_session_row():
@@ -16,7 +17,7 @@ def test_golden_session_row():
         user("deploy the fix"),
         reasoning("deploy the fix", input_tokens=10, output_tokens=4),
         tool_call("c1", "deploy", {"env": "staging"}),
-        approval("c1", key_id="alice-2026", signature="c2ln"),
+        approval("c1", key_id="alice-2026", signature=sign("deploy(env=staging)"), summary="deploy(env=staging)"),
         tool_result("c1", "deployed"),
         response("done", input_tokens=20, output_tokens=2),
         session_id="s1",
@@ -35,7 +36,8 @@ def test_golden_session_row():
     }
     assert {k: row[k] for k in expected} == expected
     (step,) = rows(con, "select approval_key_id, approval_signature, approval_actor from steps where has_approval")
-    assert step == {"approval_key_id": "alice-2026", "approval_signature": "c2ln", "approval_actor": "alice"}
+    assert step == {"approval_key_id": "alice-2026", "approval_signature": sign("deploy(env=staging)"),
+                    "approval_actor": "alice"}
 
 
 def test_token_sums_are_bigint():
@@ -93,8 +95,8 @@ def test_oversight_counts_approvals_by_tool_call_id():
     con = run_metrics(session(
         "deployer",
         user("ship it"),
-        tool_call("c1", "deploy", {"env": "prod"}), approval("c1"),
-        tool_call("c2", "deploy", {"env": "prod"}), approval("other-call"),
+        tool_call("c1", "deploy", {"env": "prod"}), signed("c1", "deploy", {"env": "prod"}),
+        tool_call("c2", "deploy", {"env": "prod"}), signed("other-call", "deploy", {"env": "prod"}),
         tool_call("c3", "bash", {"cmd": "rm -rf /var/lib/app"}),
         tool_call("c4", "bash", {"cmd": "chmod 777 /srv"}),
         tool_call("c5", "read_file", {"path": "/srv/a"}),
@@ -103,6 +105,7 @@ def test_oversight_counts_approvals_by_tool_call_id():
     row = session_row(con, "s1")
     assert (row["count_sensitive_actions"], row["count_approved_sensitive_actions"]) == (4, 1)
     assert row["oversight_coverage"] == pytest.approx(1 / 4)
+    assert row["count_approval_missing"] == 3
     assert (row["count_destructive_actions"], row["count_privilege_actions"]) == (1, 1)
 
 
@@ -110,12 +113,15 @@ def test_an_approval_logged_after_the_action_ran_is_no_oversight():
     con = run_metrics(session(
         "deployer",
         user("ship it"),
-        tool_call("c1", "deploy", {"env": "prod"}), approval("c1"), tool_result("c1", "deployed"),
-        tool_call("c2", "deploy", {"env": "prod"}), tool_result("c2", "deployed"), approval("c2"),
+        tool_call("c1", "deploy", {"env": "prod"}), signed("c1", "deploy", {"env": "prod"}),
+        tool_result("c1", "deployed"),
+        tool_call("c2", "deploy", {"env": "prod"}), tool_result("c2", "deployed"),
+        signed("c2", "deploy", {"env": "prod"}),
         session_id="s1",
     ), agents=[DEPLOYER])
     row = session_row(con, "s1")
     assert (row["count_sensitive_actions"], row["count_approved_sensitive_actions"]) == (2, 1)
+    assert row["count_approval_after_the_fact"] == 1
 
 
 def test_telemetry_looks_for_reasoning_and_tokens_in_the_calls_turn():

@@ -5,6 +5,9 @@
 --                    before the call's result (before it ran); a sign-off logged after the action is
 --                    no oversight. The first one's actor, key_id, signature and summary are kept
 --                    for signature verification
+--   approval_outcome sensitive calls only: the verified outcome of the call's approvals (approved,
+--                    invalid_signature, unknown_key, summary_mismatch, after_the_fact; see
+--                    detectors/verification.py), or missing when none carries its tool_call_id
 --   has_result       a tool result in the session carries the call's tool_call_id
 --   has_reasoning    a reasoning event shares the call's turn (since the last prompt or tool result)
 --   has_token_usage  the call, or a model response or reasoning in its turn, reports tokens
@@ -69,6 +72,7 @@ final as (
         approvals.approval_key_id,
         approvals.approval_signature,
         approvals.approval_summary,
+        case when is_sensitive then coalesce(approval_outcomes.approval_outcome, 'missing') end as approval_outcome,
         coalesce(results.has_result, false) as has_result,
         turns.turn_has_reasoning as has_reasoning,
         turns.turn_has_tokens as has_token_usage,
@@ -78,6 +82,7 @@ final as (
     left join required using (agent_id, tool_name)
     left join approvals using (session_key, tool_call_id)
     left join results using (session_key, tool_call_id)
+    left join approval_outcomes using (agent_id, session_id, tool_call_id)
     left join turns using (session_key, turn_index)
     window same_call as (partition by calls.session_key, calls.tool_name, calls.arguments_key)
 )

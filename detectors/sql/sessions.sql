@@ -34,11 +34,16 @@ with volume as (
         count(*) filter (where len(untrusted_entities) > 0) as count_untrusted_sink_calls,
         count(*) filter (where has_untrusted_out_of_scope) as count_untrusted_out_of_scope_sink_calls,
         sum(len(untrusted_entities))::bigint as count_untrusted_entities,
-        -- oversight coverage = sensitive calls with an approval / sensitive calls
+        -- oversight coverage = sensitive calls with a verified approval / sensitive calls
         count(*) filter (where is_sensitive) as count_sensitive_actions,
-        count(*) filter (where is_sensitive and has_approval) as count_approved_sensitive_actions,
-        count(*) filter (where is_sensitive and has_approval) / nullif(count(*) filter (where is_sensitive), 0)
+        count(*) filter (where approval_outcome = 'approved') as count_approved_sensitive_actions,
+        count(*) filter (where approval_outcome = 'approved') / nullif(count(*) filter (where is_sensitive), 0)
             as oversight_coverage,
+        count(*) filter (where approval_outcome = 'missing') as count_approval_missing,
+        count(*) filter (where approval_outcome = 'invalid_signature') as count_approval_invalid_signature,
+        count(*) filter (where approval_outcome = 'unknown_key') as count_approval_unknown_key,
+        count(*) filter (where approval_outcome = 'summary_mismatch') as count_approval_summary_mismatch,
+        count(*) filter (where approval_outcome = 'after_the_fact') as count_approval_after_the_fact,
         -- telemetry coverage = calls with reasoning, token usage and a result all captured / calls
         count(*) filter (where has_reasoning and has_token_usage and has_result)
             / nullif(count(*) filter (where event_type = 'tool_call'), 0) as telemetry_coverage,

@@ -48,6 +48,7 @@ select
     calls.approval_key_id,
     calls.approval_signature,
     calls.approval_summary,
+    calls.approval_outcome,
     calls.has_result,
     calls.has_reasoning,
     calls.has_token_usage,
