@@ -38,6 +38,13 @@ SETTINGS = (
     Setting("receiver_host", "127.0.0.1", "Address `agentwatch receive` listens on."),
     Setting("receiver_port", 4318, "Port `agentwatch receive` listens on (OTLP/HTTP default)."),
     Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it)."),
+    Setting("sources", "", "Folders, files or globs `run`/`serve` ingest from (TOML list, or os.pathsep-separated)."),
+    Setting("nightly_cron", "0 2 * * *", "Cron schedule of the nightly run (`agentwatch serve`)."),
+    Setting("schedule_timezone", "", "IANA time zone of the nightly cron; empty: this machine's local zone."),
+    Setting("guard_interval", 30, "Seconds between guard runs (`agentwatch serve`): new events to escalation."),
+    Setting("run_lock_timeout", 600, "Seconds a run waits for another run of the same lake before refusing."),
+    Setting("prefect_home", "", "PREFECT_HOME for `run --prefect` and `serve`; empty: <lake>/_prefect."),
+    Setting("prefect_port", 4200, "Port of the local Prefect server `serve` starts when PREFECT_API_URL is unset."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_CONFIG = "agentwatch.toml"
