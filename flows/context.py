@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +55,16 @@ def build_context(settings: Mapping[str, Any], paths: Iterable[str | Path] = (),
         lock_timeout=_non_negative(settings.get("run_lock_timeout", 600), "run_lock_timeout"),
         settings=MappingProxyType(dict(settings)),
     )
+
+
+def absolute_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings with every path made absolute, so a served flow run finds them from any folder."""
+    out = dict(settings)
+    for name in ("lake", "inventory", "spool", "prefect_home"):
+        if out.get(name):
+            out[name] = os.path.abspath(os.path.expanduser(str(out[name])))
+    out["sources"] = [os.path.abspath(os.path.expanduser(s)) for s in parse_sources(out.get("sources", ""))]
+    return out
 
 
 def _non_negative(value: Any, name: str) -> float:

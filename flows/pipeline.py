@@ -72,7 +72,11 @@ _FAILED = object()  # what `_timed` returns when the step raised (a step may leg
 
 
 class StepFailed(AgentwatchError):
-    """A pipeline step raised: the run stops and says which step and why."""
+    """A pipeline step raised: the run stops and says which step and why; `summary` is what did happen."""
+
+    def __init__(self, message: str, where: str, summary: RunSummary):
+        super().__init__(message, where)
+        self.summary = summary
 
 
 class Runner(Protocol):
@@ -91,6 +95,8 @@ class DirectRunner:
 
     def step(self, name: str, label: str, fn: Callable[..., Any], *args: Any, retries: int = 0) -> Any:
         """Run the step once (retries are the Prefect runner's: here a failure is reported at once)."""
+        if self.echo:
+            self.echo(label)
         return fn(*args)
 
     def publish(self, summary: RunSummary) -> None:
@@ -109,7 +115,7 @@ def run_pipeline(ctx: RunContext, runner: Runner, *, flow: str = "nightly", guar
     runner.publish(summary)
     if summary.failed:
         failed = summary.failed
-        raise StepFailed(f"{flow} run failed at step {failed.label!r}: {failed.error}", str(ctx.lake_path))
+        raise StepFailed(f"{flow} run failed at step {failed.label!r}: {failed.error}", str(ctx.lake_path), summary)
     return summary
 
 

@@ -48,13 +48,13 @@ def failures(summary: RunSummary) -> list[tuple[str, str]]:
 
 
 def scalar_fields(obj: Any) -> list[tuple[str, Any]]:
-    """A summary dataclass's scalar fields; collections shown by their size, mappings left out."""
+    """A summary dataclass's scalar fields; collections shown by their size; mappings and None left out."""
     if not dataclasses.is_dataclass(obj):
         return [("result", obj)] if isinstance(obj, int | float | str | bool) else []
     out: list[tuple[str, Any]] = []
     for field in dataclasses.fields(obj):
         value = getattr(obj, field.name)
-        if isinstance(value, bool | int | float | str) or value is None:
+        if isinstance(value, bool | int | float | str):
             out.append((field.name, value))
         elif isinstance(value, list | tuple | set | frozenset):
             out.append((f"count {field.name}", len(value)))
