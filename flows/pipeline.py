@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from agentwatch.errors import AgentwatchError
+from agentwatch.errors import AgentwatchError, ConfigError, InputError
 from agentwatch.flows import steps
 from agentwatch.flows.context import RunContext
 from agentwatch.flows.runlock import run_lock
@@ -68,6 +68,7 @@ class RunSummary:
         return next((s for s in self.steps if s.error), None)
 
 
+MISTAKES = (ConfigError, InputError)
 _FAILED = object()  # what `_timed` returns when the step raised (a step may legitimately return None)
 
 
@@ -142,8 +143,11 @@ def _timed(results: list[StepResult], runner: Runner, name: str, label: str, fn:
            *args: Any, retries: int = 0) -> Any:
     """Run one step through the runner and record it; `_FAILED` when it raised (the run stops there)."""
     clock = time.monotonic()
+    mistakes = MISTAKES if name == "discover" else (ConfigError,)
     try:
         summary = runner.step(name, label, fn, *args, retries=retries)
+    except mistakes:
+        raise  # a missing source or PATH is the caller's mistake (exit 2), not a failed night
     except Exception as exc:  # any failure ends the run; the summary records which step and why
         results.append(StepResult(name, label, time.monotonic() - clock, error=_reason(exc)))
         return _FAILED
