@@ -49,6 +49,7 @@ def serve(obj: Context) -> None:
 
     settings = absolute_settings(obj.settings)
     home = prefect_home(settings)
+    home.mkdir(parents=True, exist_ok=True)
     os.environ.update(prefect_env(home))  # before Prefect is first imported: it reads them then
     from agentwatch.flows.deploy import guard_schedule, nightly_schedule, serve_flows
 
