@@ -47,11 +47,12 @@ def discover_files(
     named = [Path(p) for p in paths]
     spooled = [] if named else [p.resolve() for p in spooled_files(spool)]
     found = _unique([p.resolve() for p in expand_inputs(named)] if named else _expand_sources(sources))
-    found = [p for p in found if p not in set(spooled)] + spooled
+    in_spool = set(spooled)
+    found = [p for p in found if p not in in_spool] + spooled  # a source folder may hold the spool
     if known is None:
         return Discovery(tuple(found), tuple(spooled))
     fresh = [p for p in found if known.get(p) != p.stat().st_size]
-    return Discovery(tuple(fresh), tuple(p for p in spooled if p in set(fresh)), len(found) - len(fresh))
+    return Discovery(tuple(fresh), tuple(p for p in fresh if p in in_spool), len(found) - len(fresh))
 
 
 def recorded_inputs(entries: Iterable[Mapping[str, Any]]) -> dict[Path, int]:
