@@ -20,12 +20,13 @@ INVENTORY := data/sample/agents.yaml
 AW := $(BIN)/agentwatch --lake $(LAKE) --inventory $(INVENTORY)
 
 demo: setup
-	$(AW) ingest data/sample
-	$(AW) metrics
-	$(AW) sql "select agent_id, count(*) as sessions, sum(count_events) as events, sum(count_tool_calls) as tool_calls from sessions group by all order by agent_id"
+	$(AW) run data/sample
+# The flagged sessions. Until detect (issue 11) lands: the riskiest sessions by today's metrics; then
+# `select agent_id, session_id, round(risk_score, 2) as risk, reasons from sessions where flagged order by risk_score desc`.
 	$(AW) sql "select agent_id, session_id, count_destructive_actions as destructive, count_untrusted_sink_calls as untrusted_sinks, count_out_of_scope_resources as out_of_scope, round(goal_drift_level, 2) as drift from sessions order by count_destructive_actions + count_untrusted_sink_calls + count_out_of_scope_resources desc limit 10"
 	$(AW) detect --show 15
 	$(AW) verify
+# >>> the app (issue 15): start it here and print its URL, e.g. `$(AW) app` <<<
 
 test: setup
 	$(BIN)/ruff check .

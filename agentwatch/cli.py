@@ -14,6 +14,7 @@ import orjson
 
 from agentwatch.cli_control import approve, escalate, gate, keygen, resume
 from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rules
+from agentwatch.cli_flows import run, serve
 from agentwatch.cli_risk import risk
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError
@@ -263,3 +264,5 @@ cli.add_command(ack)
 cli.add_command(close)
 cli.add_command(rules)
 cli.add_command(eval_command)
+cli.add_command(run)
+cli.add_command(serve)

@@ -44,6 +44,13 @@ SETTINGS = (
     Setting("receiver_grpc_port", 4317, "Port of `agentwatch receive`'s OTLP/gRPC endpoint; 0 disables it."),
     Setting("playbooks", "", "Escalation playbooks YAML for `agentwatch escalate`; empty: none."),
     Setting("rules_dirs", "", "Folders (or files) of your own rules, beside the built-in catalog; ':'-separated."),
+    Setting("sources", "", "Folders, files or globs `run`/`serve` ingest from (TOML list, or os.pathsep-separated)."),
+    Setting("nightly_cron", "0 2 * * *", "Cron schedule of the nightly run (`agentwatch serve`)."),
+    Setting("schedule_timezone", "", "IANA time zone of the nightly cron; empty: this machine's local zone."),
+    Setting("guard_interval", 30, "Seconds between guard runs (`agentwatch serve`): new events to escalation."),
+    Setting("run_lock_timeout", 600, "Seconds a run waits for another run of the same lake before refusing."),
+    Setting("prefect_home", "", "PREFECT_HOME for `run --prefect` and `serve`; empty: <lake>/_prefect."),
+    Setting("prefect_port", 4200, "Port of the local Prefect server `serve` starts when PREFECT_API_URL is unset."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_CONFIG = "agentwatch.toml"

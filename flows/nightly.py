@@ -1,0 +1,29 @@
+"""The nightly flow: discover new files -> ingest (a task run per batch of files) -> the stages in
+pipeline order (metrics today; detect, risk and escalate as they land), then a summary artifact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from agentwatch.flows.context import build_context
+from agentwatch.flows.pipeline import RunSummary, run_pipeline
+from agentwatch.flows.tasks import PrefectRunner
+
+
+def run_name(kind: str) -> str:
+    """A flow run's name from its parameters: which lake, and which input."""
+    params = flow_run.parameters or {}
+    settings, paths = params.get("settings") or {}, params.get("paths") or []
+    source = f"paths={len(paths)}" if paths else f"sources={len(settings.get('sources') or ())}+spool"
+    return f"{kind} lake={settings.get('lake', '?')} {source}"
+
+
+@flow(name="agentwatch-nightly", flow_run_name=lambda: run_name("nightly"))
+def nightly_flow(settings: dict[str, Any], paths: list[str] | None = None) -> RunSummary:
+    """The whole pipeline once over everything new under the sources, the spool, or PATHs."""
+    ctx = build_context(settings, paths or ())
+    return run_pipeline(ctx, PrefectRunner("agentwatch-nightly"), flow="nightly")

@@ -1,0 +1,166 @@
+"""The pipeline as data: discover -> ingest (one step per batch of files) -> the ordered stages.
+
+`run_pipeline` is the one code path both flows and `agentwatch run` take. How a step is executed is
+the runner's business: `DirectRunner` calls the function, the Prefect runner (flows/tasks.py) makes
+it a task run with a name, retries and logs. A step that raises fails the run loudly with its reason,
+after the summary of what did happen has been published.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from agentwatch.errors import AgentwatchError, ConfigError, InputError
+from agentwatch.flows import steps
+from agentwatch.flows.context import RunContext
+from agentwatch.flows.runlock import run_lock
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage after ingest: a plain function of the run context returning a frozen summary."""
+
+    name: str
+    run: Callable[[RunContext], Any]
+
+
+# The stages after ingest, in pipeline order. Each later stage is one more line here, e.g.
+# Stage("detect", lambda ctx: run_detect(ctx.lake, inventory=..., rules_dirs=..., now=ctx.now)).
+NIGHTLY_STAGES: tuple[Stage, ...] = (
+    Stage("metrics", steps.build_metrics),
+)
+# The guard runs only the stages on the way to an escalation, over what is new since the last run.
+GUARD_STAGES: tuple[Stage, ...] = (
+    Stage("metrics", steps.build_metrics),
+)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One executed step: its label, wall time, and the summary it returned or the error it raised."""
+
+    name: str
+    label: str
+    seconds: float
+    summary: Any = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A whole run, as the CLI prints it and the flows publish it."""
+
+    flow: str
+    lake: str
+    started_at: datetime
+    seconds: float
+    waited_for_lock: float
+    steps: tuple[StepResult, ...]
+    note: str = ""
+
+    @property
+    def failed(self) -> StepResult | None:
+        """The step that failed the run, if any."""
+        return next((s for s in self.steps if s.error), None)
+
+
+MISTAKES = (ConfigError, InputError)
+_FAILED = object()  # what `_timed` returns when the step raised (a step may legitimately return None)
+
+
+class StepFailed(AgentwatchError):
+    """A pipeline step raised: the run stops and says which step and why; `summary` is what did happen."""
+
+    def __init__(self, message: str, where: str, summary: RunSummary):
+        super().__init__(message, where)
+        self.summary = summary
+
+
+class Runner(Protocol):
+    """Executes steps (directly, or as Prefect tasks) and publishes the run's summary."""
+
+    def step(self, name: str, label: str, fn: Callable[..., Any], *args: Any, retries: int = 0) -> Any: ...
+
+    def publish(self, summary: RunSummary) -> None: ...
+
+
+class DirectRunner:
+    """Calls each step as a plain function; `echo` receives one line per finished step."""
+
+    def __init__(self, echo: Callable[[str], None] | None = None):
+        self.echo = echo
+
+    def step(self, name: str, label: str, fn: Callable[..., Any], *args: Any, retries: int = 0) -> Any:
+        """Run the step once (retries are the Prefect runner's: here a failure is reported at once)."""
+        if self.echo:
+            self.echo(label)
+        return fn(*args)
+
+    def publish(self, summary: RunSummary) -> None:
+        """Nothing to publish outside Prefect: the CLI prints the summary."""
+
+
+def run_pipeline(ctx: RunContext, runner: Runner, *, flow: str = "nightly", guard: bool = False,
+                 stages: tuple[Stage, ...] | None = None) -> RunSummary:
+    """Discover, ingest, then each stage in order, holding the lake's run lock throughout."""
+    stages = stages if stages is not None else (GUARD_STAGES if guard else NIGHTLY_STAGES)
+    started, clock = datetime.now(UTC), time.monotonic()
+    results: list[StepResult] = []
+    with run_lock(ctx.lake_path, ctx.lock_timeout) as waited:
+        note = _run_steps(ctx, runner, guard, stages, results)
+    summary = RunSummary(flow, str(ctx.lake_path), started, time.monotonic() - clock, waited, tuple(results), note)
+    runner.publish(summary)
+    if summary.failed:
+        failed = summary.failed
+        raise StepFailed(f"{flow} run failed at step {failed.label!r}: {failed.error}", str(ctx.lake_path), summary)
+    return summary
+
+
+def _run_steps(ctx: RunContext, runner: Runner, guard: bool, stages: tuple[Stage, ...],
+               results: list[StepResult]) -> str:
+    discovery = _timed(results, runner, "discover", _discover_label(ctx, guard), steps.discover, ctx, guard)
+    if discovery is _FAILED:
+        return ""
+    batches = steps.plan_batches(discovery.files)
+    for number, batch in enumerate(batches, start=1):
+        label = f"ingest {number}/{len(batches)}: {len(batch)} files from {batch[0].name}"
+        if _timed(results, runner, "ingest", label, steps.ingest_batch, ctx, batch, discovery.spooled,
+                  retries=2) is _FAILED:
+            return ""
+    if guard and not steps.has_pending_events(ctx):
+        return "nothing new since the last run: later stages skipped"
+    for stage in stages:
+        if _timed(results, runner, stage.name, f"{stage.name} {ctx.lake_path}", stage.run, ctx) is _FAILED:
+            return ""
+    return ""
+
+
+def _timed(results: list[StepResult], runner: Runner, name: str, label: str, fn: Callable[..., Any],
+           *args: Any, retries: int = 0) -> Any:
+    """Run one step through the runner and record it; `_FAILED` when it raised (the run stops there)."""
+    clock = time.monotonic()
+    mistakes = MISTAKES if name == "discover" else (ConfigError,)
+    try:
+        summary = runner.step(name, label, fn, *args, retries=retries)
+    except mistakes:
+        raise  # a missing source or PATH is the caller's mistake (exit 2), not a failed night
+    except Exception as exc:  # any failure ends the run; the summary records which step and why
+        results.append(StepResult(name, label, time.monotonic() - clock, error=_reason(exc)))
+        return _FAILED
+    results.append(StepResult(name, label, time.monotonic() - clock, summary))
+    return summary
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, AgentwatchError) else f"{type(exc).__name__}: {exc}"
+
+
+def _discover_label(ctx: RunContext, guard: bool) -> str:
+    if ctx.paths:
+        return f"discover {len(ctx.paths)} named path(s)"
+    what = "new files" if guard else "files"
+    return f"discover {what} in {len(ctx.sources)} sources and the spool"

@@ -1,0 +1,55 @@
+"""The Prefect side of a step: each step is a task run named after what it does, retried only when
+it failed on I/O, logged with inert text; the run's summary becomes a markdown artifact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+from prefect.utilities.annotations import quote
+
+from agentwatch.flows.pipeline import RunSummary
+from agentwatch.flows.report import render_markdown, scalar_fields
+from agentwatch.inert import inert_text
+
+RETRY_DELAYS = [5, 30]  # seconds: a disk or a network share that hiccups gets a moment to recover
+
+
+def failed_on_io(task_: Any, task_run: TaskRun, state: State) -> bool:
+    """Retry only an OSError (the disk, a network share); a bug or bad data fails at once."""
+    return isinstance(state.result(raise_on_failure=False), OSError)
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def run_step(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """One pipeline step as a task run (never cached: every run must really do its step)."""
+    return fn(*args)
+
+
+class PrefectRunner:
+    """Runs each step as a Prefect task inside the current flow run."""
+
+    def __init__(self, artifact_key: str):
+        self.artifact_key = artifact_key
+
+    def step(self, name: str, label: str, fn: Callable[..., Any], *args: Any, retries: int = 0) -> Any:
+        """The step as a task run named by its label; I/O failures retried `retries` times."""
+        options: dict[str, Any] = {"name": name, "task_run_name": lambda: label}
+        if retries:
+            options.update(retries=retries, retry_delay_seconds=RETRY_DELAYS[:retries],
+                           retry_condition_fn=failed_on_io)
+        result = run_step.with_options(**options)(fn, quote(args))
+        fields = ", ".join(f"{k}={v}" for k, v in scalar_fields(result))
+        get_run_logger().info("%s: %s", inert_text(label), inert_text(fields))
+        return result
+
+    def publish(self, summary: RunSummary) -> None:
+        """The summary as the run's markdown artifact (the latest one per flow under one key)."""
+        create_markdown_artifact(markdown=render_markdown(summary), key=self.artifact_key,
+                                 description=f"agentwatch {summary.flow} run summary")

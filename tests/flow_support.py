@@ -1,0 +1,52 @@
+"""Helpers for the flow tests: settings for a temporary lake, small native log files, lake counts."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from agentwatch.config import load_settings
+from agentwatch.lake import Lake
+from tests.native_lines import line, write_lines
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+def flow_settings(lake: Path, *, sources: list[str] | None = None, inventory: str = "", **more: Any) -> dict:
+    """Resolved settings for a run against `lake` (no config file, no environment overrides)."""
+    settings = load_settings(None, {"lake": str(lake), "inventory": inventory})
+    settings.update(sources=sources or [], **more)
+    return settings
+
+
+def session_file(path: Path, session_id: str, steps: int = 3, agent_id: str = "agent-a") -> Path:
+    """A native JSONL file of one session with `steps` tool calls."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_lines(path, [line(seq=i, session_id=session_id, agent_id=agent_id) for i in range(1, steps + 1)])
+
+
+def corrupt_gz(path: Path) -> Path:
+    """A .gz file cut in half: unreadable as a whole."""
+    data = gzip.compress(b"".join(line(seq=i, session_id="gz") + b"\n" for i in range(1, 200)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def sessions_in(lake: Path) -> set[str]:
+    """Session ids of the lake's `sessions` table (what metrics built)."""
+    if "sessions" not in Lake(lake).tables():
+        return set()
+    return {row[0] for row in Lake(lake).connect().execute("select session_id from sessions").fetchall()}
+
+
+def lake_state(lake: Path) -> tuple[int, list[tuple]]:
+    """Manifest length and the content of events and sessions, to compare two runs."""
+    con: duckdb.DuckDBPyConnection = Lake(lake).connect()
+    events = con.execute("select event_id, session_id from events order by all").fetchall()
+    sessions = con.execute("select agent_id, session_id, count_events from sessions order by all").fetchall()
+    return len(Lake(lake).entries()), events + sessions

@@ -1,0 +1,121 @@
+"""Both flows end to end under Prefect's test harness (one temporary server for the whole module:
+starting it costs ~12 s): task runs, names, retries on I/O only, the summary artifact, failure states.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+from prefect.settings import (
+    PREFECT_HOME,
+    PREFECT_SERVER_ANALYTICS_ENABLED,
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    temporary_settings,
+)
+from prefect.testing.utilities import prefect_test_harness
+
+from agentwatch.flows import pipeline, steps, tasks
+from agentwatch.flows.guard import guard_flow
+from agentwatch.flows.nightly import nightly_flow
+from agentwatch.flows.pipeline import Stage, StepFailed
+from tests.flow_support import SAMPLE, flow_settings, session_file, sessions_in
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def harness(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("prefect-home")
+    with temporary_settings(updates={PREFECT_HOME: str(home), PREFECT_SERVER_ANALYTICS_ENABLED: False,
+                                     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 180}), \
+            prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+def flow_run_of(state):
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+        return run, {t.name: t for t in task_runs}
+
+
+def latest_artifact(key: str) -> str:
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                           sort="CREATED_DESC", limit=1)
+        return artifact.data
+
+
+def test_nightly_on_the_sample_fleet_then_the_guard_on_a_new_file(lake: Path, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    settings = flow_settings(lake, sources=[str(logs)], inventory=str(SAMPLE / "agents.yaml"))
+    state = nightly_flow(settings=settings, paths=[str(SAMPLE)], return_state=True)
+    assert state.is_completed()
+    summary = state.result()
+    assert sum(s.summary.events_written for s in summary.steps if s.name == "ingest") == 19_804
+    run, task_runs = flow_run_of(state)
+    assert run.name == f"nightly lake={lake} paths=1"
+    assert set(task_runs) == {"discover 1 named path(s)", "ingest 1/1: 84 files from 2026-11-09.jsonl.gz",
+                              f"metrics {lake}"}
+    assert all(t.state.is_completed() for t in task_runs.values())
+    markdown = latest_artifact("agentwatch-nightly")
+    assert "| events written | 19,804 |" in markdown and "| metrics: count_sessions | 1,163 |" in markdown
+
+    session_file(logs / "late.jsonl", "late-session", agent_id="cicd-assistant")
+    state = guard_flow(settings=settings, return_state=True)
+    assert state.is_completed()
+    run, task_runs = flow_run_of(state)
+    assert run.name == f"guard lake={lake} sources=1+spool"
+    assert "ingest 1/1: 1 files from late.jsonl" in task_runs
+    assert "late-session" in sessions_in(lake)
+    assert "| events written | 3 |" in latest_artifact("agentwatch-guard")
+
+
+def test_a_failed_stage_fails_the_flow_run_with_its_reason(lake: Path, tmp_path: Path, monkeypatch) -> None:
+    session_file(tmp_path / "logs" / "a.jsonl", "a")
+
+    def explode(ctx):
+        raise ValueError("rules folder unreadable")
+
+    monkeypatch.setattr(pipeline, "NIGHTLY_STAGES", (*pipeline.NIGHTLY_STAGES, Stage("detect", explode)))
+    state = nightly_flow(settings=flow_settings(lake, sources=[str(tmp_path / "logs")]), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(StepFailed, match="failed at step 'detect .*': ValueError: rules folder unreadable"):
+        state.result()
+    _, task_runs = flow_run_of(state)
+    assert task_runs[f"detect {lake}"].state.is_failed()
+    assert task_runs[f"metrics {lake}"].state.is_completed()
+    assert "# agentwatch nightly run: FAILED" in latest_artifact("agentwatch-nightly")
+    assert sessions_in(lake) == {"a"}
+
+
+def test_ingest_is_retried_on_io_errors_only(lake: Path, tmp_path: Path, monkeypatch) -> None:
+    session_file(tmp_path / "logs" / "a.jsonl", "a")
+    settings = flow_settings(lake, sources=[str(tmp_path / "logs")])
+    calls = []
+    real = steps.ingest_batch
+
+    def flaky(ctx, files, spooled=()):
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise OSError(5, "Input/output error")
+        return real(ctx, files, spooled)
+
+    monkeypatch.setattr(tasks, "RETRY_DELAYS", [0, 0])
+    monkeypatch.setattr(steps, "ingest_batch", flaky)
+    assert nightly_flow(settings=settings, return_state=True).is_completed()
+    assert calls == [0, 1] and sessions_in(lake) == {"a"}
+
+    def buggy(ctx, files, spooled=()):
+        calls.append(len(calls))
+        raise KeyError("a bug, not the disk")
+
+    calls.clear()
+    session_file(tmp_path / "logs" / "b.jsonl", "b")
+    monkeypatch.setattr(steps, "ingest_batch", buggy)
+    assert nightly_flow(settings=settings, return_state=True).is_failed()
+    assert calls == [0]
