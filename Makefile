@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAKE ?= data/lake
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean app
 
 setup: $(STAMP)
 
@@ -26,9 +26,20 @@ demo: setup
 	$(AW) sql "select agent_id, session_id, count_destructive_actions as destructive, count_untrusted_sink_calls as untrusted_sinks, count_out_of_scope_resources as out_of_scope, round(goal_drift_level, 2) as drift from sessions order by count_destructive_actions + count_untrusted_sink_calls + count_out_of_scope_resources desc limit 10"
 	$(AW) verify
 
-test: setup
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which
+# downloads a browser): install it when it is missing (needs root or sudo, and the package mirror).
+CHROMIUM := /usr/bin/chromium
+
+test: setup $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+app: setup
+	$(AW) app
 
 lint: setup
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from typing import Any
 import click
 import orjson
 
+from agentwatch.cli_app import app
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError
 from agentwatch.inert import inert_text
@@ -231,3 +232,6 @@ def main() -> None:
     except AgentwatchError as exc:
         click.echo(f"agentwatch: error: {inert_text(str(exc))}", err=True)
         sys.exit(2)
+
+
+cli.add_command(app)

@@ -3,8 +3,9 @@
 Reads go through the lake's hardened read-only connection (`Lake.connect`), opened once per
 manifest head and shared (`st.cache_resource`). Queries take turns on it under a lock: the catalog
 registers Arrow tables (inventory, manifest, empty schemas) that only that connection sees, so
-cursors cannot be used, and a query is milliseconds while analysts are few. Frames are cached (`st.cache_data`) under the same head: a new commit
-(a nightly run, an analyst's acknowledgement) changes the head, and the next rerun reads fresh data.
+cursors cannot be used, and a query is milliseconds while analysts are few. Frames are cached
+(`st.cache_data`) under the same head: a new commit (a nightly run, an analyst's acknowledgement)
+changes the head, and the next rerun reads fresh data.
 Frames come back raw; the pages render them through `agentwatch.app.ui`, which makes text inert.
 """
 

@@ -16,7 +16,7 @@ PAGES = Path(__file__).parent / "app_pages"
 
 st.set_page_config(page_title="agentwatch", layout="wide")
 navigation = st.navigation([
-    st.Page(PAGES / "fleet.py", title="Fleet", url_path="fleet", default=True),
+    st.Page(PAGES / "fleet.py", title="Fleet", default=True),
     st.Page(PAGES / "flagged.py", title="Flagged sessions", url_path="flagged"),
     st.Page(PAGES / "session.py", title="Session investigation", url_path="session"),
     st.Page(PAGES / "rules.py", title="Rules and alerts", url_path="rules"),

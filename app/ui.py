@@ -68,8 +68,9 @@ def table(
 
 
 def text_block(value: Any) -> None:
-    """Show one value in full as a plain code block."""
-    st.code(inert(value) or "(empty)", language=None, wrap_lines=True)
+    """Show one value in full as a plain code block (its line breaks kept, every other control escaped)."""
+    text = "\n".join(inert(line) for line in value.split("\n")) if isinstance(value, str) else inert(value)
+    st.code(text or "(empty)", language=None, wrap_lines=True)
 
 
 def need_lake() -> data.Source:

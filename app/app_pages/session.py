@@ -71,7 +71,9 @@ ui.table(shown, preview=("text", "tool_args"), highlight=shown["evidence"], key=
          column_order=["evidence", "seq", "ts", "event_type", "actor", "tool_name", "text", "tool_args", "status",
                        "flags", "tool_call_id", "input_tokens", "output_tokens", "event_id"])
 if not shown.empty:
-    seq = st.selectbox("Read one event in full", shown["seq"].tolist(), format_func=lambda s: f"step {s}")
+    first = int(shown["evidence"].to_numpy().argmax()) if shown["evidence"].any() else 0
+    seq = st.selectbox("Read one event in full", shown["seq"].tolist(), index=first,
+                       format_func=lambda s: f"event {s}")
     event = shown[shown["seq"] == seq].iloc[0]
     ui.text_block(event["text"])
     if isinstance(event["tool_args"], str):
@@ -85,7 +87,8 @@ if data.has(src, "steps"):
         st.subheader("Goal drift along the session")
         drift = steps.dropna(subset=["goal_drift"])
         chart = alt.Chart(drift).mark_line(point=True).encode(
-            x=alt.X("step_index:Q", title="step"), y=alt.Y("goal_drift:Q", title="drift", scale=alt.Scale(domain=[0, 1])))
+            x=alt.X("step_index:Q", title="step"),
+            y=alt.Y("goal_drift:Q", title="drift", scale=alt.Scale(domain=[0, 1])))
         st.altair_chart(chart, width="stretch")
     with right:
         st.subheader("Scope growth")

@@ -34,6 +34,7 @@ final as (
         max(value) as max
     from long
     group by feature
+    order by feature
 )
 
 select * from final

@@ -2,13 +2,13 @@
 with latest as (
     select *
     from control
-    qualify row_number() over (partition by agent_id order by at desc) = 1
+    qualify row_number() over (partition by agent_id order by "at" desc) = 1
 ),
 
 final as (
-    select agent_id, state, by, reason, alert_key, at
+    select agent_id, state, "by", reason, alert_key, "at"
     from latest
-    order by state = 'paused' desc, at desc
+    order by state = 'paused' desc, "at" desc
 )
 
 select * from final

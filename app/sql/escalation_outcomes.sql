@@ -2,7 +2,7 @@
 with last_attempt as (
     select *
     from escalations
-    qualify row_number() over (partition by alert_key, playbook_id, action_id order by attempt desc, at desc) = 1
+    qualify row_number() over (partition by alert_key, playbook_id, action_id order by attempt desc, "at" desc) = 1
 ),
 
 final as (
