@@ -40,7 +40,8 @@ def app(obj: Context, port: int) -> None:
     from agentwatch.inert import inert_text
     from agentwatch.lake import Lake
 
-    Lake(obj.lake).require()
+    if not Lake(obj.lake).exists():  # the app starts anyway, and its pages say what to run first
+        click.echo(f"no lake at {inert_text(str(obj.lake))} yet: run `agentwatch ingest` or `agentwatch run`", err=True)
     env = {**os.environ, "AGENTWATCH_LAKE": str(obj.lake.resolve())}
     if obj.inventory:
         env["AGENTWATCH_INVENTORY"] = str(obj.inventory.resolve())

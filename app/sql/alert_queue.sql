@@ -1,5 +1,5 @@
 -- grain: one row per alert: the triage queue, riskiest first, each with the analyst's latest state.
--- A null filter parameter means "no filter on this column".
+-- A null filter parameter means "no filter on this column"; an alert without times passes the date filter.
 with filtered as (
     select *
     from alerts
@@ -7,8 +7,8 @@ with filtered as (
         and ($levels::varchar[] is null or list_contains($levels::varchar[], level))
         and ($statuses::varchar[] is null or list_contains($statuses::varchar[], status))
         and ($rules::varchar[] is null or len(list_intersect(rule_ids, $rules::varchar[])) > 0)
-        and ($since::date is null or last_seen_at::date >= $since::date)
-        and ($until::date is null or first_seen_at::date <= $until::date)
+        and ($since::date is null or coalesce(last_seen_at::date >= $since::date, true))
+        and ($until::date is null or coalesce(first_seen_at::date <= $until::date, true))
 ),
 
 final as (

@@ -1,0 +1,277 @@
+"""Every page of the app through Streamlit's AppTest: over a lake with data (the sample fleet ingested
+and measured, plus contract-shaped detector, risk and escalation tables), and over lakes that are
+empty or not yet as far along (no lake, events only, metrics but no detections)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.lake import Lake
+from tests.app_lake import INVENTORY, NOW, SAMPLE, add_detections, copy_lake, measured_lake
+
+APP = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+PAGES = ("fleet", "flagged", "session", "rules", "hunt")
+
+
+@pytest.fixture(scope="module")
+def full_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake = measured_lake(tmp_path_factory.mktemp("full") / "lake")
+    add_detections(lake)
+    return lake
+
+
+@pytest.fixture(scope="module")
+def measured_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return measured_lake(tmp_path_factory.mktemp("measured") / "lake")
+
+
+@pytest.fixture(scope="module")
+def events_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake = tmp_path_factory.mktemp("events") / "lake"
+    ingest_paths(lake, [SAMPLE], now=NOW)
+    return lake
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, lake: Path, page: str, inventory: Path | None = INVENTORY,
+              **query: str) -> AppTest:
+    """The app over `lake`, switched to one page (with query parameters) and run."""
+    monkeypatch.setenv("AGENTWATCH_LAKE", str(lake))
+    if inventory:
+        monkeypatch.setenv("AGENTWATCH_INVENTORY", str(inventory))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    if page != "fleet":
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def infos(at: AppTest) -> str:
+    return " ".join(i.value for i in at.info)
+
+
+# a dataframe of a page, told apart by columns only it has
+FRAMES = {
+    "fleet_sessions": ("sessions", "tool_calls", "mean_goal_drift"), "inventory": ("owner", "purpose"),
+    "quadrants": ("model1_declared",), "gaps": ("gap",), "risk_findings": ("rule_id", "detail"),
+    "queue": ("alert_key", "status_note"), "timeline": ("evidence", "seq", "event_type"),
+    "reasons": ("kind", "id", "evidence"), "resources": ("out_of_scope", "first_step"),
+    "normal": ("this_session", "median"), "by_rule": ("findings", "first_at"), "control": ("state", "reason"),
+    "outcomes": ("outcome", "alerts"), "attempts": ("attempt", "outcome", "detail"),
+    "hunt_table": ("count_out_of_scope_resources",),
+}
+
+
+def frame(at: AppTest, name: str):
+    found = [d.value for d in at.dataframe if set(FRAMES[name]) <= set(d.value.columns)]
+    assert len(found) == 1, f"{len(found)} dataframes look like {name!r}"
+    return found[0]
+
+
+def alerts(lake: Path):
+    return Lake(lake).connect().execute("select * from alerts").df()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_says_what_to_run_when_there_is_no_lake(monkeypatch, tmp_path, page) -> None:
+    at = open_page(monkeypatch, tmp_path / "nowhere", page)
+    assert "There is no lake here yet" in infos(at) and "agentwatch ingest" in infos(at)
+    assert not at.dataframe
+
+
+@pytest.mark.parametrize("page", ["flagged", "session"])
+def test_pages_that_need_metrics_say_so_on_a_lake_of_events_only(monkeypatch, events_only, page) -> None:
+    at = open_page(monkeypatch, events_only, page)
+    assert "No session metrics in this lake yet: run `agentwatch metrics`" in infos(at)
+
+
+def test_fleet_before_risk_shows_activity_and_what_owners_declared(monkeypatch, measured_only) -> None:
+    at = open_page(monkeypatch, measured_only, "fleet")
+    assert "run `agentwatch risk`" in infos(at)
+    activity = frame(at, "fleet_sessions")
+    assert sorted(activity["agent_id"]) == sorted(a for a in frame(at, "inventory")["agent_id"])
+    assert activity["sessions"].sum() == Lake(measured_only).connect().execute("select count(*) from sessions").fetchone()[0]
+
+
+def test_fleet_before_risk_without_inventory_says_declared_scores_are_unknown(monkeypatch, measured_only) -> None:
+    at = open_page(monkeypatch, measured_only, "fleet", inventory=None)
+    assert any("No inventory given" in c.value for c in at.caption)
+
+
+def test_fleet_places_the_seed_cicd_assistant_as_declared_and_shows_gaps(monkeypatch, full_lake) -> None:
+    at = open_page(monkeypatch, full_lake, "fleet")
+    assert len(at.get("vega_lite_chart")) == 3  # Model 1, Model 2, the six-dimension profile
+    quadrants = frame(at, "quadrants").set_index("agent_id")
+    assert quadrants.loc["cicd-assistant", "model1_declared"] == "Strategic Risk"
+    assert quadrants.loc["cicd-assistant", "model2_declared"] == "Critical Risk"
+    gaps = frame(at, "gaps")
+    assert (gaps["gap"].abs() >= 1).all() and len(gaps) > 0
+    assert set(frame(at, "risk_findings")["rule_id"]) == {"declared_vs_observed"}
+
+
+def test_flagged_before_detect_says_to_run_detect(monkeypatch, measured_only) -> None:
+    at = open_page(monkeypatch, measured_only, "flagged")
+    assert "run `agentwatch detect`" in infos(at)
+
+
+def test_flagged_queue_is_riskiest_first_and_hides_closed_alerts(monkeypatch, full_lake) -> None:
+    at = open_page(monkeypatch, full_lake, "flagged")
+    queue = frame(at, "queue")
+    expected = alerts(full_lake)
+    assert len(queue) == (expected["status"] != "closed").sum() > 0
+    assert list(queue["risk_score"]) == sorted(queue["risk_score"], reverse=True)
+    assert "closed" not in set(queue["status"])
+
+
+def test_flagged_filters_by_level_rule_and_agent(monkeypatch, full_lake) -> None:
+    at = open_page(monkeypatch, full_lake, "flagged")
+    at.multiselect[2].select("critical").run()
+    assert set(frame(at, "queue")["level"]) == {"critical"}
+    at.multiselect[2].unselect("critical").run()
+    at.multiselect[1].select("runaway_delegation").run()
+    assert all("runaway_delegation" in r for r in frame(at, "queue")["rule_ids"])  # shown as JSON text
+    at.multiselect[1].unselect("runaway_delegation").run()
+    at.multiselect[0].select("cicd-assistant").run()
+    assert set(frame(at, "queue")["agent_id"]) == {"cicd-assistant"}
+    at.multiselect[3].set_value(["closed"]).run()
+    assert set(frame(at, "queue")["status"]) == {"closed"}
+
+
+def test_acknowledge_and_close_append_alert_state_and_never_touch_events(monkeypatch, full_lake, tmp_path) -> None:
+    lake = copy_lake(full_lake, tmp_path / "lake")
+    events_before = Lake(lake).table_files("events")
+    at = open_page(monkeypatch, lake, "flagged")
+    key = at.selectbox(key="alert_pick").value
+    at.text_input[0].set_value("ana")
+    at.text_area[0].set_value("looking into it")
+    at.button(key="FormSubmitter:alert_state-Record decision").click().run()
+    assert not at.exception
+    state = alerts(lake).set_index("alert_key").loc[key]
+    assert (state["status"], state["status_by"], state["status_note"]) == ("acknowledged", "ana", "looking into it")
+    assert frame(at, "queue").set_index("alert_key").loc[key, "status"] == "acknowledged"
+
+    at.selectbox(key="alert_pick").set_value(key)
+    at.radio[0].set_value("close")
+    at.selectbox[1].set_value("resolved")
+    at.text_input[0].set_value("ana")
+    at.text_area[0].set_value("revoked the token")
+    at.button(key="FormSubmitter:alert_state-Record decision").click().run()
+    state = alerts(lake).set_index("alert_key").loc[key]
+    assert (state["status"], state["close_reason"]) == ("closed", "resolved")
+    assert key not in set(frame(at, "queue")["alert_key"])
+    assert Lake(lake).table_files("events") == events_before
+    kinds = [e["kind"] for e in Lake(lake).entries()]
+    assert kinds[-2:] == ["alert_state", "alert_state"]
+
+
+def test_a_decision_without_an_analyst_name_is_refused(monkeypatch, full_lake, tmp_path) -> None:
+    lake = copy_lake(full_lake, tmp_path / "lake")
+    at = open_page(monkeypatch, lake, "flagged")
+    at.text_input[0].set_value("  ")
+    at.button(key="FormSubmitter:alert_state-Record decision").click().run()
+    assert any("not recorded" in e.value for e in at.error)
+    assert Lake(lake).entries()[-1]["kind"] == "test_detections"
+
+
+def test_investigate_opens_the_session_of_the_alert(monkeypatch, full_lake) -> None:
+    at = open_page(monkeypatch, full_lake, "flagged")
+    alert = frame(at, "queue").set_index("alert_key").loc[at.selectbox(key="alert_pick").value]
+    at.button[0].click().run()
+    assert [t.value for t in at.title] == ["Session investigation"]
+    assert at.selectbox[0].value == (alert["agent_id"], alert["session_id"])
+
+
+def destructive_session(lake: Path) -> tuple[str, str]:
+    con = Lake(lake).connect()
+    return con.execute("select agent_id, session_id from sessions where count_destructive_actions > 0 "
+                       "and count_out_of_scope_resources > 0 order by session_id limit 1").fetchone()
+
+
+def test_session_highlights_the_evidence_of_every_reason(monkeypatch, full_lake) -> None:
+    agent, session = destructive_session(full_lake)
+    at = open_page(monkeypatch, full_lake, "session", agent=agent, session=session)
+    con = Lake(full_lake).connect()
+    evidence = set(con.execute(
+        "select unnest(flatten(list(r.evidence_event_ids))) from (select unnest(reasons) as r from sessions "
+        "where agent_id = ? and session_id = ?)", [agent, session]).fetchall())
+    timeline = frame(at, "timeline")
+    assert len(timeline) == con.execute("select count(*) from events where session_id = ?", [session]).fetchone()[0]
+    assert set(timeline.loc[timeline["evidence"], "event_id"]) == {e for (e,) in evidence}
+    assert {"destructive_action", "out_of_scope"} <= set(frame(at, "reasons")["id"])
+    assert len(at.get("vega_lite_chart")) == 2  # goal drift, scope growth
+    resources = frame(at, "resources")
+    assert resources["out_of_scope"].any()
+    normal = frame(at, "normal").set_index("feature")
+    assert normal.loc["count_destructive_actions", "this_session"] > normal.loc["count_destructive_actions", "median"]
+
+
+def test_session_evidence_only_toggle_keeps_only_evidence(monkeypatch, full_lake) -> None:
+    agent, session = destructive_session(full_lake)
+    at = open_page(monkeypatch, full_lake, "session", agent=agent, session=session)
+    at.toggle[0].set_value(True).run()
+    timeline = frame(at, "timeline")
+    assert len(timeline) > 0 and timeline["evidence"].all()
+
+
+def test_session_before_detect_shows_the_timeline_and_says_what_to_run(monkeypatch, measured_only) -> None:
+    at = open_page(monkeypatch, measured_only, "session")
+    assert "run `agentwatch detect`" in infos(at)
+    assert len(frame(at, "timeline")) > 0 and not frame(at, "timeline")["evidence"].any()
+
+
+def test_rules_page_shows_what_fired_escalations_and_paused_agents(monkeypatch, full_lake) -> None:
+    at = open_page(monkeypatch, full_lake, "rules")
+    con = Lake(full_lake).connect()
+    by_rule = frame(at, "by_rule").set_index("rule_id")
+    for rule, n in con.execute("select rule_id, count(*) from findings group by 1").fetchall():
+        assert by_rule.loc[rule, "findings"] == n
+    paused = frame(at, "control")
+    assert list(paused["state"]) == ["paused"]
+    assert any("1 agent(s) paused" in e.value for e in at.error)
+    assert set(frame(at, "outcomes")["outcome"]) == {"ok"}  # the retry after the failed page succeeded
+    assert len(frame(at, "attempts")) == con.execute("select count(*) from escalations").fetchone()[0]
+
+
+def test_rules_page_before_detect_and_escalation_says_what_to_run(monkeypatch, measured_only) -> None:
+    at = open_page(monkeypatch, measured_only, "rules")
+    text = infos(at)
+    assert "agentwatch detect" in text and "agentwatch escalate" in text and "No agent was ever paused" in text
+
+
+def test_hunt_runs_a_saved_hunt_and_offers_csv(monkeypatch, full_lake) -> None:
+    at = open_page(monkeypatch, full_lake, "hunt")
+    at.selectbox[0].set_value("Sessions touching resources outside the agent's declared scope").run()
+    assert "count_out_of_scope_resources" in at.text_area[0].value
+    [run] = [b for b in at.button if b.label == "Run"]
+    run.click().run()
+    result = frame(at, "hunt_table")
+    expected = Lake(full_lake).connect().execute(
+        "select count(*) from sessions where count_out_of_scope_resources > 0").fetchone()[0]
+    assert len(result) == expected > 0
+    assert at.get("download_button")
+
+
+@pytest.mark.parametrize("sql", [
+    "copy (select 1) to '{out}'",
+    "attach '{out}' as x",
+    "select * from read_csv('/etc/passwd')",
+    "select 1; copy (select 1) to '{out}'",
+])
+def test_hunt_refuses_anything_but_reading_the_lake(monkeypatch, full_lake, tmp_path, sql) -> None:
+    out = tmp_path / "written.csv"
+    at = open_page(monkeypatch, full_lake, "hunt")
+    at.text_area[0].set_value(sql.format(out=out))
+    [run] = [b for b in at.button if b.label == "Run"]
+    run.click().run()
+    assert any("refused or failed" in e.value for e in at.error)
+    assert not out.exists() and not at.get("download_button")
+
+
+def test_hunt_without_a_lake_says_what_to_run(monkeypatch, tmp_path) -> None:
+    at = open_page(monkeypatch, tmp_path / "none", "hunt")
+    assert "no lake here yet" in infos(at).lower()
