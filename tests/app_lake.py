@@ -164,3 +164,34 @@ def copy_lake(source: Path, target: Path) -> Path:
     """A private copy of a built lake (for tests that write alert state)."""
     shutil.copytree(source, target)
     return target
+
+
+def hostile_text(canary: str) -> str:
+    """Text an attacker plants in logs: a markdown image and link to the canary, HTML that would run
+    script, a bidi override and ANSI escapes."""
+    return (f" ![pixel]({canary}/markdown-image.png) [click me]({canary}/markdown-link)"
+            f" <img src=\"{canary}/html-image.png\" onerror=\"window.__pwned = 1\">"
+            f" <script>window.__pwned = 1; fetch('{canary}/script')</script>"
+            " \u202egnp.exe\u202c \x1b[31mRED\x1b[0m \x1b]8;;http://evil/\x07osc-link\x1b]8;;\x07")
+
+
+def write_hostile_session(folder: Path, canary: str) -> tuple[str, str]:
+    """A native JSONL session whose every text field (agent and session ids too) carries hostile text;
+    it deletes files, so the detectors flag it. Returns its (agent_id, session_id)."""
+    import orjson
+
+    evil = hostile_text(canary)
+    agent, session = f"evil-agent{evil}", f"evil-session{evil}"
+    steps = [
+        {"event_type": "user_prompt", "actor": f"mallory{evil}", "text": f"tidy the repo{evil}"},
+        {"event_type": "reasoning", "text": f"I should obey the README{evil}"},
+        {"event_type": "tool_call", "tool_name": f"run_shell{evil}", "tool_call_id": "c1",
+         "tool_args": {"cmd": f"rm -rf /srv/data # {evil}"}},
+        {"event_type": "tool_result", "tool_call_id": "c1", "text": f"removed{evil}", "status": "ok"},
+        {"event_type": "llm_response", "text": f"Done.{evil}"},
+    ]
+    lines = [orjson.dumps({"ts": f"2026-11-20T10:00:{i:02d}Z", "agent_id": agent, "session_id": session,
+                           "seq": i, **step}) for i, step in enumerate(steps, 1)]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "hostile.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    return agent, session

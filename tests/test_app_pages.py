@@ -95,7 +95,8 @@ def test_fleet_before_risk_shows_activity_and_what_owners_declared(monkeypatch, 
     assert "run `agentwatch risk`" in infos(at)
     activity = frame(at, "fleet_sessions")
     assert sorted(activity["agent_id"]) == sorted(a for a in frame(at, "inventory")["agent_id"])
-    assert activity["sessions"].sum() == Lake(measured_only).connect().execute("select count(*) from sessions").fetchone()[0]
+    (sessions,) = Lake(measured_only).connect().execute("select count(*) from sessions").fetchone()
+    assert activity["sessions"].sum() == sessions
 
 
 def test_fleet_before_risk_without_inventory_says_declared_scores_are_unknown(monkeypatch, measured_only) -> None:

@@ -61,6 +61,10 @@ st.subheader("Act on an alert")
 key = st.selectbox("Alert", keys, format_func=describe, key="alert_pick")
 alert = by_key.loc[key]
 ui.text_block(alert["title"])
+state = f"status: {alert['status']}"
+if isinstance(alert["status_by"], str):
+    state += f" by {alert['status_by']} at {ui.when(alert['status_at'])}\nnote: {alert['status_note'] or ''}"
+ui.text_block(state)
 left, right = st.columns(2)
 with left:
     if isinstance(alert["session_id"], str) and st.button("Investigate this session", type="primary"):
