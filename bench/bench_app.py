@@ -27,21 +27,32 @@ TARGET_SECONDS = 1.0
 
 
 def build_lake(lake: Path, events: int) -> dict[str, float]:
-    """Sample fleet -> ingest -> metrics -> detector tables; seconds per stage."""
+    """Sample fleet -> ingest -> metrics -> detector tables, skipping stages a kept lake already has."""
+    from agentwatch.detectors.derived import run_metrics
+    from agentwatch.ingest.pipeline import ingest_paths
+    from agentwatch.inventory import load_inventory
+    from agentwatch.lake import Lake
     from agentwatch.sample import write_sample
-    from tests.app_lake import add_detections, measured_lake
+    from tests.app_lake import add_detections
 
-    seconds = {}
-    began = time.perf_counter()
-    sample = lake.parent / "sample"
-    write_sample(sample, scale=events / EVENTS_AT_SCALE_1, progress=None)
-    seconds["sample"] = time.perf_counter() - began
-    began = time.perf_counter()
-    measured_lake(lake, [sample], inventory=sample / "agents.yaml")
-    seconds["ingest + metrics"] = time.perf_counter() - began
-    began = time.perf_counter()
-    add_detections(lake)
-    seconds["detector tables"] = time.perf_counter() - began
+    seconds, sample, store = {}, lake.parent / "sample", Lake(lake)
+    if not (sample / "agents.yaml").exists():
+        began = time.perf_counter()
+        write_sample(sample, scale=events / EVENTS_AT_SCALE_1, progress=None)
+        seconds["sample"] = time.perf_counter() - began
+    if not store.exists():
+        began = time.perf_counter()
+        ingest_paths(lake, [sample], memory_limit="2GB")
+        seconds["ingest"] = time.perf_counter() - began
+    if "sessions" not in store.tables():
+        began = time.perf_counter()
+        (lake / "_tmp").mkdir(exist_ok=True)  # run_metrics spills under _tmp/ but does not create it
+        run_metrics(lake, load_inventory(sample / "agents.yaml"), memory_limit="2GB")
+        seconds["metrics"] = time.perf_counter() - began
+    if "alerts" not in store.tables():
+        began = time.perf_counter()
+        add_detections(lake)
+        seconds["detector tables"] = time.perf_counter() - began
     return seconds
 
 
@@ -87,13 +98,13 @@ def main() -> None:
     os.environ.setdefault("AGENTWATCH_REDACTION_KEY", "bench-key")
     with tempfile.TemporaryDirectory(prefix="bench-app-") as tmp:
         lake = (args.keep or Path(tmp)) / "lake"
-        if not lake.exists():
-            for stage, seconds in build_lake(lake, args.events).items():
-                print(f"build {stage}: {seconds:.1f} s")
+        for stage, seconds in build_lake(lake, args.events).items():
+            print(f"build {stage}: {seconds:.1f} s")
         times = measure(lake, args.sessions)
     for kind, values in times.items():
         print(f"session page {kind:<5}: median {statistics.median(values):.3f} s, max {max(values):.3f} s "
               f"({len(values)} runs)")
+    print("cold runs, sorted:", " ".join(f"{v:.2f}" for v in sorted(times["cold"])))
     worst_cold = max(times["cold"])
     verdict = "met" if worst_cold < TARGET_SECONDS else "NOT met"
     print(f"target {TARGET_SECONDS:.1f} s for a session's first open: {verdict} (worst {worst_cold:.3f} s)")

@@ -84,6 +84,33 @@ def test_every_page_says_what_to_run_when_there_is_no_lake(monkeypatch, tmp_path
     assert not at.dataframe
 
 
+@pytest.fixture(scope="module")
+def empty_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("empty")
+    (root / "nothing.jsonl").write_text("")
+    lake = root / "lake"
+    ingest_paths(lake, [root / "nothing.jsonl"], now=NOW)
+    assert Lake(lake).exists()
+    return lake
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_has_an_empty_state_on_a_lake_without_events(monkeypatch, empty_lake, page) -> None:
+    at = open_page(monkeypatch, empty_lake, page)
+    if page == "hunt":
+        at.text_area[0].set_value("select count(*) as n from events")
+        [run] = [b for b in at.button if b.label == "Run"]
+        run.click().run()
+        assert frame_with(at, "n")["n"].tolist() == [0]
+    else:
+        assert "run `agentwatch" in infos(at) or "agentwatch metrics" in infos(at)
+
+
+def frame_with(at: AppTest, *columns: str):
+    [found] = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
+    return found
+
+
 @pytest.mark.parametrize("page", ["flagged", "session"])
 def test_pages_that_need_metrics_say_so_on_a_lake_of_events_only(monkeypatch, events_only, page) -> None:
     at = open_page(monkeypatch, events_only, page)

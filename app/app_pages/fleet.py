@@ -113,7 +113,7 @@ for column, (title, spec) in zip(columns, MODELS.items(), strict=True):
         st.subheader(title)
         st.altair_chart(matrix(latest, trail, spec), width="stretch")
 quadrant_columns = [c for spec in MODELS.values() for c in spec[5]]
-ui.table(latest[["agent_id", "day", "is_declared", *quadrant_columns]], key="quadrants")
+ui.table(latest[[c for c in ("agent_id", "day", "is_declared", *quadrant_columns) if c in latest]], key="quadrants")
 
 st.subheader("Six dimensions of one agent")
 agent = st.selectbox("Agent", latest["agent_id"].tolist(), format_func=ui.inert, key="profile_agent")

@@ -75,9 +75,11 @@ if not shown.empty:
     seq = st.selectbox("Read one event in full", shown["seq"].tolist(), index=first,
                        format_func=lambda s: f"event {s}")
     event = shown[shown["seq"] == seq].iloc[0]
-    ui.text_block(event["text"])
-    if isinstance(event["tool_args"], str):
-        ui.text_block(event["tool_args"])
+    for part in ("text", "tool_args"):
+        if isinstance(event[part], str):
+            ui.text_block(event[part])
+    if not any(isinstance(event[p], str) for p in ("text", "tool_args")):
+        ui.text_block("(this event carries no text)")
 
 # -- along the session: drift and scope growth from `steps`
 if data.has(src, "steps"):
