@@ -23,7 +23,7 @@ import pyarrow as pa
 import streamlit as st
 
 from agentwatch.config import load_settings
-from agentwatch.errors import InvalidSql, LakeError
+from agentwatch.errors import AgentwatchError, InvalidSql, LakeError
 from agentwatch.ingest.manifest import MANIFEST_DIR
 from agentwatch.lake import Lake
 
@@ -163,11 +163,12 @@ def record_alert_state(
 ) -> dict[str, Any]:
     """Append an analyst's acknowledgement or closing of an alert to `alert_state` (never to events)."""
     if status not in ("acknowledged", "closed"):
-        raise InvalidSql(f"status must be acknowledged or closed, got {status!r}")
+        raise AgentwatchError(f"status must be acknowledged or closed, got {status!r}", "alert_state")
     if status == "closed" and close_reason not in CLOSE_REASONS:
-        raise InvalidSql(f"closing needs a reason ({', '.join(CLOSE_REASONS)}), got {close_reason!r}")
+        raise AgentwatchError(f"closing needs a reason ({', '.join(CLOSE_REASONS)}), got {close_reason!r}",
+                              "alert_state")
     if not by.strip():
-        raise InvalidSql("say who you are (the `by` of the state change)")
+        raise AgentwatchError("say who you are (the analyst recording the decision)", "alert_state")
     row = {"alert_key": [alert_key], "status": [status], "by": [by.strip()], "note": [note],
            "close_reason": [close_reason if status == "closed" else None], "at": [at or datetime.now(UTC)]}
     store = Lake(lake).require()

@@ -6,6 +6,8 @@ labels) only ever carries the app's own words.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +20,7 @@ from agentwatch.app import data
 from agentwatch.inert import inert_text
 
 TEXT_PREVIEW = 160
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula
 
 
 def inert(value: Any) -> str:
@@ -103,3 +106,13 @@ def when(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return "—"
+
+
+def to_csv(df: pd.DataFrame) -> bytes:
+    """A frame as CSV for download: text inert, and cells a spreadsheet would run as formulas quoted."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([inert(c) for c in df.columns])
+    for row in inert_frame(df).itertuples(index=False):
+        writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in row])
+    return out.getvalue().encode("utf-8")

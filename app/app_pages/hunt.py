@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pandas as pd
 import streamlit as st
 
 from agentwatch.app import data, ui
 from agentwatch.errors import AgentwatchError
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 st.title("SQL hunt")
 src = ui.need_lake()
@@ -19,7 +14,8 @@ st.caption("Read-only: SELECT statements only, over the lake's views; the connec
            "but the lake's tables.")
 
 hunts = data.saved_hunts()
-views = data.views(src)
+# the catalog's own helper relations (registered Arrow tables) are not views to query
+views = {n: c for n, c in data.views(src).items() if not n.endswith(("_arrow", "_empty"))}
 with st.expander("Views and their columns"):
     ui.table(pd.DataFrame({"view": list(views), "columns": [", ".join(c) for c in views.values()]}), key="views")
 pick = st.selectbox("Saved hunt", ["(write your own)", *hunts])
@@ -32,6 +28,7 @@ if st.button("Run", type="primary") and query.strip():
     try:
         result, cut = data.run_hunt(src, query)
     except AgentwatchError as exc:
+        st.session_state.pop("hunt_result", None)
         st.error("The query was refused or failed:")
         ui.text_block(str(exc))
     else:
@@ -40,17 +37,5 @@ if "hunt_result" in st.session_state:
     result, cut = st.session_state["hunt_result"]
     st.caption(f"{len(result):,} rows" + (f" (cut at {data.HUNT_ROW_LIMIT:,})" if cut else "") + ".")
     ui.table(result, preview=tuple(result.columns), key="hunt_table")
-
-
-def to_csv(df: pd.DataFrame) -> bytes:
-    """The result as CSV: text inert, and cells a spreadsheet would run as formulas quoted."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([ui.inert(c) for c in df.columns])
-    for row in ui.inert_frame(df).itertuples(index=False):
-        writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in row])
-    return out.getvalue().encode("utf-8")
-
-
-if "hunt_result" in st.session_state and not st.session_state["hunt_result"][0].empty:
-    st.download_button("Download CSV", to_csv(st.session_state["hunt_result"][0]), "hunt.csv", "text/csv")
+    if not result.empty:
+        st.download_button("Download CSV", ui.to_csv(result), "hunt.csv", "text/csv")
