@@ -4,6 +4,8 @@ empty or not yet as far along (no lake, events only, metrics but no detections).
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -303,3 +305,42 @@ def test_hunt_refuses_anything_but_reading_the_lake(monkeypatch, full_lake, tmp_
 def test_hunt_without_a_lake_says_what_to_run(monkeypatch, tmp_path) -> None:
     at = open_page(monkeypatch, tmp_path / "none", "hunt")
     assert "no lake here yet" in infos(at).lower()
+
+
+def fake_risk_model(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The risk stage's what-if API (issue 12: risk_model.load_controls, risk_report.agent_report) as stand-ins
+    that record their calls; the app only wires and shows it."""
+    calls: list = []
+    model = types.ModuleType("agentwatch.detectors.risk_model")
+    model.DEFAULT_HIGH = 3.0
+    model.load_controls = lambda: {"segmentation": types.SimpleNamespace(name="segmentation", summary="jit access")}
+    report = types.ModuleType("agentwatch.detectors.risk_report")
+
+    def agent_report(row, controls, chosen, high):
+        calls.append((row["agent_id"], list(chosen), high))
+        place = {"vulnerability": 4.2, "model1": "Strategic Risk", "model2": "Critical Risk", "dimensions": {}}
+        moved = {"vulnerability": 2.5, "model1": "Safe Optimization", "model2": "Managed Risk", "dimensions": {}}
+        return {"measured": place, "declared": place, "what_if": {"measured": moved, "declared": moved}}
+
+    report.agent_report = agent_report
+    monkeypatch.setitem(sys.modules, "agentwatch.detectors.risk_model", model)
+    monkeypatch.setitem(sys.modules, "agentwatch.detectors.risk_report", report)
+    return calls
+
+
+def test_fleet_what_if_shows_where_the_risk_model_moves_an_agent(monkeypatch, full_lake) -> None:
+    calls = fake_risk_model(monkeypatch)
+    at = open_page(monkeypatch, full_lake, "fleet")
+    at.selectbox(key="what_if_agent").set_value("cicd-assistant")
+    at.multiselect(key="what_if_controls").select("segmentation").run()
+    assert calls[-1] == ("cicd-assistant", ["segmentation"], 3.0)
+    moved = frame_with(at, "when", "model1").set_index(["position", "when"])
+    assert moved.loc[("measured", "now"), "model1"] == "Strategic Risk"
+    assert moved.loc[("declared", "with the controls"), "model2"] == "Managed Risk"
+
+
+def test_fleet_has_no_what_if_picker_when_the_risk_model_offers_none(monkeypatch, full_lake) -> None:
+    for name in ("risk_model", "risk_report", "risk"):
+        monkeypatch.setitem(sys.modules, f"agentwatch.detectors.{name}", None)  # import fails
+    at = open_page(monkeypatch, full_lake, "fleet")
+    assert "What if: apply controls" not in [s.value for s in at.subheader]

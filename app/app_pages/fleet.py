@@ -69,21 +69,56 @@ def gaps(latest: pd.DataFrame) -> pd.DataFrame:
     return out[out["gap"].abs() >= 1].sort_values("gap", key=abs, ascending=False)
 
 
-def what_if_picker(latest: pd.DataFrame) -> None:
-    """The risk model's what-if (controls applied to an agent), when `agentwatch.detectors.risk` offers it."""
+def risk_what_if() -> tuple[dict, object, float] | None:
+    """The risk model's controls and what-if, when the risk stage (`agentwatch.detectors.risk*`) offers them:
+    its controls, a function (row, controls, chosen) -> report, and its "high" threshold."""
+    try:
+        model = importlib.import_module("agentwatch.detectors.risk_model")
+        report = importlib.import_module("agentwatch.detectors.risk_report")
+        controls, high = model.load_controls(), float(getattr(model, "DEFAULT_HIGH", HIGH))
+        return controls, lambda row, chosen: report.agent_report(row, controls, chosen, high), high
+    except (ImportError, AttributeError):
+        pass
     try:
         risk = importlib.import_module("agentwatch.detectors.risk")
-    except ImportError:
+        return dict.fromkeys(risk.CONTROLS), lambda row, chosen: risk.what_if(row, chosen), HIGH
+    except (ImportError, AttributeError):
+        return None
+
+
+def positions(report: dict) -> pd.DataFrame:
+    """Rows of a what-if report: each side (measured, declared) before and after the chosen controls."""
+    rows = []
+    for stage, source in (("now", report), ("with the controls", report.get("what_if") or {})):
+        for side in ("measured", "declared"):
+            place = source.get(side)
+            if isinstance(place, dict):
+                rows.append({"position": side, "when": stage, "vulnerability": place.get("vulnerability"),
+                             "model1": place.get("model1"), "model2": place.get("model2"),
+                             **{d: (place.get("dimensions") or {}).get(d) for d in DIMENSIONS}})
+    return pd.DataFrame(rows)
+
+
+def what_if_picker(latest: pd.DataFrame) -> None:
+    """Pick controls for one agent and see where they would move it (computed by the risk model)."""
+    offered = risk_what_if()
+    if offered is None:
         return
-    what_if, controls = getattr(risk, "what_if", None), getattr(risk, "CONTROLS", None)
-    if not callable(what_if) or not controls:
-        return
+    controls, what_if, _ = offered
     st.subheader("What if: apply controls")
     agent = st.selectbox("Agent", latest["agent_id"].tolist(), format_func=ui.inert, key="what_if_agent")
-    chosen = st.multiselect("Controls", list(controls), format_func=ui.inert)
-    if chosen:
-        row = latest[latest["agent_id"] == agent].iloc[0].to_dict()
-        ui.table(pd.DataFrame([what_if(row, chosen)]), key="what_if")
+    chosen = st.multiselect("Controls", list(controls), format_func=ui.inert, key="what_if_controls")
+    if not chosen:
+        st.caption("Pick one or more controls to see where they would move the agent on both matrices.")
+        return
+    row = latest[latest["agent_id"] == agent].iloc[0].to_dict()
+    try:
+        report = what_if(row, chosen)
+    except Exception as exc:  # the risk model's own error, shown as text; the page stays usable
+        st.error("The risk model could not compute this what-if:")
+        ui.text_block(str(exc))
+        return
+    ui.table(positions(report), key="what_if")
 
 
 if not data.has(src, "agent_risk"):
