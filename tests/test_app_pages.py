@@ -344,3 +344,30 @@ def test_fleet_has_no_what_if_picker_when_the_risk_model_offers_none(monkeypatch
         monkeypatch.setitem(sys.modules, f"agentwatch.detectors.{name}", None)  # import fails
     at = open_page(monkeypatch, full_lake, "fleet")
     assert "What if: apply controls" not in [s.value for s in at.subheader]
+
+
+def test_a_commit_by_someone_else_shows_on_the_next_rerun(monkeypatch, full_lake, tmp_path) -> None:
+    from agentwatch.app.data import record_alert_state
+
+    lake = copy_lake(full_lake, tmp_path / "lake")
+    at = open_page(monkeypatch, lake, "flagged")
+    key = at.selectbox(key="alert_pick").value
+    record_alert_state(str(lake), key, "acknowledged", "bo", "from the CLI")  # another process, same lake
+    at.run()
+    assert frame(at, "queue").set_index("alert_key").loc[key, "status"] == "acknowledged"
+    assert any("status: acknowledged by bo" in c.value for c in at.code)
+
+
+def test_a_runaway_session_shows_its_first_events_and_says_where_the_rest_are(monkeypatch, tmp_path) -> None:
+    import orjson
+
+    events = [{"ts": f"2026-11-20T10:{i // 60 % 60:02d}:{i % 60:02d}Z", "agent_id": "looper", "session_id": "loop",
+               "seq": i, "event_type": "tool_call" if i % 2 else "tool_result", "tool_name": "poll",
+               "tool_call_id": f"c{i // 2}", "text": None if i % 2 else "still waiting"} for i in range(1, 2201)]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "loop.jsonl").write_bytes(b"\n".join(orjson.dumps(e) for e in events) + b"\n")
+    lake = measured_lake(tmp_path / "lake", [tmp_path / "in"])
+    at = open_page(monkeypatch, lake, "session", agent="looper", session="loop")
+    assert len(frame(at, "timeline")) == 2000
+    assert any("2,200 of 2,200 events" in c.value for c in at.caption)
+    assert any("Showing the first 2,000" in c.value for c in at.caption)

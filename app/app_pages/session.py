@@ -14,6 +14,8 @@ NUMBERS = (("risk score", "risk_score", "{:.2f}"), ("events", "count_events", "{
            ("out of scope", "count_out_of_scope_resources", "{:,.0f}"),
            ("destructive", "count_destructive_actions", "{:,.0f}"), ("sub-agents", "count_spawned", "{:,.0f}"))
 
+TIMELINE_ROWS = 2_000
+
 st.title("Session investigation")
 src = ui.need_lake()
 ui.need_view(src, "sessions", run="agentwatch metrics", what="session metrics")
@@ -67,6 +69,10 @@ types = st.multiselect("Event types", sorted(timeline["event_type"].dropna().uni
 shown = timeline[(timeline["evidence"] | (not only)) & (timeline["event_type"].isin(types) if types else True)]
 st.caption(f"{len(shown):,} of {len(timeline):,} events; {int(timeline['evidence'].sum())} are evidence "
            "of a reason (highlighted).")
+if len(shown) > TIMELINE_ROWS:  # a runaway session: keep the page fast; filters and SQL hunt reach the rest
+    st.caption(f"Showing the first {TIMELINE_ROWS:,}: narrow it with the filters above, or query `events` "
+               "in SQL hunt.")
+    shown = shown.head(TIMELINE_ROWS)
 ui.table(shown, preview=("text", "tool_args"), highlight=shown["evidence"], key="timeline",
          column_order=["evidence", "seq", "ts", "event_type", "actor", "tool_name", "text", "tool_args", "status",
                        "flags", "tool_call_id", "input_tokens", "output_tokens", "event_id"])
