@@ -33,7 +33,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(lake: Path, inventory: Path, home: Path, timeout: float = 60.0) -> Iterator[str]:
+def served_app(lake: Path, inventory: Path, home: Path, timeout: float = 120.0) -> Iterator[str]:
     """`agentwatch app` over the lake on a free port; yields its URL and stops it (and its children) after."""
     port = free_port()
     env = {**os.environ, "HOME": str(home), "AGENTWATCH_REDACTION_KEY": "test-key"}
