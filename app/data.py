@@ -11,6 +11,7 @@ Frames come back raw; the pages render them through `agentwatch.app.ui`, which m
 
 from __future__ import annotations
 
+import importlib
 import threading
 from datetime import UTC, datetime
 from functools import cache
@@ -144,6 +145,21 @@ def run_hunt(src: Source, sql: str) -> tuple[pd.DataFrame, bool]:
         return pd.DataFrame(), False
     cut = table.num_rows > HUNT_ROW_LIMIT
     return table.slice(0, HUNT_ROW_LIMIT).to_pandas(), cut
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def rule_catalog() -> pd.DataFrame | None:
+    """The detectors' rule catalog (built-in and the `rules_dirs` setting's folders), when that stage
+    provides a loader (`agentwatch.detectors.rules.load_rules`); broken files are skipped, as `detect` does."""
+    try:
+        rules = importlib.import_module("agentwatch.detectors.rules")
+        load, builtin = rules.load_rules, rules.BUILTIN_RULES_DIR
+    except (ImportError, AttributeError):
+        return None
+    mine = [d for d in str(load_settings().get("rules_dirs") or "").split(":") if d]
+    found = load([builtin, *mine], errors=[])
+    return pd.DataFrame([{"rule_id": r.id, "title": r.title, "level": r.level, "status": getattr(r, "status", None),
+                          "tags": list(r.tags), "description": r.description} for r in found])
 
 
 def saved_hunts() -> dict[str, str]:

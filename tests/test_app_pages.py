@@ -371,3 +371,22 @@ def test_a_runaway_session_shows_its_first_events_and_says_where_the_rest_are(mo
     assert len(frame(at, "timeline")) == 2000
     assert any("2,200 of 2,200 events" in c.value for c in at.caption)
     assert any("Showing the first 2,000" in c.value for c in at.caption)
+
+
+def test_rules_page_lists_the_catalog_the_detectors_stage_loads(monkeypatch, full_lake) -> None:
+    from agentwatch.app import data
+
+    module = types.ModuleType("agentwatch.detectors.rules")
+    module.BUILTIN_RULES_DIR = Path("/builtin")
+    module.load_rules = lambda dirs, errors=None: [types.SimpleNamespace(
+        id="destructive-action", title="Destructive action", level="critical", status="stable",
+        tags=("attack.impact",), description="rm -rf and friends")] if list(dirs)[0] == Path("/builtin") else []
+    monkeypatch.setitem(sys.modules, "agentwatch.detectors.rules", module)
+    data.rule_catalog.clear()
+    at = open_page(monkeypatch, full_lake, "rules")
+    catalog = frame_with(at, "rule_id", "description")
+    assert catalog["rule_id"].tolist() == ["destructive-action"]
+    monkeypatch.setitem(sys.modules, "agentwatch.detectors.rules", None)
+    data.rule_catalog.clear()
+    at = open_page(monkeypatch, full_lake, "rules")
+    assert any("No rule catalog" in c.value for c in at.caption)

@@ -27,8 +27,12 @@ else:
             "that pauses one: `agentwatch escalate`).")
 
 st.subheader("Rule catalog and what fired")
-if data.has(src, "rules"):
-    ui.table(data.frame(src, "rule_catalog"), preview=("description",), key="catalog")
+catalog = data.frame(src, "rule_catalog") if data.has(src, "rules") else data.rule_catalog()
+if catalog is None:
+    st.caption("No rule catalog is installed (the detectors stage provides it).")
+else:
+    st.caption(f"{len(catalog)} rules in the catalog:")
+    ui.table(catalog, preview=("description",), key="catalog")
 if not data.has(src, "findings"):
     st.info("No findings yet: run `agentwatch detect` (or `agentwatch run`) to evaluate the rules.")
 else:
