@@ -36,6 +36,9 @@ CLOSE_REASONS = ("false_positive", "resolved")
 ALERT_STATE_SCHEMA = pa.schema([
     ("alert_key", pa.string()), ("status", pa.string()), ("by", pa.string()), ("note", pa.string()),
     ("close_reason", pa.string()), ("at", pa.timestamp("us", tz="UTC")),
+    # what the alert was about, kept with the decision (the detectors suppress what analysts closed as
+    # false positives by agent and rules, as `agentwatch close` records them)
+    ("agent_id", pa.string()), ("rule_ids", pa.list_(pa.string())),
 ])
 
 
@@ -185,15 +188,18 @@ def record_alert_state(
                               "alert_state")
     if not by.strip():
         raise AgentwatchError("say who you are (the analyst recording the decision)", "alert_state")
-    row = {"alert_key": [alert_key], "status": [status], "by": [by.strip()], "note": [note],
-           "close_reason": [close_reason if status == "closed" else None], "at": [at or datetime.now(UTC)]}
     store = Lake(lake).require()
     with store.writer() as writer:
         try:
-            known = writer.connection().execute("select count(*) from alerts where alert_key = ?", [alert_key])
+            found = writer.connection().execute(
+                "select agent_id, rule_ids from alerts where alert_key = ?", [alert_key]).fetchall()
         except duckdb.CatalogException as exc:
             raise LakeError("no alerts in this lake (run `agentwatch detect`)", lake) from exc
-        if known.fetchone()[0] == 0:
+        if not found:
             raise LakeError(f"no alert {alert_key!r}", lake)
+        (agent_id, rule_ids), *_ = found
+        row = {"alert_key": [alert_key], "status": [status], "by": [by.strip()], "note": [note],
+               "close_reason": [close_reason if status == "closed" else None], "at": [at or datetime.now(UTC)],
+               "agent_id": [agent_id], "rule_ids": [list(rule_ids or [])]}
         writer.append("alert_state", pa.table(row, schema=ALERT_STATE_SCHEMA))
         return writer.commit("alert_state", extra={"alert_key": alert_key, "status": status, "by": by.strip()})

@@ -197,6 +197,10 @@ def test_acknowledge_and_close_append_alert_state_and_never_touch_events(monkeyp
     assert Lake(lake).table_files("events") == events_before
     kinds = [e["kind"] for e in Lake(lake).entries()]
     assert kinds[-2:] == ["alert_state", "alert_state"]
+    rows = Lake(lake).connect().execute(
+        "select s.agent_id = a.agent_id, s.rule_ids = a.rule_ids from alert_state s join alerts a using (alert_key) "
+        "where alert_key = ?", [key]).fetchall()
+    assert rows == [(True, True), (True, True)]  # what the alert was about stays with each decision
 
 
 def test_a_decision_without_an_analyst_name_is_refused(monkeypatch, full_lake, tmp_path) -> None:
