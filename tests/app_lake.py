@@ -117,7 +117,8 @@ def add_detections(lake: Path, *, text: str = "") -> None:
 
 
 # Per agent and day: measured dimensions from the day's sessions (crudely: enough to be realistic
-# in shape and to move over days), declared ones from the inventory, both matrices' quadrants.
+# in shape and to move over days), declared ones from the inventory (null for agents it does not
+# list), both matrices' quadrants.
 AGENT_RISK_SQL = """
 with daily as (
     select agent_id, session_day as day, avg(share_steps_without_human) as autonomy_share,
@@ -134,10 +135,10 @@ scored as (
         greatest(1, least(5, round(1 + 4 * d.telemetry))) as measured_monitoring,
         a.declared_access, a.declared_action, a.declared_autonomy, a.declared_oversight,
         a.declared_goal_stability, a.declared_monitoring, a.business_value
-    from daily d join agents a using (agent_id)
+    from daily d left join agents a using (agent_id)  -- agents missing from the inventory: undeclared
 ),
 vulnerable as (
-    select *, true as is_declared,
+    select *, declared_access is not null as is_declared,
         (measured_access + measured_action + measured_autonomy + 18 - measured_oversight
          - measured_goal_stability - measured_monitoring) / 6.0 as vulnerability_measured,
         (declared_access + declared_action + declared_autonomy + 18 - declared_oversight
