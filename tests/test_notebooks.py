@@ -3,6 +3,7 @@ in git they carry no outputs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -59,7 +60,9 @@ def test_notebook_runs_headless_and_draws_its_chart(path: Path, lake: Path, monk
     text, kinds = outputs(nb)
     assert any("vegalite" in k for k in kinds), kinds  # a chart where a picture beats a table
     if path.stem.startswith("01"):
-        assert "steered sink calls in" in text and not text.startswith("0 steered")
+        assert "carry an out-of-scope entity" in text
+        found = re.search(r"(\d+) entities planted by a tool result and sent out through a sink", text)
+        assert found and int(found.group(1)) > 0  # the sample's prompt injections are in the lake
     if path.stem.startswith("02"):
         assert "agent:" in text
     if path.stem.startswith("03"):
