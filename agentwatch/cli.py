@@ -13,6 +13,7 @@ import click
 import orjson
 
 from agentwatch.cli_app import app
+from agentwatch.cli_risk import risk
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError
 from agentwatch.inert import inert_text
@@ -48,8 +49,9 @@ def cli(ctx: click.Context, lake: str | None, inventory: str | None, config: str
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default="auto", show_default=True, help="Source format, or auto to detect per file.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option("--reingest", is_flag=True, help="Read files again even if already ingested (events still deduplicate).")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | None) -> None:
+def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | None, reingest: bool) -> None:
     """Ingest JSON-lines files or folders (.gz too) into the lake; no PATH: the receiver's spool."""
     from agentwatch.ingest.pipeline import expand_inputs, ingest_paths, summarize
     from agentwatch.ingest.spool import spooled_files
@@ -63,7 +65,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | Non
     inputs = expand_inputs(inputs)
     with _progress_bar(show, inputs) as advance:
         report = ingest_paths(
-            obj.lake, inputs, fmt=fmt, progress=advance, memory_limit=obj.settings["memory_limit"]
+            obj.lake, inputs, fmt=fmt, progress=advance, memory_limit=obj.settings["memory_limit"],
+            reingest=reingest,
         )
     for path, f in zip(spooled, report.files, strict=False):
         if f.status != "failed":
@@ -146,20 +149,33 @@ def verify(obj: Context, expect_head: str | None) -> None:
 @cli.command()
 @click.option("--host", help="Address to listen on [setting receiver_host; 127.0.0.1].")
 @click.option("--port", type=int, help="Port to listen on [setting receiver_port; 4318].")
+@click.option("--grpc-port", type=int, help="OTLP/gRPC port; 0 disables it [setting receiver_grpc_port; 4317].")
 @click.option("--spool", type=click.Path(file_okay=False), help="Spool folder [default <lake>/_spool/otlp].")
 @click.pass_obj
-def receive(obj: Context, host: str | None, port: int | None, spool: str | None) -> None:
-    """OTLP/HTTP endpoint (POST /v1/traces): durably spools each batch before acknowledging it."""
-    from agentwatch.ingest.receiver import serve_receiver
+def receive(obj: Context, host: str | None, port: int | None, grpc_port: int | None, spool: str | None) -> None:
+    """OTLP/HTTP (POST /v1/traces, /v1/logs) and OTLP/gRPC: spool each batch durably before acknowledging it."""
+    import signal
+
+    from agentwatch.ingest.receiver import MAX_BYTES_IN_FLIGHT, InFlight, serve_receiver
+    from agentwatch.ingest.receiver_grpc import serve_grpc, stop_grpc
 
     folder = Path(spool) if spool else obj.spool
     host = host or obj.settings["receiver_host"]
     port = port or obj.settings["receiver_port"]
-    click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces, spooling to {folder} (Ctrl-C stops)")
+    grpc_port = obj.settings["receiver_grpc_port"] if grpc_port is None else grpc_port
+    budget = InFlight(MAX_BYTES_IN_FLIGHT)  # one memory bound for both endpoints
+    grpc_server = serve_grpc(folder, host, grpc_port, in_flight=budget) if grpc_port else None
+    grpc_text = f" and OTLP/gRPC on {host}:{grpc_server.port}" if grpc_server else ""
+    click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces and /v1/logs{grpc_text}, "
+               f"spooling to {folder} (Ctrl-C stops)")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop ends it cleanly
     try:
-        serve_receiver(folder, host, port, block=True)
+        serve_receiver(folder, host, port, block=True, in_flight=budget)
     except KeyboardInterrupt:
         click.echo("receiver stopped")
+    finally:
+        if grpc_server is not None:
+            stop_grpc(grpc_server)
 
 
 @cli.command()
@@ -234,4 +250,5 @@ def main() -> None:
         sys.exit(2)
 
 
+cli.add_command(risk)
 cli.add_command(app)

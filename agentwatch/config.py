@@ -37,7 +37,11 @@ SETTINGS = (
     Setting("spool", "", "Folder the OTLP receiver spools to; empty: <lake>/_spool/otlp."),
     Setting("receiver_host", "127.0.0.1", "Address `agentwatch receive` listens on."),
     Setting("receiver_port", 4318, "Port `agentwatch receive` listens on (OTLP/HTTP default)."),
+    Setting("risk_high", 3, "Risk model: a dimension, vulnerability or value above this is high (1-5 scale)."),
+    Setting("risk_gap", 2, "Risk model: measured this much riskier than declared is a finding."),
+    Setting("risk_controls", "", "Risk model: controls YAML (which control moves which dimension); empty: packaged."),
     Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it)."),
+    Setting("receiver_grpc_port", 4317, "Port of `agentwatch receive`'s OTLP/gRPC endpoint; 0 disables it."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_CONFIG = "agentwatch.toml"

@@ -21,7 +21,7 @@ from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.native_fast import decode_native_fast
 from agentwatch.ingest.reader import LineBatch
-from agentwatch.ingest.records import FUTURE_TOLERANCE, Location, normalize_event
+from agentwatch.ingest.records import FUTURE_TOLERANCE, FileHints, Location, normalize_event
 from agentwatch.ingest.schema import EVENT_SCHEMA
 
 BOM = b"\xef\xbb\xbf"
@@ -51,6 +51,7 @@ class DecodeContext:
     source_file: str
     now: datetime
     con: duckdb.DuckDBPyConnection
+    hints: FileHints = FileHints()
 
 
 def decode_batch(batch: LineBatch, ctx: DecodeContext) -> Decoded:
@@ -70,7 +71,7 @@ def decode_batch(batch: LineBatch, ctx: DecodeContext) -> Decoded:
     for line_no in table.column("line_no").to_pylist():
         i = line_no - first
         last = batch.unterminated_last and i == len(batch.lines) - 1
-        where = Location(ctx.fmt.name, ctx.source_file, int(batch.offsets[i]), line_no)
+        where = Location(ctx.fmt.name, ctx.source_file, int(batch.offsets[i]), line_no, ctx.hints)
         _decode_one(batch.lines[i].as_py(), where, ctx, last, out)
     return out
 

@@ -75,9 +75,18 @@ def committed_files(lake: Path, table: str) -> list[str]:
     return [str(lake / path) for path, out in live_files(read_entries(lake)).items() if out["table"] == table]
 
 
-def ingested_hashes(lake: Path) -> set[str]:
-    """sha256 of every input file already ingested."""
-    return {i["sha256"] for e in read_entries(lake) for i in e.get("inputs", ()) if i.get("status") == "ingested"}
+def ingested_hashes(lake: Path) -> dict[str, dict[str, bool]]:
+    """sha256 of every input file already ingested -> the formats it was read as, and whether any of
+    its events were stored under that format (written, or already in the lake)."""
+    known: dict[str, dict[str, bool]] = {}
+    for entry in read_entries(lake):
+        for record in entry.get("inputs", ()):
+            if record.get("status") != "ingested":
+                continue
+            stored = record.get("events_written", 0) + record.get("duplicates", 0) > 0
+            formats = known.setdefault(record["sha256"], {})
+            formats[record.get("format", "")] = formats.get(record.get("format", ""), False) or stored
+    return known
 
 
 def sha256_file(path: Path, block: int = 4 << 20) -> str:

@@ -39,7 +39,6 @@ WRONG_KIND = "|".join([
     r"\bNaN\b|\bInfinity\b",  # non-JSON numbers DuckDB accepts
 ])
 ISO_TS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
-INT64_MAX = 2**63 - 1
 
 
 def decode_native_fast(

@@ -20,9 +20,10 @@ import pyarrow as pa
 from agentwatch import __version__
 from agentwatch.errors import InputError
 from agentwatch.ingest.decode import DecodeContext, decode_batch
-from agentwatch.ingest.formats import detect_format, get_format
+from agentwatch.ingest.formats import Format, detect_format, get_format
 from agentwatch.ingest.manifest import append_entry, ingested_hashes, read_entries, sha256_file
 from agentwatch.ingest.reader import MAX_LINE_BYTES, LineBatch, OversizeLine, iter_line_batches, open_input
+from agentwatch.ingest.records import FileHints
 from agentwatch.ingest.sanitize import Sanitizer
 from agentwatch.ingest.stage import Stage, lake_lock
 
@@ -96,8 +97,13 @@ def ingest_paths(
     progress: Progress | None = None,
     sanitizer: Sanitizer | None = None,
     memory_limit: str = "1GB",
+    reingest: bool = False,
 ) -> IngestReport:
-    """Ingest files into the lake as one batch; re-ingesting the same content adds nothing."""
+    """Ingest files into the lake as one batch; re-ingesting the same content adds nothing.
+
+    A file already ingested is skipped, unless nothing of it was stored (every record quarantined,
+    e.g. read under the wrong `fmt`) and it is now read as another format, or `reingest` is set
+    (events already in the lake still deduplicate)."""
     now = now or datetime.now(UTC)
     files = expand_inputs(paths)
     with lake_lock(lake):
@@ -109,9 +115,10 @@ def ingest_paths(
         try:
             seen: set[str] = set()
             for index, (path, report) in enumerate(zip(files, reports, strict=True)):
-                if _skip_known(report, known, seen):
+                chosen = _choose_format(path, fmt, report)
+                if chosen is None or _skip_known(report, {} if reingest else known, seen):
                     continue
-                _ingest_file(path, index, report, stage, fmt, now, sanitizer, progress)
+                _ingest_file(path, index, report, stage, chosen, now, sanitizer, progress)
             entry = _commit(lake, stage, batch_id, reports, now)
         finally:
             stage.close()
@@ -125,8 +132,20 @@ def _hash_input(path: Path) -> str:
         raise InputError(f"cannot read input: {exc.strerror or exc}", str(path)) from exc
 
 
-def _skip_known(report: FileReport, known: set[str], seen: set[str]) -> bool:
-    if report.sha256 in known:
+def _choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
+    """The file's format (detected from its first record for `auto`); None when it cannot be read."""
+    try:
+        chosen = get_format(fmt) if fmt != "auto" else detect_format(_first_record(path))
+    except InputError as exc:
+        report.status, report.error = "failed", str(exc)
+        return None
+    report.format = chosen.name
+    return chosen
+
+
+def _skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set[str]) -> bool:
+    formats = known.get(report.sha256, {})
+    if any(formats.values()) or report.format in formats:  # stored, or this format already tried
         report.status = "skipped_already_ingested"
     elif report.sha256 in seen:
         report.status = "skipped_duplicate_content"
@@ -144,15 +163,14 @@ def _ingest_file(
     index: int,
     report: FileReport,
     stage: Stage,
-    fmt: str,
+    chosen: Format,
     now: datetime,
     sanitizer: Sanitizer,
     progress: Progress | None,
 ) -> None:
     try:
-        chosen = get_format(fmt) if fmt != "auto" else detect_format(_first_record(path))
-        report.format = chosen.name
-        ctx = DecodeContext(chosen, str(path), now, stage.con)
+        hints = FileHints(_first_record(path), path.stat().st_mtime_ns)
+        ctx = DecodeContext(chosen, str(path), now, stage.con, hints)
         for batch in iter_line_batches(path):
             _stage_batch(batch, ctx, index, report, stage, sanitizer)
             if progress and isinstance(batch, LineBatch):

@@ -1,25 +1,29 @@
-"""`agentwatch receive`: an OTLP/HTTP trace endpoint (127.0.0.1:4318 by default) that spools to disk.
+"""`agentwatch receive`: OTLP/HTTP (127.0.0.1:4318) and OTLP/gRPC (127.0.0.1:4317, `receiver_grpc`)
+endpoints for traces and logs that spool to disk.
 
-It follows the OTLP/HTTP spec: POST /v1/traces with a body in `application/x-protobuf` or
-`application/json`, optionally `Content-Encoding: gzip`; 200 with an ExportTraceServiceResponse in the
+HTTP follows the OTLP/HTTP spec: POST /v1/traces or /v1/logs with a body in `application/x-protobuf`
+or `application/json`, optionally `Content-Encoding: gzip`; 200 with an Export*ServiceResponse in the
 request's encoding; 400 for a body that does not decode, 404 for other paths, 405 for other methods,
-411 without Content-Length, 413 over `MAX_BODY_BYTES`, 415 for other content types or encodings.
-Error bodies are a google.rpc.Status in the request's encoding (plain text when that is unknown).
+408 when a request takes longer than `REQUEST_SECONDS`, 411 without Content-Length, 413 over
+`MAX_BODY_BYTES`, 415 for other content types or encodings, 503 when the bytes of the requests being
+read and decoded would pass `MAX_BYTES_IN_FLIGHT` (exporters retry 503). Error bodies are a
+google.rpc.Status in the request's encoding (plain text when that is unknown).
 
-A request is acknowledged only once it is durably spooled (`ingest.spool`), as OTLP/JSON with hex ids,
-so the `otlp_json` decoder maps it at ingest. Spans that decoder would reject are reported back in
-`partial_success` and written on a second line of the same spool file, where ingest quarantines them
-with their reason: one bad span neither costs the good ones nor disappears.
+A request is acknowledged only once it is durably spooled (`otlp_export`): a gzip body is decoded
+whole, every member of it, or refused; trailing bytes after a member are refused too.
+
+Slow senders: the whole request (headers and body) must arrive within `REQUEST_SECONDS`, or its
+connection is shut; a sender holds no decode capacity while it trickles, only its declared bytes.
 """
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import logging
+import socket
 import threading
+import time
 import zlib
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,29 +33,21 @@ from urllib.parse import urlsplit
 import orjson
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTracePartialSuccess,
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.formats.otlp_common import filter_spans
-from agentwatch.ingest.formats.otlp_json import decode_otlp_spans
-from agentwatch.ingest.records import Location, normalize_event
+from agentwatch.ingest.otlp_export import SIGNALS, Signal, accept_export, export_response, to_otlp_json
 from agentwatch.ingest.spool import Spool
 
 log = logging.getLogger(__name__)
 
-TRACES_PATH = "/v1/traces"
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 MAX_BODY_BYTES = 64 << 20
-MAX_CONCURRENT = 4  # requests decoded at once; more get 503, which OTLP exporters retry with backoff
-SOCKET_TIMEOUT_SECONDS = 30
-MAX_REASONS = 5  # in a partial_success error_message
+MAX_BYTES_IN_FLIGHT = 64 << 20  # bodies (and their inflated bytes) being read or decoded at once
+REQUEST_SECONDS = 20  # the whole request, from its request line to its last body byte
+IDLE_SECONDS = 30  # a kept-alive connection waiting for its next request
+READ_CHUNK = 1 << 16
 POLL_SECONDS = 0.1  # how soon `stop_receiver` is noticed
 INVALID_ARGUMENT, UNAVAILABLE = 3, 14  # google.rpc.Code
-RECEIVER_LOCATION = Location("otlp_json", "<receiver>", 0, 1)
 
 
 class HttpError(Exception):
@@ -63,24 +59,47 @@ class HttpError(Exception):
         self.message = message
 
 
+class InFlight:
+    """Bytes of requests being read or decoded; a request alone is always admitted."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, n: int, held: int = 0) -> bool:
+        """Take `n` more bytes for a request already holding `held`; False when over the limit."""
+        with self._lock:
+            if self.used + n > self.limit and self.used != held:
+                return False
+            self.used += n
+            return True
+
+    def release(self, n: int) -> None:
+        """Give back bytes a request held."""
+        with self._lock:
+            self.used -= n
+
+
 class ReceiverServer(ThreadingHTTPServer):
     """The HTTP server, with the spool its handlers write to and the thread serving it (if any)."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], spool: Spool):
+    def __init__(self, address: tuple[str, int], spool: Spool, in_flight: InFlight | None = None):
         super().__init__(address, OtlpHandler)
         self.spool = spool
-        self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+        self.in_flight = in_flight or InFlight(MAX_BYTES_IN_FLIGHT)
         self.thread: threading.Thread | None = None
 
 
 def serve_receiver(
-    spool_dir: str | Path, host: str = "127.0.0.1", port: int = 4318, *, block: bool = False
+    spool_dir: str | Path, host: str = "127.0.0.1", port: int = 4318, *, block: bool = False,
+    in_flight: InFlight | None = None,
 ) -> ReceiverServer:
-    """Start the endpoint (port 0 picks a free one); in a daemon thread (stop it with
+    """Start the HTTP endpoint (port 0 picks a free one); in a daemon thread (stop it with
     `stop_receiver`), or in the calling thread until shut down if `block`."""
-    server = ReceiverServer((host, port), Spool(spool_dir))
+    server = ReceiverServer((host, port), Spool(spool_dir), in_flight)
     if block:
         server.serve_forever(POLL_SECONDS)
         return server
@@ -99,136 +118,132 @@ def stop_receiver(server: ReceiverServer) -> None:
         server.thread.join()
 
 
-def request_to_otlp_json(message: ExportTraceServiceRequest) -> dict[str, Any]:
-    """A protobuf request in the OTLP/JSON shape: lowerCamelCase, integer enums, hex ids (not base64)."""
-    data = json_format.MessageToDict(message, use_integers_for_enums=True)
-    for resource_spans in data.get("resourceSpans", []):
-        for scope_spans in resource_spans.get("scopeSpans", []):
-            for span in scope_spans.get("spans", []):
-                _hexify(span, ("traceId", "spanId", "parentSpanId"))
-                for link in span.get("links", []):
-                    _hexify(link, ("traceId", "spanId"))
-    return data
-
-
-def _hexify(obj: dict[str, Any], keys: tuple[str, ...]) -> None:
-    for key in keys:
-        if key in obj:
-            obj[key] = base64.b64decode(obj[key]).hex()
-
-
-@dataclass(frozen=True)
-class Split:
-    """A request divided into the spans ingest will map and the ones it would quarantine."""
-
-    accepted: dict[str, Any] | None
-    rejected: dict[str, Any] | None
-    rejected_spans: int
-    reasons: list[str]
-
-
-def split_request(record: Any, now: datetime) -> Split:
-    """Judge each span as ingest will; raises RecordError when the envelope itself is malformed."""
-    reasons: dict[str, str] = {}  # original span path -> reason
-    accepted, origin = record, None
-    while True:  # dropping a span can orphan another's identity: judge what is left again
-        errors = _span_errors(accepted, now)
-        reasons.update({(origin or {}).get(path, path): reason for path, reason in errors.items()})
-        accepted, origin = filter_spans(record, lambda path: path not in reasons)
-        if not errors or accepted is None:
-            break
-    rejected = filter_spans(record, lambda path: path in reasons)[0] if reasons else None
-    return Split(accepted, rejected, len(reasons), [f"{p}: {r}" for p, r in reasons.items()])
-
-
-def _span_errors(record: Any, now: datetime) -> dict[str, str]:
-    errors = {}
-    for path, result in decode_otlp_spans(record):
-        try:
-            if isinstance(result, Exception):
-                raise result
-            for index, event in enumerate(result):
-                normalize_event(event, RECEIVER_LOCATION, now=now, index=index)
-        except RecordError as exc:
-            errors[path] = exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}.")
-    return errors
-
+request_to_otlp_json = to_otlp_json  # the name callers of the traces-only receiver know
 
 class OtlpHandler(BaseHTTPRequestHandler):
-    """One OTLP/HTTP request; the server carries the `spool`."""
+    """One OTLP/HTTP request; the server carries the `spool` and the `in_flight` budget."""
 
     protocol_version = "HTTP/1.1"  # exporters keep connections alive; every reply sets Content-Length
     server_version = "agentwatch-receiver"
-    timeout = SOCKET_TIMEOUT_SECONDS  # a client that stops sending mid-body frees its thread
+    timeout = IDLE_SECONDS
+
+    def handle_one_request(self) -> None:
+        self._timer: threading.Timer | None = None
+        try:
+            super().handle_one_request()
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def parse_request(self) -> bool:
+        # The request line is in; from here the whole request has REQUEST_SECONDS.
+        self._deadline = time.monotonic() + REQUEST_SECONDS
+        self._timer = threading.Timer(REQUEST_SECONDS, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+        return super().parse_request()
+
+    def _expire(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def do_POST(self) -> None:
-        slots = self.server.slots  # type: ignore[attr-defined]  # a ReceiverServer
-        if not slots.acquire(blocking=False):  # memory stays bounded: at most MAX_CONCURRENT bodies held
-            encoding = _media_type(self.headers.get("Content-Type"))
-            self.close_connection = True
-            self._fail(HttpError(HTTPStatus.SERVICE_UNAVAILABLE, "busy; retry later"), encoding)
-            return
-        try:
-            self._handle_post()
-        finally:
-            slots.release()
-
-    def _handle_post(self) -> None:
         encoding = _media_type(self.headers.get("Content-Type"))
+        held = 0
         try:
-            if urlsplit(self.path).path != TRACES_PATH:
-                raise HttpError(HTTPStatus.NOT_FOUND, f"no such endpoint; traces go to {TRACES_PATH}")
+            signal = self._signal()
             if encoding not in (PROTOBUF, JSON):
                 raise HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"content type must be {PROTOBUF} or {JSON}")
-            record = parse_body(self._read_body(), encoding)
-            split = split_request(record, datetime.now(UTC))
+            length = self._length()
+            held = self._admit(length)
+            body = self._read(length)
+            body, held = self._inflate(body, held)
+            split = accept_export(signal, parse_body(signal, body, encoding), self.server.spool)  # type: ignore[attr-defined]
         except HttpError as exc:
             self._fail(exc, encoding)
-            return
         except RecordError as exc:
             self._fail(HttpError(HTTPStatus.BAD_REQUEST, exc.message), encoding)
-            return
-        lines = [orjson.dumps(part) for part in (split.accepted, split.rejected) if part is not None]
-        try:
-            if lines:
-                self.server.spool.write(lines)  # type: ignore[attr-defined]  # a ReceiverServer
         except OSError as exc:  # not durable, so not acknowledged: 503 tells the exporter to retry
             log.error("cannot spool an OTLP request: %s", exc)
             self._fail(HttpError(HTTPStatus.SERVICE_UNAVAILABLE, "cannot spool the request"), encoding)
-            return
-        self._reply(HTTPStatus.OK, encoding, encode_response(split, encoding))
+        else:
+            self._reply(HTTPStatus.OK, encoding, encode_message(export_response(signal, split), encoding))
+        finally:
+            self.server.in_flight.release(held)  # type: ignore[attr-defined]
 
-    def _read_body(self) -> bytes:
+    def _signal(self) -> Signal:
+        signal = SIGNALS.get(urlsplit(self.path).path)
+        if signal is None:
+            raise HttpError(HTTPStatus.NOT_FOUND, f"no such endpoint; OTLP goes to {', '.join(SIGNALS)}")
+        return signal
+
+    def _length(self) -> int:
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
             raise HttpError(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required")
         if int(length) > MAX_BODY_BYTES:
             raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body over {MAX_BODY_BYTES} bytes")
-        body = self.rfile.read(int(length))
+        return int(length)
+
+    def _admit(self, length: int) -> int:
+        """Reserve the declared body; when over budget, read it away (in chunks, nothing kept) so the
+        exporter, still sending, sees the 503 and retries instead of a broken pipe."""
+        try:
+            return self._reserve(length, 0)
+        except HttpError:
+            self._discard(length)
+            raise
+
+    def _discard(self, length: int) -> None:
+        left = length
+        with contextlib.suppress(OSError):
+            while left > 0 and (chunk := self.rfile.read1(min(READ_CHUNK, left))):
+                left -= len(chunk)
+
+    def _reserve(self, n: int, held: int) -> int:
+        if not self.server.in_flight.reserve(n, held):  # type: ignore[attr-defined]
+            raise HttpError(HTTPStatus.SERVICE_UNAVAILABLE, "busy; retry later")
+        return held + n
+
+    def _read(self, length: int) -> bytes:
+        chunks, got = [], 0
+        while got < length:
+            try:
+                chunk = self.rfile.read1(min(READ_CHUNK, length - got))
+            except OSError:
+                chunk = b""
+            if not chunk:
+                late = time.monotonic() >= self._deadline
+                raise HttpError(HTTPStatus.REQUEST_TIMEOUT if late else HTTPStatus.BAD_REQUEST,
+                                "request took too long" if late else "body shorter than Content-Length")
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _inflate(self, body: bytes, held: int) -> tuple[bytes, int]:
         coding = (self.headers.get("Content-Encoding") or "identity").strip().lower()
-        if coding == "gzip":
-            return gunzip(body)
-        if coding != "identity":
+        if coding == "identity":
+            return body, held
+        if coding != "gzip":
             raise HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"unsupported Content-Encoding {coding!r}")
-        return body
+        data = gunzip(body)
+        return data, self._reserve(len(data), held)
 
     def do_GET(self) -> None:
-        self._not_allowed()
-
-    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
-
-    def _not_allowed(self) -> None:
         encoding = _media_type(self.headers.get("Content-Type"))
-        if urlsplit(self.path).path != TRACES_PATH:
+        if urlsplit(self.path).path not in SIGNALS:
             self._fail(HttpError(HTTPStatus.NOT_FOUND, "no such endpoint"), encoding)
         else:
             self._fail(HttpError(HTTPStatus.METHOD_NOT_ALLOWED, "only POST"), encoding, allow="POST")
+
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
     def _fail(self, exc: HttpError, encoding: str | None, allow: str | None = None) -> None:
         self.close_connection = True  # the body may be unread: never reuse this connection
         body_encoding = encoding if encoding in (PROTOBUF, JSON) else "text/plain"
         code = UNAVAILABLE if exc.status == HTTPStatus.SERVICE_UNAVAILABLE else INVALID_ARGUMENT
-        self._reply(exc.status, body_encoding, encode_status(exc.message, body_encoding, code), allow)
+        with contextlib.suppress(OSError):  # the connection was shut (deadline) or dropped by the client
+            self._reply(exc.status, body_encoding, encode_status(exc.message, body_encoding, code), allow)
 
     def _reply(self, status: HTTPStatus, content_type: str, body: bytes, allow: str | None = None) -> None:
         self.send_response(status)
@@ -244,15 +259,15 @@ class OtlpHandler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
-def parse_body(body: bytes, encoding: str) -> Any:
+def parse_body(signal: Signal, body: bytes, encoding: str) -> Any:
     """The request as OTLP/JSON; HttpError(400) when the body does not decode."""
     if encoding == PROTOBUF:
-        message = ExportTraceServiceRequest()
+        message = signal.request()
         try:
             message.ParseFromString(body)
         except DecodeError as exc:
-            raise HttpError(HTTPStatus.BAD_REQUEST, f"not an ExportTraceServiceRequest: {exc}") from exc
-        return request_to_otlp_json(message)
+            raise HttpError(HTTPStatus.BAD_REQUEST, f"not an {signal.request.__name__}: {exc}") from exc
+        return to_otlp_json(message)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -260,32 +275,34 @@ def parse_body(body: bytes, encoding: str) -> Any:
 
 
 def gunzip(body: bytes) -> bytes:
-    """Decompress a gzip body, refusing more than MAX_BODY_BYTES of output."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(body, MAX_BODY_BYTES + 1)
-    except zlib.error as exc:
-        raise HttpError(HTTPStatus.BAD_REQUEST, f"bad gzip body: {exc}") from exc
-    if len(data) > MAX_BODY_BYTES:
-        raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body inflates over {MAX_BODY_BYTES} bytes")
-    if not inflater.eof:
-        raise HttpError(HTTPStatus.BAD_REQUEST, "bad gzip body: truncated")
-    return data
+    """Decompress every member of a gzip body (concatenated gzip files are one stream, RFC 1952),
+    refusing more than MAX_BODY_BYTES of output, a truncated member and trailing bytes."""
+    out: list[bytes] = []
+    size, rest = 0, body
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(rest, MAX_BODY_BYTES + 1 - size)
+        except zlib.error as exc:
+            raise HttpError(HTTPStatus.BAD_REQUEST, f"bad gzip body: {exc}") from exc
+        size += len(data)
+        out.append(data)
+        if size > MAX_BODY_BYTES or inflater.unconsumed_tail:
+            raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body inflates over {MAX_BODY_BYTES} bytes")
+        if not inflater.eof:
+            raise HttpError(HTTPStatus.BAD_REQUEST, "bad gzip body: truncated")
+        rest = inflater.unused_data
+        if not rest:
+            return b"".join(out)
+        if not rest.startswith(b"\x1f\x8b"):
+            raise HttpError(HTTPStatus.BAD_REQUEST, f"bad gzip body: {len(rest)} trailing bytes after a member")
 
 
-def encode_response(split: Split, encoding: str) -> bytes:
-    """An ExportTraceServiceResponse; partial_success only when spans were rejected."""
-    response = ExportTraceServiceResponse()
-    if split.rejected_spans:
-        shown = "; ".join(split.reasons[:MAX_REASONS])
-        more = len(split.reasons) - MAX_REASONS
-        message = shown + (f"; and {more} more" if more > 0 else "")
-        response.partial_success.CopyFrom(
-            ExportTracePartialSuccess(rejected_spans=split.rejected_spans, error_message=message)
-        )
+def encode_message(message: Any, encoding: str) -> bytes:
+    """A response message in the request's encoding."""
     if encoding == PROTOBUF:
-        return response.SerializeToString()
-    return orjson.dumps(json_format.MessageToDict(response))
+        return message.SerializeToString()
+    return orjson.dumps(json_format.MessageToDict(message))
 
 
 def encode_status(message: str, encoding: str, code: int = INVALID_ARGUMENT) -> bytes:
@@ -309,3 +326,4 @@ def _varint(number: int) -> bytes:
 
 def _media_type(content_type: str | None) -> str | None:
     return content_type.split(";", 1)[0].strip().lower() if content_type else None
+

@@ -33,13 +33,65 @@ from agentwatch.ingest.schema import (
 
 # Fields a decoder may set; provenance and bookkeeping are set by ingest itself.
 SETTABLE = frozenset(EVENT_COLUMNS) - {"source_format", "source_file", "source_offset", "flags", "redactions"}
-MAX_INT64 = 2**63 - 1
+# Defined once for every decoder: int64 bounds, the epoch, and how `seq` folds an event's index
+# within its record into the record's position (time or line): position * SEQ_SLOTS + index.
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+SEQ_SLOTS = 1000
 # ISO-8601 date-time as agents write it; the fraction may carry more digits than microseconds.
 _ISO_TS = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d+))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 FUTURE_TOLERANCE = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    """What a format decoder says about one event, by canonical field (ingest adds provenance).
+
+    Built with `DecodedEvent.of(fields)`: a name that is no canonical column is a TypeError, so a
+    misspelt column fails a test instead of moving silently into `attrs`. Values are validated by
+    `normalize_event`, which also accepts plain dicts (the native format: a source record's own keys).
+    """
+
+    event_type: str | None = None
+    ts: Any = None  # ISO-8601 text or an aware datetime
+    event_id: str | None = None
+    agent_id: str | None = None
+    session_id: str | None = None
+    parent_session_id: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    seq: int | None = None
+    actor: str | None = None
+    model: str | None = None
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+    tool_args: Any = None
+    text: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    status: str | None = None
+    attrs: Any = None  # every other field the source gave, as a dict (or JSON text)
+    flags: tuple[str, ...] = ()  # what the decoder assumed (e.g. `ts_from_thread_id`)
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any]) -> DecodedEvent:
+        """The event of a dict of canonical fields; an unknown name raises TypeError."""
+        return cls(**fields)
+
+    def as_fields(self) -> dict[str, Any]:
+        """The fields that are set, as `normalize_event` reads them."""
+        return {name: getattr(self, name) for name in _DECODED_FIELDS if getattr(self, name) is not None}
+
+
+@dataclass(frozen=True)
+class FileHints:
+    """What a file as a whole says, for formats whose lines do not say it themselves."""
+
+    first_record: bytes = b""  # the first non-blank line (a `codex exec` stream's thread.started)
+    mtime_ns: int | None = None  # when the file was last written
 
 
 @dataclass(frozen=True)
@@ -50,9 +102,25 @@ class Location:
     source_file: str
     source_offset: int
     line_no: int
+    hints: FileHints = FileHints()
 
     def __str__(self) -> str:
         return f"{self.source_file}:{self.line_no}"
+
+
+_DECODED_FIELDS = tuple(name for name in DecodedEvent.__dataclass_fields__ if name != "flags")
+
+
+def seq_of(position: int, index: int) -> int:
+    """The `seq` of the `index`-th event of a record at `position` (µs since the epoch, or a line
+    number); indexes past the record's slots share the last one."""
+    return position * SEQ_SLOTS + min(index, SEQ_SLOTS - 1)
+
+
+def micros_since_epoch(ts: datetime) -> int:
+    """Whole microseconds since the epoch of an aware datetime."""
+    delta = ts - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def stable_event_id(source_file: str, source_offset: int, content: bytes, index: int = 0) -> str:
@@ -62,7 +130,7 @@ def stable_event_id(source_file: str, source_offset: int, content: bytes, index:
 
 
 def normalize_event(
-    raw: Mapping[str, Any],
+    raw: Mapping[str, Any] | DecodedEvent,
     where: Location,
     *,
     now: datetime,
@@ -76,6 +144,9 @@ def normalize_event(
     event id when the source gave none; `flags` are what parsing already adjusted.
     """
     flags = list(flags)
+    if isinstance(raw, DecodedEvent):
+        flags.extend(raw.flags)
+        raw = raw.as_fields()
     attrs = _attrs_of(raw, flags)
     row: dict[str, Any] = {name: None for name in EVENT_COLUMNS}
     for key, value in raw.items():
@@ -178,7 +249,7 @@ def _check_int(key: str, value: Any, flags: list[str]) -> int | None:
         if not value.is_integer():
             raise RecordError(f"`{key}`: expected integer, got fraction {value!r}")
         value = int(value)
-    if not -MAX_INT64 - 1 <= value <= MAX_INT64:
+    if not MIN_INT64 <= value <= MAX_INT64:
         raise RecordError(f"`{key}`: integer {value} is outside 64-bit range")
     return value
 

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from agentwatch.errors import LakeError
 from agentwatch.ingest.manifest import committed_files, publish, read_entries, sha256_file
+from agentwatch.ingest.reconcile import reconcile_staged
 from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 TMP_DIR = "_tmp"
@@ -165,7 +166,8 @@ class Stage:
         staged: dict[int, int] = {}
         dropped: dict[int, int] = {}
         if any(self.dir.glob("staged-*.parquet")):
-            self.con.execute(f"create view staged as select * from read_parquet('{self.dir}/staged-*.parquet')")
+            self.con.execute(f"create view staged_raw as select * from read_parquet('{self.dir}/staged-*.parquet')")
+            reconcile_staged(self.con, committed_files(self.lake, "events"))
             staged = self._count("select file_index, count(*) from staged group by all")
             dropped = self._find_duplicates()
             outputs = self._write_events()
@@ -190,8 +192,9 @@ class Stage:
         dates = [r[0] for r in self.con.execute("select distinct ts::date from staged order by 1").fetchall()]
         # An event's ts fixes its partition, so copies of it can only live in the same date folder.
         existing = [f for f in committed_files(self.lake, "events") if any(f"/date={d}/" in f for d in dates)]
-        lake_ids = f"read_parquet({sql_list(existing)})" if existing else "(select null::varchar as event_id limit 0)"
-        self.con.execute(f"create view lake_ids as select event_id from {lake_ids}")
+        key = "source_format, agent_id, session_id, event_id"
+        lake_ids = f"read_parquet({sql_list(existing)})" if existing else f"(select {key} from staged limit 0)"
+        self.con.execute(f"create view lake_ids as select {key} from {lake_ids}")
         self.con.execute(DUPLICATES_SQL)
         return self._count("select file_index, count(*) from dropped group by all")
 

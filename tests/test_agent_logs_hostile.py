@@ -183,7 +183,7 @@ def test_claude_code_accepts_nesting_just_under_the_limit_and_leaves_input_uncha
         (rollout("response_item", CALL), "/h/.codex/sessions/.jsonl",
          "no session id: the file name is empty or too long to name a session"),
         ({"type": "thread.started", "thread_id": "t"}, UNDATED_EXEC_FILE,
-         "codex exec thread.started event has no timestamp, and the file name carries none"),
+         "codex exec thread.started event has no timestamp, and neither its thread id nor its file name carries one"),
         ({"type": "message", "role": "user", "content": []}, UNDATED_EXEC_FILE,
          "bare codex rollout line has no timestamp, and the file name carries none"),
         ({"type": "thread.exploded"}, EXEC_FILE, "unknown codex exec event type 'thread.exploded'"),

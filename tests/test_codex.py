@@ -122,13 +122,13 @@ def test_exec_stream_decodes_completed_items() -> None:
         (1, ("system_prompt", None, None, None, None, None)),  # thread.started
         (3, ("reasoning", None, None, None, None, None)),
         (5, ("tool_call", "command_execution", "item_1", None, None, None)),
-        (5, ("tool_result", None, "item_1", "ok", None, None)),
+        (5, ("tool_result", "command_execution", "item_1", "ok", None, None)),
         (6, ("tool_call", "file_change", "item_2", None, None, None)),
-        (6, ("tool_result", None, "item_2", "ok", None, None)),
+        (6, ("tool_result", "file_change", "item_2", "ok", None, None)),
         (7, ("tool_call", "command_execution", "item_3", None, None, None)),
-        (7, ("tool_result", None, "item_3", "error", None, None)),  # declined
+        (7, ("tool_result", "command_execution", "item_3", "error", None, None)),  # declined
         (9, ("tool_call", "mcp__github__create_pull_request", "item_4", None, None, None)),
-        (9, ("tool_result", None, "item_4", "ok", None, None)),
+        (9, ("tool_result", "mcp__github__create_pull_request", "item_4", "ok", None, None)),
         (10, ("tool_call", "web_search", "item_5", None, None, None)),
         (12, ("tool_call", "todo_list", "item_6", None, None, None)),
         (13, ("llm_response", None, None, None, None, None)),

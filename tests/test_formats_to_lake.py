@@ -20,7 +20,7 @@ NOW = datetime(2026, 11, 25, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("folder", "formats"),
     [
-        ("otlp", {"otlp_json", "openinference"}),
+        ("otlp", {"otlp_json", "openinference", "otlp_logs"}),
         ("claude_code", {"claude_code"}),
         ("codex", {"codex"}),
     ],

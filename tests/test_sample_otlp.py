@@ -81,7 +81,8 @@ def test_decoded_traces_match_the_native_events(runs):
     expected = by_session(orjson.loads(line) for line in lines(native / "native" / AGENT))
     decoded = []
     for i, line in enumerate(lines(otlp / "otlp")):
-        decoded.extend(decode_otlp_json(orjson.loads(line), Location("otlp_json", "t.jsonl", 0, i + 1)))
+        where = Location("otlp_json", "t.jsonl", 0, i + 1)
+        decoded.extend(e.as_fields() for e in decode_otlp_json(orjson.loads(line), where))
     got = by_session(decoded)
     assert set(got) == set(expected) and len(expected) > 20
     for sid, events in expected.items():

@@ -58,7 +58,7 @@ from agentwatch.ingest.formats.fields import (
     quoted,
     without,
 )
-from agentwatch.ingest.records import EPOCH, Location, json_kind, parse_ts
+from agentwatch.ingest.records import EPOCH, DecodedEvent, Location, json_kind, micros_since_epoch, parse_ts, seq_of
 
 AGENT_PREFIX = "claude-code:"
 SPAWN_TOOLS = frozenset({"Task", "Agent"})
@@ -94,7 +94,7 @@ def sniff_claude_code(first_record: bytes) -> bool:
     return "sessionId" in obj or "leafUuid" in obj or "messageId" in obj
 
 
-def decode_claude_code(record: Any, where: Location) -> list[dict[str, Any]]:
+def decode_claude_code(record: Any, where: Location) -> list[DecodedEvent]:
     """One transcript record into one event per content block."""
     if not isinstance(record, dict):
         raise RecordError(f"expected a JSON object, got {json_kind(record)}")
@@ -111,7 +111,7 @@ def decode_claude_code(record: Any, where: Location) -> list[dict[str, Any]]:
     events = decode(record)
     if not events:
         raise SkipRecord(f"claude code {kind} record without content")
-    return [_complete(event, index, rec) for index, event in enumerate(events)]
+    return [DecodedEvent.of(_complete(event, index, rec)) for index, event in enumerate(events)]
 
 
 def _shared_fields(record: dict, where: Location) -> _Record:
@@ -154,17 +154,16 @@ def _project_of(source_file: str, cwd: str | None) -> str:
 def _micros(ts: str) -> int:
     """Microseconds since the epoch, parsed by the same rules as `normalize_event`."""
     try:
-        delta = parse_ts(ts, [], EPOCH) - EPOCH
+        return micros_since_epoch(parse_ts(ts, [], EPOCH))
     except RecordError as exc:
         raise RecordError(exc.message.replace("`ts`", "`timestamp`", 1)) from exc
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _complete(event: dict[str, Any], index: int, rec: _Record) -> dict[str, Any]:
     event.update(
         event_id=f"{rec.uuid}:{index}",
         ts=rec.ts,
-        seq=rec.ts_us * 1000 + index,
+        seq=seq_of(rec.ts_us, index),
         agent_id=rec.agent_id,
         session_id=rec.session_id,
         parent_session_id=rec.parent_session_id,

@@ -23,16 +23,19 @@ Mapping (response items: see `codex_items`):
 Codex logs name no model per message (turn_context does), no agent and no human.
 
 Sessions, ids, order: a line does not carry its session: `session_id` is the uuid the rollout file is
-named by (Codex names it after the session id), else the file's stem (exec streams: name the file by
-the thread id). `agent_id` is `codex`. `event_id` = `<session>:<line>:<index>`, `seq` = line * 1000 +
-index: a rollout is one session written in order, resumed by appending. Lines without a timestamp
-(bare rollouts, exec streams) take the one in the file name (`YYYY-MM-DD[THH-MM-SS]`, local time: it
-is stored as UTC and flagged `ts_assumed_utc`); without one they are quarantined.
+named by (Codex names it after the session id), else the file's stem; an exec stream's is the
+`thread_id` of its first line (`thread.started`), whatever the file is called. `agent_id` is `codex`.
+`event_id` = `<session>:<line>:<index>`, `seq` = line * 1000 + index: a rollout is one session
+written in order, resumed by appending. Lines without a timestamp take, for exec streams, the time
+in the thread id when it is a UUIDv7 (flagged `ts_from_thread_id`); else (and for bare rollouts) the
+one in the file name (`YYYY-MM-DD[THH-MM-SS]`, local time: stored as UTC, flagged `ts_assumed_utc`);
+else, for exec streams, the file's mtime (flagged `ts_from_file_mtime`); else they are quarantined.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any, NoReturn
 
@@ -51,7 +54,7 @@ from agentwatch.ingest.formats.fields import (
     quoted,
     without,
 )
-from agentwatch.ingest.records import Location, json_kind
+from agentwatch.ingest.records import EPOCH, DecodedEvent, Location, json_kind, seq_of
 
 AGENT_ID = "codex"
 ROLLOUT_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg", "compacted"})
@@ -69,6 +72,7 @@ LIFECYCLE = frozenset({
     "thread_name_updated", "entered_review_mode", "exited_review_mode", "thread_rolled_back",
     "plan_update", "turn_diff", "background_event", "stream_error", "warning",
 })
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SESSION_UUID = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
 _NAME_TS = re.compile(r"(\d{4}-\d{2}-\d{2})(?:T(\d{2})-(\d{2})-(\d{2}))?")
 
@@ -87,41 +91,65 @@ def sniff_codex(first_record: bytes) -> bool:
     return "record_type" in obj or bare_meta
 
 
-def decode_codex(record: Any, where: Location) -> list[dict[str, Any]]:
+def decode_codex(record: Any, where: Location) -> list[DecodedEvent]:
     """One rollout line or exec event into its events."""
     if not isinstance(record, dict):
         raise RecordError(f"expected a JSON object, got {json_kind(record)}")
     if "record_type" in record:
         raise SkipRecord("codex rollout state marker")
     check_structure(record)
-    session = _session_of(where.source_file)
-    events, ts = _route(record, where)
+    exec_thread = _exec_thread(where.hints.first_record)
+    session = exec_thread or _session_of(where.source_file)
+    events, ts, flags = _route(record, where, exec_thread)
     for index, event in enumerate(events):
         event.update(
             event_id=f"{session}:{where.line_no}:{index}",
             ts=ts,
-            seq=where.line_no * 1000 + index,
+            seq=seq_of(where.line_no, index),
             agent_id=AGENT_ID,
             session_id=session,
+            flags=flags,
         )
-    return events
+    return [DecodedEvent.of(event) for event in events]
 
 
-def _route(record: dict, where: Location) -> tuple[list[dict[str, Any]], str]:
-    """The record's events and timestamp, by its shape."""
+def _route(record: dict, where: Location, thread: str | None) -> tuple[list[dict[str, Any]], Any, tuple[str, ...]]:
+    """The record's events, timestamp and the flags saying where a missing time came from."""
     kind = record.get("type")
     if "payload" in record:
         if not isinstance(kind, str):
             raise RecordError(f"`type`: expected string, got {json_kind(kind)}")
-        return _rollout_line(kind, record), get_str(record, "timestamp", required=True)
+        return _rollout_line(kind, record), get_str(record, "timestamp", required=True), ()
     if isinstance(kind, str) and ("." in kind or kind == "error"):
-        return decode_exec_event(record), _name_ts(where, f"codex exec {kind} event")
+        return (decode_exec_event(record), *_exec_ts(where, thread, f"codex exec {kind} event"))
     if isinstance(kind, str):
         ts = get_str(record, "timestamp") or _name_ts(where, "bare codex rollout line")
-        return decode_item(record, ""), ts
+        return decode_item(record, ""), ts, ()
     if kind is None and "id" in record and "timestamp" in record:
-        return [_meta(record, "")], get_str(record, "timestamp", required=True)
+        return [_meta(record, "")], get_str(record, "timestamp", required=True), ()
     raise RecordError(f"not a codex record: `type` is {json_kind(kind)}")
+
+
+def _exec_thread(first_record: bytes) -> str | None:
+    """The thread id a `codex exec --json` stream starts with (`thread.started`), if it does."""
+    first = load_object(first_record) if first_record else None
+    if first is None or first.get("type") != "thread.started":
+        return None
+    thread = first.get("thread_id")
+    return thread.lower() if isinstance(thread, str) and _UUID.match(thread) else None
+
+
+def _exec_ts(where: Location, thread: str | None, what: str) -> tuple[Any, tuple[str, ...]]:
+    """An exec stream carries no time: the thread id's, if a UUIDv7 (its first 48 bits are its
+    creation time in ms), else the file name's, else the file's mtime. Each is flagged."""
+    if thread is not None and thread[14] == "7":
+        millis = int(thread.replace("-", "")[:12], 16)
+        return EPOCH + timedelta(milliseconds=millis), ("ts_from_thread_id",)
+    if _NAME_TS.search(file_stem(where.source_file)):
+        return _name_ts(where, what), ()
+    if where.hints.mtime_ns is None:
+        raise RecordError(f"{what} has no timestamp, and neither its thread id nor its file name carries one")
+    return EPOCH + timedelta(microseconds=where.hints.mtime_ns // 1000), ("ts_from_file_mtime",)
 
 
 def _rollout_line(kind: str, record: dict) -> list[dict[str, Any]]:

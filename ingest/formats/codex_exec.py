@@ -3,7 +3,7 @@
 The stream's items are decoded when they complete: `item.completed` carries the final state, so
 `item.started`/`item.updated` are skipped (counted). An item still in flight when a stream was cut off
 is therefore not an event. A tool item gives a `tool_call` and its `tool_result` (index 0 and 1),
-both with `tool_call_id` = the item id:
+both with `tool_call_id` = the item id and the tool's name:
 
 - command_execution -> tool `command_execution`, args `{"command"}`, result = aggregated output,
   `status` error when the command failed, was declined or exited non-zero;
@@ -99,6 +99,8 @@ def _item(item: dict) -> list[dict[str, Any]]:
     for event in events:
         if event["event_type"] in ("tool_call", "tool_result", "agent_spawn"):
             event["tool_call_id"] = item_id
+        if event["event_type"] == "tool_result":  # the call's name belongs on its result too
+            event["tool_name"] = events[0]["tool_name"]
     return events
 
 

@@ -15,11 +15,11 @@ from typing import Any
 import orjson
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.records import json_kind
+from agentwatch.ingest.records import SEQ_SLOTS, json_kind
 
 MAX_ID_CHARS = 256
-# Blocks per record: the block index is folded into `seq`, which reserves three decimal digits for it.
-MAX_BLOCKS = 1000
+# Blocks per record: the block index is folded into `seq`, which has SEQ_SLOTS for it.
+MAX_BLOCKS = SEQ_SLOTS
 _BAD_ID = re.compile(r"[\s\x00-\x1f\x7f]")
 _SUFFIXES = (".gz", ".jsonl", ".ndjson", ".json")
 

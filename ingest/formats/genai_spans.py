@@ -10,7 +10,8 @@ By `gen_ai.operation.name`:
 - `execute_tool`: a tool_call at the span's start and a tool_result at its end
   (`gen_ai.tool.name`, `gen_ai.tool.call.id`, `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`).
 - `invoke_agent`, `create_agent`, `invoke_workflow`: an agent_spawn when an ancestor span in the same
-  request is an agent (its agent and session are the parent's), plus the events of any messages.
+  request is an agent (its agent and session are the parent's), plus the events of any messages; a
+  root agent span with neither is the run's start: a `system_prompt` without text at its start.
   Token usage of agent spans stays in attrs: it sums the calls already counted on chat spans.
 Identity: `gen_ai.agent.id`, else `gen_ai.agent.name`; session: `gen_ai.conversation.id`.
 Model: `gen_ai.response.model`, else `gen_ai.request.model`. Inputs happen at the span's start,
@@ -77,6 +78,7 @@ def map_genai_span(span: Span, ctx: SpanContext) -> MappedSpan:
     elif operation == "execute_tool":
         _map_tool(span, mapped)
     elif operation in AGENT_OPERATIONS:
+        mapped.fallback_type = "system_prompt"  # a run's start, like Codex's thread.started
         mapped.parts.extend(spawn_parts(span, ctx))
         mapped.parts.extend(_messages_parts(span, mapped)[0])
     return mapped

@@ -9,7 +9,8 @@ By `openinference.span.kind`:
 - `TOOL`: a tool_call at the start (`tool.name`; id from `tool.id` or `tool_call.id`; arguments from
   `tool_call.function.arguments`, else `input.value`, else `tool.parameters`) and a tool_result at the
   end (`output.value`).
-- `AGENT`: an agent_spawn when an ancestor span in the same request is an AGENT.
+- `AGENT`: an agent_spawn when an ancestor span in the same request is an AGENT, else the run's
+  start: a `system_prompt` without text.
 - any other kind (CHAIN, RETRIEVER, EMBEDDING, ...): one event of that kind, kept as `unknown`.
 Identity: `agent.name`; session: `session.id`; `user.id` is the actor of user prompts (and stays in
 attrs). Model: `llm.model_name`, else `llm.response.model_name`, else `llm.request.model_name`.
@@ -64,6 +65,7 @@ def map_openinference_span(span: Span, ctx: SpanContext) -> MappedSpan:
     elif kind == "TOOL":
         _map_tool(span, mapped)
     elif kind == "AGENT":
+        mapped.fallback_type = "system_prompt"  # a root agent span is the run's start
         mapped.parts.extend(spawn_parts(span, ctx))
     return mapped
 

@@ -23,10 +23,10 @@ from typing import Any
 import orjson
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.records import json_kind
+from agentwatch.ingest.records import MAX_INT64, MIN_INT64, json_kind
 
 MAX_ANY_DEPTH = 64  # deeper AnyValue nesting is hostile, not telemetry
-MAX_NANOS = 2**63 - 1  # seq is derived from nanoseconds and must stay within int64
+MAX_NANOS = MAX_INT64  # seq is derived from nanoseconds and must stay within int64
 _HEX = re.compile(r"^[0-9a-fA-F]*$")
 _INT = re.compile(r"^-?[0-9]+$")
 SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
@@ -142,6 +142,8 @@ def iter_raw_spans(record: Any) -> Iterator[RawSpan]:
     """Walk the envelope; a malformed resource or scope is an error of the whole record."""
     if not isinstance(record, dict):
         raise RecordError(f"expected an OTLP trace request object, got {json_kind(record)}")
+    if "resourceSpans" not in record:  # a record that holds no request is not an empty request
+        raise RecordError("not an OTLP trace export request: no `resourceSpans`")
     for ri, resource_spans in enumerate(_array(record, "resourceSpans", "")):
         rpath = f"resourceSpans[{ri}]"
         _require_object(resource_spans, rpath)
@@ -324,7 +326,7 @@ def int64(value: Any, path: str) -> int:
     else:
         shown = repr(value[:40]) if isinstance(value, str) else json_kind(value)
         raise RecordError(f"{path}: expected integer, got {shown}")
-    if not -(2**63) <= number <= 2**63 - 1:
+    if not MIN_INT64 <= number <= MAX_INT64:
         raise RecordError(f"{path}: integer {number} is outside 64-bit range")
     return number
 

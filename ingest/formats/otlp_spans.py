@@ -11,6 +11,8 @@ belongs to (`Identity`) and which events it is (`MappedSpan.parts`); this module
   resource's `service.name`. session_id: the span's own, else the nearest ancestor's within the same
   request, else the trace id. attrs["identity"] says which was used: spans of one trace exported in
   different batches can resolve differently, and a later step can reconcile them by trace_id.
+- model: the span's model on what the model produced (responses, reasoning, tool calls), never on its
+  inputs (prompts, instructions, tool results).
 - status: span status ERROR -> 'error', OK -> 'ok', UNSET -> null, on every event of the span.
 - `exception` span events become `error` events.
 - a span that no convention maps (an HTTP or database span, an embeddings call) becomes one event at
@@ -29,17 +31,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.otlp_common import RawSpan, Span, iter_raw_spans, parse_span
+from agentwatch.ingest.records import EPOCH, DecodedEvent, seq_of
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATUS = {"ok": "ok", "error": "error"}
 # attrs keys this module writes; a span attribute with one of these names is kept as "attribute:<name>".
 RESERVED = frozenset({"span", "resource", "scope", "source", "part", "identity"})
-MAX_INDEX_IN_SEQ = 999
+# What the model was given rather than what it produced: the call's model is not theirs.
+INPUT_TYPES = frozenset({"user_prompt", "system_prompt", "tool_result"})
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def _span_events(span: Span, own: Identity, index: dict, convention: Convention)
     parts = parts + _exception_parts(span, mapped.consumed_events)
     parts.sort(key=lambda part: part["time_ns"])
     base = _base_attrs(span, mapped, ctx)
-    return [_event(span, ctx, mapped, base, n, part) for n, part in enumerate(parts)]
+    return [DecodedEvent.of(_event(span, ctx, mapped, base, n, part)) for n, part in enumerate(parts)]
 
 
 def _at(span: Span, step: Callable[..., Any], *args: Any) -> Any:
@@ -228,13 +231,13 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
     event = {
         "event_id": f"{span.trace_id}:{span.span_id}:{n}",
         "ts": EPOCH + timedelta(microseconds=time_ns // 1000),
-        "seq": time_ns // 1000 * 1000 + min(n, MAX_INDEX_IN_SEQ),
+        "seq": seq_of(time_ns // 1000, n),
         "agent_id": ctx.agent_id,
         "session_id": ctx.session_id,
         "trace_id": span.trace_id,
         "span_id": span.span_id,
         "parent_span_id": span.parent_span_id,
-        "model": mapped.model,
+        "model": None if part.get("event_type") in INPUT_TYPES else mapped.model,
         "status": STATUS.get(span.status_code),
     }
     event.update(part)
