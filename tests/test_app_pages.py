@@ -394,3 +394,30 @@ def test_rules_page_lists_the_catalog_the_detectors_stage_loads(monkeypatch, ful
     data.rule_catalog.clear()
     at = open_page(monkeypatch, full_lake, "rules")
     assert any("No rule catalog" in c.value for c in at.caption)
+
+
+@pytest.fixture(scope="module")
+def risk_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample fleet measured and placed by the real risk model (`run_risk`)."""
+    from agentwatch.detectors.risk import run_risk
+    from agentwatch.inventory import load_inventory
+
+    lake = measured_lake(tmp_path_factory.mktemp("risk") / "lake")
+    run_risk(lake, inventory=load_inventory(INVENTORY), now=NOW)
+    return lake
+
+
+def test_fleet_over_the_real_risk_model_and_its_what_if_moves_the_seed_assistant(monkeypatch, risk_lake) -> None:
+    at = open_page(monkeypatch, risk_lake, "fleet")
+    quadrants = frame(at, "quadrants").set_index("agent_id")
+    assert quadrants.loc["cicd-assistant", ["model1_declared", "model2_declared"]].tolist() == [
+        "Strategic Risk", "Critical Risk"]
+    assert len(frame_with(at, "rule_id", "detail")) > 0  # the risk model's own findings
+    at.selectbox(key="what_if_agent").set_value("cicd-assistant")
+    controls = at.multiselect(key="what_if_controls")
+    for control in ("segmentation", "verification", "telemetry", "guardrails"):  # the framework's CI/CD remedy
+        controls.select(control)
+    at.run()
+    moved = frame_with(at, "when", "model1").set_index(["position", "when"])
+    assert moved.loc[("declared", "with the controls"), ["model1", "model2"]].tolist() == [
+        "Safe Optimization", "Managed Risk"]

@@ -99,6 +99,13 @@ def positions(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def plain(value: object) -> object:
+    """A frame cell as the plain Python value the risk model expects (lists, ints, floats, None)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()  # numpy arrays and scalars
+    return None if value is pd.NaT else value
+
+
 def what_if_picker(latest: pd.DataFrame) -> None:
     """Pick controls for one agent and see where they would move it (computed by the risk model)."""
     offered = risk_what_if()
@@ -111,7 +118,7 @@ def what_if_picker(latest: pd.DataFrame) -> None:
     if not chosen:
         st.caption("Pick one or more controls to see where they would move the agent on both matrices.")
         return
-    row = latest[latest["agent_id"] == agent].iloc[0].to_dict()
+    row = {k: plain(v) for k, v in latest[latest["agent_id"] == agent].iloc[0].to_dict().items()}
     try:
         report = what_if(row, chosen)
     except Exception as exc:  # the risk model's own error, shown as text; the page stays usable
@@ -164,8 +171,9 @@ if found.empty:
     st.info("Every measured dimension is within one point of what its owner declared.")
 else:
     ui.table(found, key="gaps")
-if data.has(src, "findings"):
-    risk_findings = data.frame(src, "risk_findings")
-    if not risk_findings.empty:
-        ui.table(risk_findings, preview=("detail",), key="risk_findings")
+risk_findings = data.frame(src, "risk_findings") if data.has(src, "findings", "source") else (
+    data.frame(src, "risk_findings_table") if data.has(src, "risk_findings") else pd.DataFrame())
+if not risk_findings.empty:
+    st.caption("The risk model's findings:")
+    ui.table(risk_findings, preview=("detail",), key="risk_findings")
 what_if_picker(latest)
