@@ -24,6 +24,7 @@ demo: setup
 	$(AW) metrics
 	$(AW) sql "select agent_id, count(*) as sessions, sum(count_events) as events, sum(count_tool_calls) as tool_calls from sessions group by all order by agent_id"
 	$(AW) sql "select agent_id, session_id, count_destructive_actions as destructive, count_untrusted_sink_calls as untrusted_sinks, count_out_of_scope_resources as out_of_scope, round(goal_drift_level, 2) as drift from sessions order by count_destructive_actions + count_untrusted_sink_calls + count_out_of_scope_resources desc limit 10"
+	$(AW) detect --show 15
 	$(AW) verify
 
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which

@@ -13,6 +13,7 @@ import click
 import orjson
 
 from agentwatch.cli_app import app
+from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rules
 from agentwatch.cli_risk import risk
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError
@@ -251,4 +252,10 @@ def main() -> None:
 
 
 cli.add_command(risk)
+cli.add_command(detect)
+cli.add_command(alerts)
+cli.add_command(ack)
+cli.add_command(close)
+cli.add_command(rules)
+cli.add_command(eval_command)
 cli.add_command(app)

@@ -42,6 +42,7 @@ SETTINGS = (
     Setting("risk_controls", "", "Risk model: controls YAML (which control moves which dimension); empty: packaged."),
     Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it)."),
     Setting("receiver_grpc_port", 4317, "Port of `agentwatch receive`'s OTLP/gRPC endpoint; 0 disables it."),
+    Setting("rules_dirs", "", "Folders (or files) of your own rules, beside the built-in catalog; ':'-separated."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_CONFIG = "agentwatch.toml"

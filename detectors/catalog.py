@@ -63,8 +63,9 @@ def refresh_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
         extra = ", try(decode(raw)) as raw_text" if name == "quarantine" else ""
         con.execute(f"create or replace view {name} as select *{extra} from {source}")
     for name, build in JOINED_VIEWS.items():
-        if name in sources:
-            con.execute(f"create or replace view {name} as {build(sources)}")
+        sql = build(sources)
+        if sql is not None:
+            con.execute(f"create or replace view {name} as {sql}")
     con.register("manifest_arrow", _manifest_inputs(entries))
     con.execute("create or replace view manifest as select * from manifest_arrow")
     con.register("manifest_files_arrow", _manifest_outputs(entries))
@@ -78,29 +79,46 @@ def _table_source(con: duckdb.DuckDBPyConnection, name: str, files: list[str]) -
     return f"{name}_empty"
 
 
-def _sessions_view(sources: dict[str, str]) -> str:
+def _sessions_view(sources: dict[str, str]) -> str | None:
     """Metrics per session, with the detectors' scores beside them once `detect` has run."""
+    if "sessions" not in sources:
+        return None
     if "session_scores" not in sources:
         return f"select * from {sources['sessions']}"
     return (f"select m.*, s.* exclude (agent_id, session_id) from {sources['sessions']} m "
             f"left join {sources['session_scores']} s using (agent_id, session_id)")
 
 
-def _alerts_view(sources: dict[str, str]) -> str:
-    """Alerts with the latest analyst state (new until someone acknowledges or closes it)."""
+def _union(sources: dict[str, str], members: list[str]) -> str:
+    return " union all by name ".join(f"select * from {sources[m]}" for m in members)
+
+
+def _findings_view(sources: dict[str, str]) -> str | None:
+    """Every writer's findings in one view: `findings` (detect) and any `*_findings` (risk, ...)."""
+    members = [n for n in sorted(sources) if n == "findings" or n.endswith("_findings")]
+    return _union(sources, members) if members else None
+
+
+def _alerts_view(sources: dict[str, str]) -> str | None:
+    """Alerts of every writer (`alerts`, `risk_alerts`) with the latest analyst state (new until
+    someone acknowledges or closes it)."""
+    members = [n for n in ("alerts", "risk_alerts") if n in sources]
+    if not members:
+        return None
+    alerts = f"({_union(sources, members)})"
     if "alert_state" not in sources:
         return (f"select *, 'new' as status, null::varchar as status_by, null::varchar as status_note, "
-                f"null::timestamp as status_at, null::varchar as close_reason from {sources['alerts']}")
+                f"null::timestamp as status_at, null::varchar as close_reason from {alerts}")
     return (
         f"select a.*, coalesce(s.status, 'new') as status, s.\"by\" as status_by, s.note as status_note, "
-        f"s.\"at\" as status_at, s.close_reason from {sources['alerts']} a left join ("
+        f"s.\"at\" as status_at, s.close_reason from {alerts} a left join ("
         f"select * from {sources['alert_state']} qualify row_number() over (partition by alert_key "
         f"order by \"at\" desc, status desc) = 1) s using (alert_key)"
     )
 
 
 # Views over more than one table: the view keeps the first table's name.
-JOINED_VIEWS = {"sessions": _sessions_view, "alerts": _alerts_view}
+JOINED_VIEWS = {"sessions": _sessions_view, "findings": _findings_view, "alerts": _alerts_view}
 
 
 def _manifest_inputs(entries: list[dict]) -> pa.Table:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from agentwatch.inert import UNSAFE_REGEX_CLASS, is_unsafe
+
 Probe = Callable[[pl.Expr], pl.Expr]
 
 # Classic injection phrasing, case-insensitive; a space stands for any run of whitespace or JSON-escaped
@@ -77,32 +79,67 @@ def _cased(words: Sequence[str]) -> str:
     return "|".join(re.escape(form) for form in sorted(forms))
 
 
+def _unsafe_bmp_ranges() -> list[tuple[int, int]]:
+    """Ranges of unsafe BMP code points (by category, as `inert_text` decides), soft joiners excepted."""
+    ranges: list[list[int]] = []
+    for code in range(0x10000):
+        if is_unsafe(chr(code)) and chr(code) not in _SOFT_CHARS and not 0xD800 <= code <= 0xDFFF:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return [(a, b) for a, b in ranges]
+
+
+# Joiners and variation selectors belong inside emoji and Indic or CJK text; next to ASCII they hide.
+_SOFT_CHARS = frozenset("\x07\t\n\r\u200c\u200d\ufeff\x1b\x9b" + "".join(chr(c) for c in range(0xFE00, 0xFE10)))
+_SOFT = r"\x{200C}\x{200D}\x{FE00}-\x{FE0F}"
+# Every unsafe category, minus layout whitespace, the soft joiners, the BOM (its own probe) and the
+# terminal sequences' ESC, CSI and BEL (`ansi_escape`).
+_UNSAFE = f"[[{UNSAFE_REGEX_CLASS}]--[\\x07\\t\\n\\r\\x{{1B}}\\x{{9B}}\\x{{FEFF}}{_SOFT}]]"
+_UNSAFE_BMP = _unsafe_bmp_ranges()
+
+
+def _escaped_unsafe(column: pl.Expr) -> pl.Expr:
+    """A JSON `\\uXXXX` escape of an unsafe BMP character (the escape's code point, checked by range)."""
+    code = pl.element().str.slice(2).str.to_integer(base=16, strict=False)
+    hit = pl.any_horizontal([(code >= a) & (code <= b) for a, b in _UNSAFE_BMP]).fill_null(False)
+    return column.str.extract_all(r"\\u[0-9a-fA-F]{4}").list.eval(hit).list.any()
+
+
 # A name may appear twice: the flag is raised when either entry's probes hit.
 FLAGS: tuple[HostileFlag, ...] = (
     HostileFlag(
         "invisible_unicode",
         (
-            # Zero-width space, word joiner, bidi overrides; then bidi isolates. A class of more than about
-            # ten characters loses the fast literal search, hence two.
-            _regex(r"[\x{200B}\x{2060}\x{202A}-\x{202E}]"),
-            _regex(r"[\x{2066}-\x{2069}]"),
-            _utf8_prefix(b"\xf3\xa0\x80", b"\xf3\xa0\x81"),  # tag characters U+E0000-E007F (ASCII smuggling)
-            # Zero-width (non-)joiners beside ASCII: emoji and Indic scripts use them between non-ASCII.
-            _regex(r"[\x00-\x7F][\x{200C}\x{200D}]"),
-            _regex(r"[\x{200C}\x{200D}][\x00-\x7F]"),
+            _regex(_UNSAFE),
         ),
         _non_ascii,
     ),
+    HostileFlag(
+        "invisible_unicode",
+        (
+            # Zero-width (non-)joiners beside ASCII, variation selectors after ASCII other than a keycap's
+            # digit, `#` or `*`: emoji and scripts use them between or after non-ASCII characters.
+            _regex(r"[\x00-\x7F][\x{200C}\x{200D}]|[\x{200C}\x{200D}][\x00-\x7F]"),
+            _regex(r"[\x00-\x22\x24-\x29\x2B-\x2F\x3A-\x7F][\x{FE00}-\x{FE0F}]"),
+        ),
+        lambda column: column.str.contains_any([chr(c) for c in (0x200C, 0x200D, *range(0xFE00, 0xFE10))]),
+    ),
+    # ASCII controls other than layout whitespace and ESC (backspace, NUL, BEL, ...): no gate needed.
+    HostileFlag("invisible_unicode", (_regex(r"[\x00-\x06\x08\x0B\x0C\x0E-\x1A\x1C-\x1F\x7F]"),)),
     # A byte-order mark inside text; files and JSON strings legitimately open with one.
     HostileFlag("invisible_unicode", (_regex(r'[^"]\x{FEFF}'),), _bom_after_start),
     HostileFlag(
         "invisible_unicode",
-        (  # the same, JSON-escaped; a tag character escapes as a surrogate pair \udb40\udc00-\udc7f
-            _regex(r"\\u(?:200[bB]|2060|202[a-eA-E]|206[6-9])"),
+        (  # the same, JSON-escaped; supplementary characters escape as surrogate pairs
+            _escaped_unsafe,
             _regex(r'[^"]\\u[fF][eE][fF][fF]'),
-            _regex(r"\\u[dD][bB]40\\u[dD][cC][0-7][0-9a-fA-F]"),
+            _regex(r"\\u[dD][bB]4[0-3]\\u[dD][c-fC-F]"),  # plane 14: tags, variation selectors 17-256
+            _regex(r"\\u[dD][bB][89a-fA-F][0-9a-fA-F]\\u[dD][c-fC-F]"),  # planes 15-16: private use
+            _regex(r"\\u[dD]834\\u[dD][dD]7[3-9aA]|\\u[dD]82[fF]\\u[dD][cC][aA][0-3]"),  # musical, shorthand format
             _regex(r"\\u200[cCdD][\x20-\x5B\x5D-\x7E]"),
-            _regex(r"[\x20-\x2F\x3A-\x40\x47-\x5B\x5D-\x60\x67-\x7E]\\u200[cCdD]"),
+            _regex(r"[\x20-\x2F\x3A-\x40\x47-\x5B\x5D-\x60\x67-\x7E]\\u(?:200[cCdD]|[fF][eE]0[0-9a-fA-F])"),
         ),
         _regex(r"\\u"),
     ),
@@ -113,8 +150,11 @@ FLAGS: tuple[HostileFlag, ...] = (
             _regex(r"!\[[^\]]*\]\([ \t]*<?(?:https?:|data:|//)"),  # an image: rendering it fetches the URL
             _regex(r"\]\([ \t]*<?(?:(?:https?:)?//[^\s)]*\?[^\s)]+|data:)"),  # a link carrying a query or data
             _regex(r"""(?i:<img)[^>]*(?i:src)[ \t]*=[ \t]*\\?["']?(?:https?:)?//"""),
+            # a link or href that runs script when clicked
+            _regex(r"\]\([ \t]*<?[ \t]*(?i:javascript|vbscript):"),
+            _regex(r"""(?i:href)[ \t]*=[ \t]*\\?["']?[ \t]*(?i:javascript|vbscript):"""),
         ),
-        _regex(r"\]\(|<img|<IMG"),
+        _regex(r"\]\(|<img|<IMG|href|HREF|Href"),
     ),
     HostileFlag(
         "injection_phrase",

@@ -109,7 +109,8 @@ def ingest_paths(
     with lake_lock(lake):
         sanitizer = sanitizer or Sanitizer.for_lake(lake)
         known = ingested_hashes(lake)
-        reports = [FileReport(str(p), _hash_input(p), bytes=p.stat().st_size) for p in files]
+        # A secret in a file's name must not reach `source_file`, quarantine or the manifest either.
+        reports = [FileReport(sanitizer.mask_path(str(p)), _hash_input(p), bytes=p.stat().st_size) for p in files]
         batch_id = _batch_id(lake, reports)
         stage = Stage(lake, batch_id, memory_limit)
         try:
@@ -170,14 +171,14 @@ def _ingest_file(
 ) -> None:
     try:
         hints = FileHints(_first_record(path), path.stat().st_mtime_ns)
-        ctx = DecodeContext(chosen, str(path), now, stage.con, hints)
+        ctx = DecodeContext(chosen, report.path, now, stage.con, hints)
         for batch in iter_line_batches(path):
             _stage_batch(batch, ctx, index, report, stage, sanitizer)
             if progress and isinstance(batch, LineBatch):
                 progress(int(batch.offsets[-1]) - int(batch.offsets[0]) if len(batch.offsets) else 0)
     except InputError as exc:
         stage.drop_file(index)
-        report.status, report.error = "failed", str(exc)
+        report.status, report.error = "failed", sanitizer.mask_path(str(exc))
 
 
 def _stage_batch(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,20 +82,56 @@ def _split_stream(stream: BinaryIO, chunk_bytes: int, max_line_bytes: int) -> It
                 base += consumed
                 line_no += 1
             continue
-        batch = _make_batch(buf[:cut], base, line_no, unterminated=False)
-        yield batch
-        line_no += len(batch.line_nos)
+        for piece in _split_block(buf[:cut], base, line_no, max_line_bytes):
+            yield piece
+            line_no += len(piece.line_nos) if isinstance(piece, LineBatch) else 1
         base += cut + 1
         carry = buf[cut + 1 :]
     if carry:
         yield _make_batch(carry, base, line_no, unterminated=True)
 
 
+def _split_block(block: bytes, base: int, line_no: int, max_line_bytes: int) -> Iterator[LineBatch | OversizeLine]:
+    """A block of whole lines as batches, with every line over the limit taken out as an `OversizeLine`
+    (a line can outgrow the limit inside a block: the carry is checked only while no newline is seen)."""
+    batch = _make_batch(block, base, line_no, unterminated=False)
+    starts = (batch.offsets - base).tolist()
+    ends = [*(s - 1 for s in starts[1:]), len(block)]
+    first = 0
+    for k in (i for i, (s, e) in enumerate(zip(starts, ends, strict=True)) if e - s > max_line_bytes):
+        if k > first:
+            yield _make_batch(block[starts[first] : starts[k] - 1], base + starts[first], line_no + first, False)
+        line = block[starts[k] : ends[k]]
+        digest = hashlib.sha256(line).hexdigest()
+        yield OversizeLine(base + starts[k], line_no + k + 1, len(line), safe_head(line), digest)
+        first = k + 1
+    if first == 0:
+        yield batch
+    elif first < len(starts):
+        yield _make_batch(block[starts[first] :], base + starts[first], line_no + first, False)
+
+
+# A head cut inside a token would keep the token's prefix, which no rule can recognise as a secret:
+# the head ends at the last delimiter instead, dropping the partial token.
+_DELIMITERS = re.compile(rb"""[\s"',;{}\[\]()<>\\]""")
+
+
+def safe_head(line: bytes, limit: int | None = None) -> bytes:
+    """The first `limit` bytes (default OVERSIZE_HEAD_BYTES) of a line, ending at a delimiter so no token
+    is cut in two."""
+    limit = OVERSIZE_HEAD_BYTES if limit is None else limit
+    if len(line) <= limit:
+        return line
+    head = line[:limit]
+    last = max((m.end() for m in _DELIMITERS.finditer(head, max(0, limit - 4096))), default=0)
+    return head[:last]
+
+
 def _skip_oversize(
     stream: BinaryIO, carry: bytes, base: int, line_no: int, chunk_bytes: int
 ) -> tuple[OversizeLine, bytes, int]:
     """Stream past a line with no newline in sight; return it, the bytes after it, bytes consumed."""
-    head = carry[:OVERSIZE_HEAD_BYTES]
+    head = safe_head(carry)
     digest = hashlib.sha256(carry)
     length = len(carry)
     rest = b""

@@ -18,8 +18,9 @@ import pyarrow as pa
 
 from agentwatch.errors import ConfigError
 from agentwatch.ingest.hostile import flag_frame
+from agentwatch.ingest.injection import injection_flags
 from agentwatch.ingest.manifest import publish
-from agentwatch.ingest.redact import mask_bytes, mask_frame
+from agentwatch.ingest.redact import mask_bytes, mask_frame, mask_text
 from agentwatch.ingest.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 KEY_FILE = "_keys/redaction.key"
@@ -30,6 +31,21 @@ MASKED_COLUMNS = (
     "parent_session_id", "event_id", "tool_call_id", "trace_id", "span_id", "parent_span_id", "status",
 )
 FLAGGED_COLUMNS = ("text", "tool_args")
+
+
+INJECTION_FLAG = "injection_phrasing"
+# Humans and operators address the assistant by design; the signal is for text the agent reads.
+ADDRESSED_BY_DESIGN = ("user_prompt", "system_prompt")
+
+
+def _injection_flag(frame: pl.DataFrame) -> pl.Series:
+    """`injection_phrasing` for events whose text addresses and steers the assistant (tool results, ...)."""
+    texts = frame.select(
+        pl.when(pl.col("event_type").is_in(ADDRESSED_BY_DESIGN).fill_null(False)).then(None).otherwise(pl.col("text"))
+    ).to_series()
+    fired = injection_flags(texts)
+    flag, none = pl.lit([INJECTION_FLAG]), pl.lit([], pl.List(pl.String))
+    return pl.select(pl.when(fired).then(flag).otherwise(none)).to_series()
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,7 @@ class Sanitizer:
         hostile = flag_frame(frame, FLAGGED_COLUMNS)
         frame = frame.with_columns(
             (pl.col("redactions") + redactions).cast(pl.Int32).alias("redactions"),
-            pl.concat_list([pl.col("flags"), hostile]).alias("flags"),
+            pl.concat_list([pl.col("flags"), hostile, _injection_flag(frame)]).alias("flags"),
         )
         return frame.to_arrow().cast(EVENT_SCHEMA)
 
@@ -84,6 +100,10 @@ class Sanitizer:
             })
         names = [n for n in QUARANTINE_SCHEMA.names if n not in ("batch_id", "quarantined_at")]
         return pa.Table.from_pylist(out, schema=pa.schema([QUARANTINE_SCHEMA.field(n) for n in names]))
+
+    def mask_path(self, path: str) -> str:
+        """A file name or an error naming one, with any secret in it masked."""
+        return mask_text(path, self.key)[0]
 
     def mask_reason(self, reason: str) -> str:
         """A reason may quote the record: mask it like the record."""

@@ -228,7 +228,8 @@ def test_agents_without_an_inventory_entry_are_measured_and_marked_undeclared(fl
         run_risk(lake, inventory=load_inventory(SAMPLE / "agents.yaml"), now=NOW)
 
 
-def test_rule_findings_count_against_the_dimensions_their_control_protects(fleet, tmp_path):
+@pytest.mark.parametrize("tag", ["verification", "control.verification"])  # the rule catalog namespaces its tags
+def test_rule_findings_count_against_the_dimensions_their_control_protects(fleet, tmp_path, tag):
     source, con = fleet
     lake = Lake(shutil.copytree(source.root, tmp_path / "lake"))
     (day,) = rows(con, """select r.day, r.first_started_at, r.measured_oversight, r.measured_access
@@ -236,7 +237,7 @@ def test_rule_findings_count_against_the_dimensions_their_control_protects(fleet
         where agent_id = 'support-agent' and d.scenarios = ['normal'] order by day limit 1""")
     finding = {"finding_id": "f-forged-1", "source": "rule", "rule_id": "forged_approval", "title": "forged",
                "level": "high", "agent_id": "support-agent", "session_id": "s1", "ts": day["first_started_at"],
-               "evidence_event_ids": ["e1"], "detail": "", "tags": ["verification", "gemini_cli"]}
+               "evidence_event_ids": ["e1"], "detail": "", "tags": [tag, "gemini_cli"]}
     quiet = {**finding, "finding_id": "f-low", "level": "low", "tags": ["segmentation"]}
     with lake.writer() as writer:
         writer.replace("findings", pl.DataFrame([finding, quiet], schema=FINDINGS_SCHEMA))

@@ -1,9 +1,10 @@
 -- grain: one row per agent, UTC day and dimension against which a rule or anomaly finding counts.
--- A finding tagged with a control's name (`verification`, `guardrails`, ...) says that control's
+-- A finding tagged with a control's name (`verification`, `guardrails`, ..., or the rule catalog's
+-- namespaced `control.verification`) says that control's
 -- boundary was crossed; it counts against the dimensions that control protects
 -- (`risk_control_dimensions`, from the controls configuration). Only high and critical findings
 -- count: a lower level is a hint, not a breach. The risk model's own findings never feed back.
-with breaches as (
+with finding_tags as (
     select
         agent_id,
         cast(timezone('UTC', ts) as date) as day,
@@ -11,6 +12,11 @@ with breaches as (
         unnest(tags) as tag
     from findings
     where source <> 'risk' and level in ('high', 'critical')
+),
+
+breaches as (
+    select agent_id, day, finding_id, regexp_replace(tag, '^control\.', '') as tag
+    from finding_tags
 ),
 
 final as (
