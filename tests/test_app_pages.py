@@ -421,3 +421,29 @@ def test_fleet_over_the_real_risk_model_and_its_what_if_moves_the_seed_assistant
     moved = frame_with(at, "when", "model1").set_index(["position", "when"])
     assert moved.loc[("declared", "with the controls"), ["model1", "model2"]].tolist() == [
         "Safe Optimization", "Managed Risk"]
+
+
+@pytest.fixture(scope="module")
+def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample fleet through the real stages on main: ingest, metrics, detect, risk."""
+    from agentwatch.detectors.detect import run_detect
+    from agentwatch.detectors.risk import run_risk
+    from agentwatch.inventory import load_inventory
+
+    lake = measured_lake(tmp_path_factory.mktemp("pipeline") / "lake")
+    run_detect(lake, inventory=INVENTORY, now=NOW)
+    run_risk(lake, inventory=load_inventory(INVENTORY), now=NOW)
+    return lake
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_over_the_real_detectors_and_risk_model(monkeypatch, pipeline_lake, page) -> None:
+    top = Lake(pipeline_lake).connect().execute(
+        "select agent_id, session_id from alerts where session_id is not null "
+        "order by risk_score desc nulls last limit 1").fetchall()[0]
+    at = open_page(monkeypatch, pipeline_lake, page, agent=top[0], session=top[1])
+    assert at.dataframe, "the page shows data"
+    if page == "flagged":
+        assert len(frame(at, "queue")) > 0
+    if page == "session":
+        assert frame(at, "timeline")["evidence"].any()  # the real reasons name real evidence events
