@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAKE ?= data/lake
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean app
 
 setup: $(STAMP)
 
@@ -28,9 +28,20 @@ demo: setup
 	$(AW) verify
 # >>> the app (issue 15): start it here and print its URL, e.g. `$(AW) app` <<<
 
-test: setup
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which
+# downloads a browser): install it when it is missing (needs root or sudo, and the package mirror).
+CHROMIUM := /usr/bin/chromium
+
+test: setup $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+app: setup
+	$(AW) app
 
 lint: setup
 	$(BIN)/ruff check .

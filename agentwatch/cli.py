@@ -12,6 +12,7 @@ from typing import Any
 import click
 import orjson
 
+from agentwatch.cli_app import app
 from agentwatch.cli_control import approve, escalate, gate, keygen, resume
 from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rules
 from agentwatch.cli_flows import run, serve
@@ -266,3 +267,4 @@ cli.add_command(rules)
 cli.add_command(eval_command)
 cli.add_command(run)
 cli.add_command(serve)
+cli.add_command(app)

@@ -12,6 +12,7 @@ is given.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def connect(lake: Path, *, inventory: Path | None = None, hardened: bool = True)
     """A fresh in-memory connection with the lake's views; hardened: no file access outside the lake."""
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'UTC'")
-    con.execute("set enable_progress_bar = false")
+    with contextlib.suppress(duckdb.InvalidInputException):  # Jupyter without ipywidgets: off, and unsettable
+        con.execute("set enable_progress_bar = false")
     if hardened:  # before any view exists: only the lake's table folders are readable, nothing writable
         tables = {out["table"] for out in live_files(read_entries(lake)).values()}
         folders = [str((lake / f).resolve()) for f in sorted({"events", "_quarantine", *tables})]

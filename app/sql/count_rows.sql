@@ -1,0 +1,2 @@
+-- grain: one row: the number of rows of one view.
+select count(*) as n from {view}
