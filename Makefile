@@ -21,12 +21,10 @@ AW := $(BIN)/agentwatch --lake $(LAKE) --inventory $(INVENTORY)
 
 demo: setup
 	$(AW) run data/sample
-# The flagged sessions. Until detect (issue 11) lands: the riskiest sessions by today's metrics; then
-# `select agent_id, session_id, round(risk_score, 2) as risk, reasons from sessions where flagged order by risk_score desc`.
-	$(AW) sql "select agent_id, session_id, count_destructive_actions as destructive, count_untrusted_sink_calls as untrusted_sinks, count_out_of_scope_resources as out_of_scope, round(goal_drift_level, 2) as drift from sessions order by count_destructive_actions + count_untrusted_sink_calls + count_out_of_scope_resources desc limit 10"
-	$(AW) detect --show 15
+	$(AW) sql "select agent_id, session_id, round(risk_score, 2) as risk, array_to_string(list_transform(reasons, lambda r: r.id), ', ') as reasons from sessions where flagged order by risk_score desc, session_id limit 20" --max-width 90
 	$(AW) verify
-# >>> the app (issue 15): start it here and print its URL, e.g. `$(AW) app` <<<
+	@echo "the analysts' app: http://127.0.0.1:8501 (Ctrl-C stops it)"
+	$(AW) app
 
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which
 # downloads a browser): install it when it is missing (needs root or sudo, and the package mirror).

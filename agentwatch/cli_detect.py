@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,15 +10,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from agentwatch.config import path_list
+
 if TYPE_CHECKING:
     from agentwatch.cli import Context
 
 
 def rules_dirs_of(obj: Context) -> list[str]:
     """The user's rule folders from the `rules_dirs` setting (a list, or text separated by ':')."""
-    value = obj.settings.get("rules_dirs") or []
-    parts = value if isinstance(value, list) else str(value).split(os.pathsep)
-    return [p for p in (str(x).strip() for x in parts) if p]
+    return path_list(obj.settings.get("rules_dirs"))
 
 
 @click.command()

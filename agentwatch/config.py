@@ -69,6 +69,12 @@ def load_settings(config: str | None = None, flags: Mapping[str, Any] | None = N
     return values
 
 
+def path_list(value: Any) -> list[str]:
+    """A list-of-paths setting: a TOML list, or text separated by the OS path separator (':')."""
+    parts = value if isinstance(value, list | tuple) else str(value or "").split(os.pathsep)
+    return [p for p in (str(x).strip() for x in parts) if p]
+
+
 def _read_config(path: str, required: bool) -> dict[str, Any]:
     file = Path(path)
     if not file.exists():

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from agentwatch.errors import AgentwatchError, ConfigError, InputError
-from agentwatch.flows import steps
+from agentwatch.flows import stages, steps
 from agentwatch.flows.context import RunContext
 from agentwatch.flows.runlock import run_lock
 
@@ -28,14 +28,18 @@ class Stage:
     run: Callable[[RunContext], Any]
 
 
-# The stages after ingest, in pipeline order. Each later stage is one more line here, e.g.
-# Stage("detect", lambda ctx: run_detect(ctx.lake, inventory=..., rules_dirs=..., now=ctx.now)).
+# The stages after ingest, in pipeline order.
 NIGHTLY_STAGES: tuple[Stage, ...] = (
     Stage("metrics", steps.build_metrics),
+    Stage("detect", stages.detect_sessions),
+    Stage("risk", stages.measure_risk),
+    Stage("escalate", stages.escalate_alerts),
 )
-# The guard runs only the stages on the way to an escalation, over what is new since the last run.
+# The guard runs only the stages on the way to an escalation (no risk model), when something is new.
 GUARD_STAGES: tuple[Stage, ...] = (
     Stage("metrics", steps.build_metrics),
+    Stage("detect", stages.detect_sessions),
+    Stage("escalate", stages.escalate_alerts),
 )
 
 
