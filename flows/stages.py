@@ -16,6 +16,33 @@ from agentwatch.detectors.risk import RiskRun, run_risk
 from agentwatch.detectors.risk_model import load_controls
 from agentwatch.flows.context import RunContext
 
+# What each stage reads: when no commit since the stage's last run wrote one of these tables, running it
+# again would commit the same tables once more, so a night with nothing new skips it (idempotent runs).
+# Edited rule files or risk settings take effect with the next new data, or at once with `agentwatch
+# detect` / `agentwatch risk --update`.
+STAGE_INPUTS = {
+    "detect": ("sessions", "steps", "alert_state"),
+    "risk": ("sessions", "steps", "findings"),
+}
+
+
+@dataclass(frozen=True)
+class StageSkipped:
+    """The stage's inputs have not changed since its last run."""
+
+    skipped: str = "up to date: nothing it reads changed since its last run"
+
+
+def is_current(entries: list[dict], kind: str) -> bool:
+    """A `kind` entry was committed after the last entry that wrote any table the stage reads."""
+    last_run = last_input = 0
+    for entry in entries:
+        if entry.get("kind") == kind:
+            last_run = entry["seq"]
+        elif {out["table"] for out in entry.get("outputs", ())} & set(STAGE_INPUTS[kind]):
+            last_input = entry["seq"]
+    return last_run > last_input
+
 
 @dataclass(frozen=True)
 class EscalationSkipped:
@@ -24,14 +51,18 @@ class EscalationSkipped:
     playbooks: str = "none configured (setting playbooks)"
 
 
-def detect_sessions(ctx: RunContext) -> DetectRun:
+def detect_sessions(ctx: RunContext) -> DetectRun | StageSkipped:
     """Rules and anomaly models over the lake: session scores, findings, alerts."""
+    if is_current(ctx.lake.entries(), "detect"):
+        return StageSkipped()
     return run_detect(ctx.lake, inventory=ctx.inventory_path, rules_dirs=path_list(ctx.settings.get("rules_dirs")),
                       now=ctx.now)
 
 
-def measure_risk(ctx: RunContext) -> RiskRun:
+def measure_risk(ctx: RunContext) -> RiskRun | StageSkipped:
     """The six dimensions per agent and day, both matrices, declared-vs-observed findings."""
+    if is_current(ctx.lake.entries(), "risk"):
+        return StageSkipped()
     settings = ctx.settings
     return run_risk(ctx.lake, inventory=ctx.inventory, now=ctx.now, high=float(settings.get("risk_high", 3)),
                     gap=int(settings.get("risk_gap", 2)), controls=load_controls(settings.get("risk_controls") or None))

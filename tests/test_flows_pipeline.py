@@ -11,6 +11,7 @@ from agentwatch.errors import ConfigError
 from agentwatch.flows import steps
 from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, Stage, StepFailed, run_pipeline
+from agentwatch.flows.stages import StageSkipped
 from agentwatch.ingest.manifest import verify_lake
 from agentwatch.ingest.spool import Spool
 from tests.flow_support import SAMPLE, corrupt_gz, flow_settings, lake_state, session_file, sessions_in
@@ -32,15 +33,20 @@ def ingest_totals(summary) -> dict[str, int]:
 def test_sample_night_then_the_same_night_again_changes_nothing(lake: Path) -> None:
     settings = flow_settings(lake, inventory=str(SAMPLE / "agents.yaml"))
     first = run(settings, [SAMPLE])
-    assert [s.name for s in first.steps] == ["discover", "ingest", "metrics"]
+    assert [s.name for s in first.steps] == ["discover", "ingest", "metrics", "detect", "risk", "escalate"]
     assert ingest_totals(first) == {"files": 84, "ingested": 84, "already_in_lake": 0, "failed": 0,
                                     "events_written": 19_804, "quarantined": 0}
-    assert first.steps[-1].summary.count_sessions == 1_163
+    by_name = {s.name: s.summary for s in first.steps}
+    assert by_name["metrics"].count_sessions == 1_163
+    assert by_name["detect"].count_sessions == 1_163 and by_name["detect"].count_flagged > 0
+    assert by_name["risk"].agents == 6
     before = lake_state(lake)
     files_before = sorted(p.relative_to(lake) for p in lake.rglob("*.parquet"))
     second = run(settings, [SAMPLE])
     assert ingest_totals(second)["already_in_lake"] == 84
-    assert second.steps[-1].summary.mode == "up_to_date"
+    again = {s.name: s.summary for s in second.steps}
+    assert again["metrics"].mode == "up_to_date"
+    assert isinstance(again["detect"], StageSkipped) and isinstance(again["risk"], StageSkipped)
     assert lake_state(lake) == before
     assert sorted(p.relative_to(lake) for p in lake.rglob("*.parquet")) == files_before
     assert verify_lake(lake).problems == ()
@@ -137,7 +143,7 @@ def test_the_guard_catches_up_on_events_ingested_outside_it(lake: Path, tmp_path
     settings = flow_settings(lake)
     ingest_paths(lake, [session_file(tmp_path / "cli.jsonl", "by-cli")])
     guard = run(settings, flow="guard", guard=True)
-    assert [s.name for s in guard.steps] == ["discover", "metrics"]
+    assert [s.name for s in guard.steps] == ["discover", "metrics", "detect", "escalate"]
     assert sessions_in(lake) == {"by-cli"}
 
 
