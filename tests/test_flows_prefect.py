@@ -60,7 +60,7 @@ def test_nightly_on_the_sample_fleet_then_the_guard_on_a_new_file(lake: Path, tm
     run, task_runs = flow_run_of(state)
     assert run.name == f"nightly lake={lake} paths=1"
     assert set(task_runs) == {"discover 1 named path(s)", "ingest 1/1: 84 files from 2026-11-09.jsonl.gz",
-                              f"metrics {lake}"}
+                              f"metrics {lake}", f"detect {lake}", f"risk {lake}", f"escalate {lake}"}
     assert all(t.state.is_completed() for t in task_runs.values())
     markdown = latest_artifact("agentwatch-nightly")
     assert "| events written | 19,804 |" in markdown and "| metrics: count_sessions | 1,163 |" in markdown
@@ -81,13 +81,13 @@ def test_a_failed_stage_fails_the_flow_run_with_its_reason(lake: Path, tmp_path:
     def explode(ctx):
         raise ValueError("rules folder unreadable")
 
-    monkeypatch.setattr(pipeline, "NIGHTLY_STAGES", (*pipeline.NIGHTLY_STAGES, Stage("detect", explode)))
+    monkeypatch.setattr(pipeline, "NIGHTLY_STAGES", (*pipeline.NIGHTLY_STAGES, Stage("explode", explode)))
     state = nightly_flow(settings=flow_settings(lake, sources=[str(tmp_path / "logs")]), return_state=True)
     assert state.is_failed()
-    with pytest.raises(StepFailed, match="failed at step 'detect .*': ValueError: rules folder unreadable"):
+    with pytest.raises(StepFailed, match="failed at step 'explode .*': ValueError: rules folder unreadable"):
         state.result()
     _, task_runs = flow_run_of(state)
-    assert task_runs[f"detect {lake}"].state.is_failed()
+    assert task_runs[f"explode {lake}"].state.is_failed()
     assert task_runs[f"metrics {lake}"].state.is_completed()
     assert "# agentwatch nightly run: FAILED" in latest_artifact("agentwatch-nightly")
     assert sessions_in(lake) == {"a"}

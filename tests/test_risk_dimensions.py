@@ -6,15 +6,16 @@ import json
 
 from agentwatch.detectors.risk import measure_dimensions
 from agentwatch.detectors.risk_model import load_controls
-from tests.builders import approval, reasoning, response, session, tool_call, tool_result, user
-from tests.metrics_support import run_metrics
+from tests.approval_support import ALICE_KEYS, signed
+from tests.builders import reasoning, response, session, tool_call, tool_result, user
+from tests.metrics_support import agent, run_metrics
 
 DIMS = ("access", "action", "autonomy", "oversight", "goal_stability", "monitoring")
 
 
-def measured(*sessions: list[dict]) -> dict[str, dict]:
+def measured(*sessions: list[dict], agents=()) -> dict[str, dict]:
     """agent_id -> {dimension: score, 'evidence': {...}} for the sessions' (single) day."""
-    frame = measure_dimensions(run_metrics(*sessions), load_controls())
+    frame = measure_dimensions(run_metrics(*sessions, agents=agents), load_controls())
     return {r["agent_id"]: {**{d: r[f"measured_{d}"] for d in DIMS}, "evidence": json.loads(r["evidence"])}
             for r in frame.iter_rows(named=True)}
 
@@ -43,9 +44,12 @@ def test_an_unapproved_shell_wipe_is_the_widest_action_and_the_weakest_oversight
 
 
 def test_an_approval_before_the_call_restores_oversight():
-    (scores,) = measured(session("wiper", user("tidy up the disk"), approval("c1"),
+    # oversight counts only verified approvals: signed by a key the inventory lists for the agent
+    (scores,) = measured(session("wiper", user("tidy up the disk"),
+                                 signed("c1", "bash", {"cmd": "rm -rf /srv/data"}),
                                  tool_call("c1", "bash", {"cmd": "rm -rf /srv/data"}),
-                                 tool_result("c1", "removed"))).values()
+                                 tool_result("c1", "removed")),
+                         agents=[agent("wiper", approval_keys=ALICE_KEYS)]).values()
     assert scores["oversight"] == 5 and scores["action"] == 5
 
 
