@@ -50,6 +50,9 @@ SETTINGS = (
     Setting("guard_interval", 30, "Seconds between guard runs (`agentwatch serve`): new events to escalation."),
     Setting("run_lock_timeout", 600, "Seconds a run waits for another run of the same lake before refusing."),
     Setting("prefect_home", "", "PREFECT_HOME for `run --prefect` and `serve`; empty: <lake>/_prefect."),
+    Setting("task_runner", "thread", "Where the nightly flow's tasks run: `thread` (this process), `dask` (a local "
+            "cluster on 127.0.0.1), or a Dask scheduler address (tcp://host:8786) whose workers see the lake."),
+    Setting("dask_workers", 2, "Worker processes of the local Dask cluster (`task_runner = \"dask\"`)."),
     Setting("prefect_port", 4200, "Port of the local Prefect server `serve` starts when PREFECT_API_URL is unset."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import duckdb
 import pyarrow as pa
 
 from agentwatch import __version__
@@ -29,6 +30,18 @@ from agentwatch.ingest.stage import Stage, lake_lock
 
 INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".log", ".log.gz")
 Progress = Callable[[int], None]  # called with bytes read
+
+
+class Sink(Protocol):
+    """Where a file's decoded events and quarantine rows go: the batch's Stage, or a worker's parts."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def add_events(self, file_index: int, table: pa.Table) -> None: ...
+
+    def add_quarantine(self, file_index: int, table: pa.Table) -> None: ...
+
+    def drop_file(self, file_index: int) -> None: ...
 
 
 @dataclass
@@ -110,30 +123,31 @@ def ingest_paths(
         sanitizer = sanitizer or Sanitizer.for_lake(lake)
         known = ingested_hashes(lake)
         # A secret in a file's name must not reach `source_file`, quarantine or the manifest either.
-        reports = [FileReport(sanitizer.mask_path(str(p)), _hash_input(p), bytes=p.stat().st_size) for p in files]
-        batch_id = _batch_id(lake, reports)
+        reports = [FileReport(sanitizer.mask_path(str(p)), hash_input(p), bytes=p.stat().st_size) for p in files]
+        batch_id = batch_id_for(lake, reports)
         stage = Stage(lake, batch_id, memory_limit)
         try:
             seen: set[str] = set()
             for index, (path, report) in enumerate(zip(files, reports, strict=True)):
-                chosen = _choose_format(path, fmt, report)
-                if chosen is None or _skip_known(report, {} if reingest else known, seen):
+                chosen = choose_format(path, fmt, report)
+                if chosen is None or skip_known(report, {} if reingest else known, seen):
                     continue
-                _ingest_file(path, index, report, stage, chosen, now, sanitizer, progress)
-            entry = _commit(lake, stage, batch_id, reports, now)
+                stage_file(path, index, report, stage, chosen, now, sanitizer, progress)
+            entry = commit_stage(lake, stage, batch_id, reports, now)
         finally:
             stage.close()
     return IngestReport(reports, entry)
 
 
-def _hash_input(path: Path) -> str:
+def hash_input(path: Path) -> str:
+    """The file's sha256; an unreadable file is an InputError naming it."""
     try:
         return sha256_file(path)
     except OSError as exc:  # before anything is staged: the run stops, nothing half-written exists
         raise InputError(f"cannot read input: {exc.strerror or exc}", str(path)) from exc
 
 
-def _choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
+def choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
     """The file's format (detected from its first record for `auto`); None when it cannot be read."""
     try:
         chosen = get_format(fmt) if fmt != "auto" else detect_format(_first_record(path))
@@ -144,7 +158,8 @@ def _choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
     return chosen
 
 
-def _skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set[str]) -> bool:
+def skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set[str]) -> bool:
+    """Mark a file already stored, or a repeat of content earlier in the batch; True when skipped."""
     formats = known.get(report.sha256, {})
     if any(formats.values()) or report.format in formats:  # stored, or this format already tried
         report.status = "skipped_already_ingested"
@@ -154,21 +169,23 @@ def _skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set
     return report.status != "ingested"
 
 
-def _batch_id(lake: Path, reports: list[FileReport]) -> str:
+def batch_id_for(lake: Path, reports: list[FileReport]) -> str:
+    """The next batch's id: its manifest position and a digest of its inputs."""
     digest = hashlib.sha256("\n".join(r.sha256 for r in reports).encode()).hexdigest()[:12]
     return f"{len(read_entries(lake)) + 1:08d}-{digest}"
 
 
-def _ingest_file(
+def stage_file(
     path: Path,
     index: int,
     report: FileReport,
-    stage: Stage,
+    stage: Sink,
     chosen: Format,
     now: datetime,
     sanitizer: Sanitizer,
     progress: Progress | None,
 ) -> None:
+    """Decode, mask and stage one file's lines; a file unreadable as a whole is marked failed."""
     try:
         hints = FileHints(_first_record(path), path.stat().st_mtime_ns)
         ctx = DecodeContext(chosen, report.path, now, stage.con, hints)
@@ -182,7 +199,7 @@ def _ingest_file(
 
 
 def _stage_batch(
-    batch: LineBatch | OversizeLine, ctx: DecodeContext, index: int, report: FileReport, stage: Stage,
+    batch: LineBatch | OversizeLine, ctx: DecodeContext, index: int, report: FileReport, stage: Sink,
     sanitizer: Sanitizer,
 ) -> None:
     if isinstance(batch, OversizeLine):
@@ -222,7 +239,8 @@ def _first_record(path: Path) -> bytes:
     return b""
 
 
-def _commit(lake: Path, stage: Stage, batch_id: str, reports: list[FileReport], now: datetime) -> dict | None:
+def commit_stage(lake: Path, stage: Stage, batch_id: str, reports: list[FileReport], now: datetime) -> dict | None:
+    """Write the staged batch out and commit its manifest entry (None when no file was ingested)."""
     outputs, staged, written = stage.finish(now)
     for index, report in enumerate(reports):
         if report.status == "ingested":
