@@ -8,9 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
+from agentwatch.errors import ConfigError
 from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, run_pipeline
+from agentwatch.flows.runners import local_cluster_options
 from agentwatch.ingest.manifest import read_entries
 from agentwatch.ingest.parallel import DECODE_DIR, commit_decoded, decode_file
 from agentwatch.ingest.pipeline import ingest_paths
@@ -90,3 +93,12 @@ def read_rows(lake: Path) -> dict[str, list]:
     """Sessions and findings of a lake, row by row."""
     return {table: sorted(map(str, pq.read_table(Lake(lake).table_files(table)).to_pylist()))
             for table in ("sessions", "findings")}
+
+
+def test_an_unknown_task_runner_is_a_mistake_named_by_its_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="`task_runner` must be `thread`, `dask` or a Dask scheduler address"):
+        build_context(flow_settings(tmp_path / "lake", task_runner="threads"))
+    with pytest.raises(ConfigError, match="`dask_workers` must be a whole number >= 1"):
+        local_cluster_options(0)
+    assert local_cluster_options(2)["host"] == "127.0.0.1"
+    assert build_context(flow_settings(tmp_path / "lake", task_runner="tcp://10.0.0.5:8786")).lake_path
