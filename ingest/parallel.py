@@ -54,6 +54,7 @@ class PartsSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect()
         self.con.execute(f"set memory_limit = '{memory_limit}'")
+        self.con.execute("set enable_progress_bar = false")  # a worker's stderr is no terminal
         self._parts = 0
 
     def add_events(self, file_index: int, table: pa.Table) -> None:
