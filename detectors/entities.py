@@ -19,8 +19,6 @@ is then classified by cheap prefix tests in `steps` (see `int_events.sql`). Kind
 
 from __future__ import annotations
 
-ENTITY_KINDS = ("host", "repo", "cloud", "email", "account", "table", "branch", "path")
-
 # The inventory's scope kinds (agents.yaml `scope:` keys) and the entity kind each one constrains.
 SCOPE_KIND_OF_ENTITY = {
     "repo": "repos",
