@@ -12,7 +12,7 @@
 -- output messages and again as the execute_tool span; likewise its result) is one action: tool_call /
 -- tool_result events repeating the same tool_call_id with the same arguments (whitespace and case
 -- aside) or the same result text keep only the first.
-with events as (
+with context_events as (
     select stg_events.* exclude (permission_mode), int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day,
         int_sessions.is_target
     from stg_events
@@ -36,7 +36,7 @@ ordered as (
         sum(cast(event_type = 'user_prompt' as integer)) over session_order as prompt_index,
         sum(cast(event_type in ('user_prompt', 'approval') as integer)) over session_order as human_turn_index,
         sum(cast(event_type in ('user_prompt', 'tool_result') as integer)) over session_order as turn_index
-    from events
+    from context_events
     window session_order as (
         partition by session_key
         order by seq, event_at, event_id
