@@ -3,7 +3,7 @@
 The patterns are RE2 (DuckDB's regex engine: no look-behind), passed to the SQL models as bound
 parameters so every model that needs them uses the same ones. Entities are found in one pass with
 one alternation (`ENTITY_PATTERN`, leftmost match wins, so the order of the parts matters); each match
-is then classified by cheap prefix tests in `steps` (see `int_events.sql`). Kinds and their values:
+is then classified by cheap prefix tests (the `entity_of` macro in `sql/build/macros.sql`). Kinds and values:
 
 | kind    | found in                                   | value                                   |
 |---------|--------------------------------------------|-----------------------------------------|
