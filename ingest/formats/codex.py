@@ -25,7 +25,7 @@ Codex logs name no model per message (turn_context does), no agent and no human.
 Sessions, ids, order: a line does not carry its session: `session_id` is the uuid the rollout file is
 named by (Codex names it after the session id), else the file's stem; an exec stream's is the
 `thread_id` of its first line (`thread.started`), whatever the file is called. `agent_id` is `codex`.
-`event_id` = `<session>:<line>:<index>`, `seq` = line * 1000 + index: a rollout is one session
+`event_id` = `<session>:<line>:<index>`, `seq` = `seq_of(line, index)`: a rollout is one session
 written in order, resumed by appending. Lines without a timestamp take, for exec streams, the time
 in the thread id when it is a UUIDv7 (flagged `ts_from_thread_id`); else (and for bare rollouts) the
 one in the file name (`YYYY-MM-DD[THH-MM-SS]`, local time: stored as UTC, flagged `ts_assumed_utc`);
@@ -35,7 +35,6 @@ else, for exec streams, the file's mtime (flagged `ts_from_file_mtime`); else th
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any, NoReturn
 
@@ -54,7 +53,7 @@ from agentwatch.ingest.formats.fields import (
     quoted,
     without,
 )
-from agentwatch.ingest.records import EPOCH, DecodedEvent, Location, json_kind, seq_of
+from agentwatch.ingest.records import DecodedEvent, Location, json_kind, seq_of, time_of_nanos
 
 AGENT_ID = "codex"
 ROLLOUT_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg", "compacted"})
@@ -144,12 +143,12 @@ def _exec_ts(where: Location, thread: str | None, what: str) -> tuple[Any, tuple
     creation time in ms), else the file name's, else the file's mtime. Each is flagged."""
     if thread is not None and thread[14] == "7":
         millis = int(thread.replace("-", "")[:12], 16)
-        return EPOCH + timedelta(milliseconds=millis), ("ts_from_thread_id",)
+        return time_of_nanos(millis * 1_000_000), ("ts_from_thread_id",)
     if _NAME_TS.search(file_stem(where.source_file)):
         return _name_ts(where, what), ()
     if where.hints.mtime_ns is None:
         raise RecordError(f"{what} has no timestamp, and neither its thread id nor its file name carries one")
-    return EPOCH + timedelta(microseconds=where.hints.mtime_ns // 1000), ("ts_from_file_mtime",)
+    return time_of_nanos(where.hints.mtime_ns), ("ts_from_file_mtime",)
 
 
 def _rollout_line(kind: str, record: dict) -> list[dict[str, Any]]:

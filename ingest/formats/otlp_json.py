@@ -14,14 +14,14 @@ from typing import Any
 from agentwatch.ingest.formats import Format
 from agentwatch.ingest.formats.genai_spans import GENAI
 from agentwatch.ingest.formats.openinference_spans import KIND_KEY, OPENINFERENCE
-from agentwatch.ingest.formats.otlp_common import Span, has_span_attribute, load_envelope
+from agentwatch.ingest.formats.otlp_common import TRACES, Span, has_span_attribute, load_envelope
 from agentwatch.ingest.formats.otlp_spans import Convention, decode_request, decode_spans
 from agentwatch.ingest.records import Location
 
 
 def sniff_otlp_json(first_record: bytes) -> bool:
     """An OTLP trace request none of whose spans is OpenInference."""
-    envelope = load_envelope(first_record)
+    envelope = load_envelope(first_record, TRACES)
     return envelope is not None and not has_span_attribute(envelope, KIND_KEY)
 
 

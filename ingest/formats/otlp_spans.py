@@ -5,7 +5,7 @@ belongs to (`Identity`) and which events it is (`MappedSpan.parts`); this module
 
 - event_id = "{trace_id}:{span_id}:{n}", n the event's index within its span (events sorted by time):
   the same span exported twice (a retried batch) gives the same ids, so ingest deduplicates it.
-- seq = the event's time in microseconds * 1000 + n (n capped at 999). One record never sees a whole
+- seq = `seq_of(the event's time in microseconds, n)` (n capped at 999). One record never sees a whole
   session, so order comes from time: monotone within a session, ties broken within a span.
 - agent_id: the span's own agent, else its nearest ancestor's within the same request, else the
   resource's `service.name`. session_id: the span's own, else the nearest ancestor's within the same
@@ -31,12 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.formats.otlp_common import RawSpan, Span, iter_raw_spans, parse_span
-from agentwatch.ingest.records import EPOCH, DecodedEvent, seq_of
+from agentwatch.ingest.formats.otlp_common import TRACES, RawItem, Span, iter_raw_items, parse_span
+from agentwatch.ingest.records import DecodedEvent, seq_of, time_of_nanos
 
 STATUS = {"ok": "ok", "error": "error"}
 # attrs keys this module writes; a span attribute with one of these names is kept as "attribute:<name>".
@@ -104,9 +103,9 @@ def decode_spans(
     record: Any, pick: Callable[[Span], Convention]
 ) -> list[tuple[str, list[dict[str, Any]] | RecordError]]:
     """Each span's events, or the error that rejects that span alone, keyed by the span's path."""
-    parsed: list[tuple[RawSpan, Span | RecordError, Identity | None]] = []
+    parsed: list[tuple[RawItem, Span | RecordError, Identity | None]] = []
     index: dict[tuple[str, str], _Node] = {}
-    for raw in iter_raw_spans(record):
+    for raw in iter_raw_items(record, TRACES):
         try:
             span = parse_span(raw)
             own = _at(span, pick(span).identity, span)
@@ -230,7 +229,7 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
     attrs.update(part.pop("top_attrs", {}))
     event = {
         "event_id": f"{span.trace_id}:{span.span_id}:{n}",
-        "ts": EPOCH + timedelta(microseconds=time_ns // 1000),
+        "ts": time_of_nanos(time_ns),
         "seq": seq_of(time_ns // 1000, n),
         "agent_id": ctx.agent_id,
         "session_id": ctx.session_id,
