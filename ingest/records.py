@@ -286,6 +286,13 @@ def _normalize_zone(zone: str) -> str:
     return f"{zone[0]}{digits[:2]}:{digits[2:4] or '00'}"
 
 
+def check_str(value: Any, where: str) -> str | None:
+    """`value` if it is a string or null; another kind is a RecordError naming `where`, never coerced."""
+    if value is not None and not isinstance(value, str):
+        raise RecordError(f"{where}: expected string, got {json_kind(value)}")
+    return value
+
+
 def json_kind(value: Any) -> str:
     """The JSON name of a Python value's kind, for error messages."""
     if value is None:

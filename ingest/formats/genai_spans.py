@@ -31,7 +31,7 @@ from agentwatch.ingest.formats.genai_messages import (
     parse_instructions,
     parse_messages,
 )
-from agentwatch.ingest.formats.otlp_common import Span, SpanEvent
+from agentwatch.ingest.formats.otlp_common import Span, SpanEvent, first_str, int_attr, str_attr
 from agentwatch.ingest.formats.otlp_spans import Convention, Identity, MappedSpan, SpanContext
 from agentwatch.ingest.records import json_kind
 
@@ -235,31 +235,6 @@ def consume_first(a: dict[str, Any], mapped: MappedSpan, keys: tuple[str, ...]) 
     key, value = first_str(a, keys)
     if key is not None:
         mapped.consumed.add(key)
-    return value
-
-
-def first_str(a: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, str | None]:
-    """The first non-empty string attribute among `keys`, and its key."""
-    for key in keys:
-        value = str_attr(a, key)
-        if value:
-            return key, value
-    return None, None
-
-
-def str_attr(a: dict[str, Any], key: str) -> str | None:
-    """A string attribute; another kind is rejected, never coerced."""
-    value = a.get(key)
-    if value is not None and not isinstance(value, str):
-        raise RecordError(f"attributes[{key!r}]: expected string, got {json_kind(value)}")
-    return value
-
-
-def int_attr(a: dict[str, Any], key: str) -> int | None:
-    """An integer attribute (intValue); another kind is rejected, never coerced."""
-    value = a.get(key)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise RecordError(f"attributes[{key!r}]: expected integer, got {json_kind(value)}")
     return value
 
 

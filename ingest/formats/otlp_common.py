@@ -22,7 +22,7 @@ from typing import Any
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.fields import load_object
-from agentwatch.ingest.records import MAX_INT64, MAX_SEQ_POSITION, MIN_INT64, json_kind
+from agentwatch.ingest.records import MAX_INT64, MAX_SEQ_POSITION, MIN_INT64, check_str, json_kind
 
 MAX_ANY_DEPTH = 64  # deeper AnyValue nesting is hostile, not telemetry
 MAX_NANOS = MAX_SEQ_POSITION * 1000 + 999  # seq folds the time in µs: every seq of it must fit int64
@@ -190,12 +190,12 @@ def parse_span(raw: RawItem) -> Span:
         trace_id=hex_id(data.get("traceId"), f"{path}.traceId", 16, required=True),
         span_id=hex_id(data.get("spanId"), f"{path}.spanId", 8, required=True),
         parent_span_id=hex_id(data.get("parentSpanId"), f"{path}.parentSpanId", 8, required=False),
-        name=_string(data.get("name"), f"{path}.name") or "",
+        name=check_str(data.get("name"), f"{path}.name") or "",
         kind=_enum(data.get("kind"), SPAN_KINDS, "SPAN_KIND_", f"{path}.kind"),
         start_ns=start_ns,
         end_ns=end_ns or start_ns,
         status_code=_enum(status.get("code"), STATUS_CODES, "STATUS_CODE_", f"{path}.status.code"),
-        status_message=_string(status.get("message"), f"{path}.status.message") or None,
+        status_message=check_str(status.get("message"), f"{path}.status.message") or None,
         attributes=decode_attributes(data.get("attributes"), f"{path}.attributes"),
         events=tuple(_decode_event(e, f"{path}.events[{i}]") for i, e in enumerate(array_field(data, "events", path))),
         links=tuple(_decode_link(k, f"{path}.links[{i}]") for i, k in enumerate(array_field(data, "links", path))),
@@ -209,7 +209,7 @@ def parse_span(raw: RawItem) -> Span:
 def _decode_event(data: Any, path: str) -> SpanEvent:
     require_object(data, path)
     return SpanEvent(
-        name=_string(data.get("name"), f"{path}.name") or "",
+        name=check_str(data.get("name"), f"{path}.name") or "",
         time_ns=unix_nanos(data.get("timeUnixNano"), f"{path}.timeUnixNano", required=True),
         attributes=decode_attributes(data.get("attributes"), f"{path}.attributes"),
         extra=rest_of(data, {"name", "timeUnixNano", "attributes"}),
@@ -375,12 +375,6 @@ def _enum(value: Any, names: tuple[str, ...], prefix: str, path: str) -> str:
     raise RecordError(f"{path}: expected integer enum, got {json_kind(value)}")
 
 
-def _string(value: Any, path: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise RecordError(f"{path}: expected string, got {json_kind(value)}")
-    return value
-
-
 def array_field(obj: dict[str, Any], key: str, path: str) -> list[Any]:
     """The array at `key` (empty when absent or null); another kind is rejected."""
     value = obj.get(key)
@@ -401,3 +395,31 @@ def require_object(value: Any, path: str) -> None:
 def rest_of(obj: dict[str, Any], known: set[str] | frozenset[str], prefix: str = "") -> dict[str, Any]:
     """The fields of `obj` not in `known` (kept verbatim), their names prefixed."""
     return {f"{prefix}{key}": value for key, value in obj.items() if key not in known}
+
+
+def str_attr(a: dict[str, Any], key: str) -> str | None:
+    """A string attribute; another kind is rejected, never coerced."""
+    return check_str(a.get(key), f"attributes[{key!r}]")
+
+
+def first_str(a: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """The first non-empty string attribute among `keys`, and its key."""
+    for key in keys:
+        value = str_attr(a, key)
+        if value:
+            return key, value
+    return None, None
+
+
+def int_attr(a: dict[str, Any], key: str) -> int | None:
+    """An integer attribute (intValue); another kind is rejected, never coerced."""
+    value = a.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise RecordError(f"attributes[{key!r}]: expected integer, got {json_kind(value)}")
+    return value
+
+
+def service_name(resource: dict[str, Any]) -> str | None:
+    """The resource's `service.name` when it is a non-empty string: the agent of last resort."""
+    service = resource.get("service.name")
+    return service if isinstance(service, str) and service else None

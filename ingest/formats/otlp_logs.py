@@ -39,7 +39,14 @@ from agentwatch.ingest.formats.otlp_common import (
     rest_of,
     unix_nanos,
 )
-from agentwatch.ingest.records import DecodedEvent, Location, json_kind, micros_of_text, seq_of, time_of_nanos
+from agentwatch.ingest.records import (
+    DecodedEvent,
+    Location,
+    check_str,
+    micros_of_text,
+    seq_of,
+    time_of_nanos,
+)
 
 LOG_FIELDS = frozenset({"timeUnixNano", "observedTimeUnixNano", "severityNumber", "severityText", "body",
                         "attributes", "traceId", "spanId", "eventName"})
@@ -120,8 +127,7 @@ def _name_of(event_name: Any, attribute: Any, body: Any, path: str) -> str:
     """The event's name: `eventName`, the `event.name` attribute, or a body that is a dotted name
     (Claude Code writes `event.name` = `tool_result` and the body `claude_code.tool_result`); the
     first one qualified with its family wins."""
-    if event_name is not None and not isinstance(event_name, str):
-        raise RecordError(f"{path}.eventName: expected string, got {json_kind(event_name)}")
+    check_str(event_name, f"{path}.eventName")
     named_body = body if isinstance(body, str) and 0 < len(body) <= 128 and " " not in body and "." in body else None
     candidates = [n for n in (event_name, attribute, named_body) if isinstance(n, str) and n]
     return next((n for n in candidates if "." in n), candidates[0] if candidates else "")

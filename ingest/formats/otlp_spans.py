@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.formats.otlp_common import TRACES, RawItem, Span, iter_raw_items, parse_span
+from agentwatch.ingest.formats.otlp_common import TRACES, RawItem, Span, iter_raw_items, parse_span, service_name
 from agentwatch.ingest.records import DecodedEvent, seq_of, time_of_nanos
 
 STATUS = {"ok": "ok", "error": "error"}
@@ -147,8 +147,7 @@ def _at(span: Span, step: Callable[..., Any], *args: Any) -> Any:
 def resolve_context(span: Span, own: Identity, index: dict[tuple[str, str], _Node]) -> SpanContext:
     """Fill what the span does not say from its ancestors within the request, then the resource."""
     chain = [own, *(node.identity for node in _ancestors(span, index))]
-    service = span.resource.get("service.name")
-    service = service if isinstance(service, str) and service else None
+    service = service_name(span.resource)
     agent_id, agent_src = _first(chain, "agent_id", service, "service.name")
     session_id, session_src = _first(chain, "session_id", span.trace_id, "trace_id")
     if agent_id is None:
