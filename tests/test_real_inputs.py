@@ -3,6 +3,7 @@ time, OTLP runs split across export batches, tool results that name only their c
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,9 @@ import orjson
 import pytest
 
 from agentwatch.detectors.catalog import connect
+from agentwatch.ingest.formats import REGISTRY, SkipRecord, get_format
 from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.ingest.records import SETTABLE, DecodedEvent
+from agentwatch.ingest.records import SETTABLE, DecodedEvent, FileHints, Location
 from tests.otlp_builders import TRACE, request, span
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -239,7 +241,33 @@ def test_decoded_events_name_exactly_the_settable_columns() -> None:
     assert set(DecodedEvent.__dataclass_fields__) == SETTABLE | {"flags"}
     with pytest.raises(TypeError, match="tool_nmae"):
         DecodedEvent.of({"event_type": "tool_call", "tool_nmae": "Bash"})  # a misspelt column fails here
+    with pytest.raises(TypeError, match="tool_nmae"):
+        DecodedEvent(event_type="tool_call", tool_nmae="Bash")  # type: ignore[call-arg]
     event = DecodedEvent.of({"event_type": "tool_call", "tool_name": "Bash", "flags": ("ts_from_file_mtime",)})
     with pytest.raises(AttributeError):
         event.tool_name = "rm"  # frozen
     assert event.as_fields() == {"event_type": "tool_call", "tool_name": "Bash"}
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EVERY_FORMAT = {  # a fixture file of each registered format
+    "native": None,
+    "otlp_json": FIXTURES / "otlp" / "genai.jsonl",
+    "openinference": FIXTURES / "otlp" / "openinference.jsonl",
+    "otlp_logs": FIXTURES / "otlp" / "claude_code_logs.jsonl",
+    "claude_code": FIXTURES / "claude_code" / "-home-dev-shop" / "0b6e4d2c-9a8f-4e7d-b6c5-a4b3c2d1e0f9.jsonl",
+    "codex": FIXTURES / "codex" / "exec" / "codex-exec-2025-11-02T14-30-00.jsonl",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_format_decodes_to_typed_records(name: str, tmp_path: Path) -> None:
+    path = EVERY_FORMAT[name] or native_file(tmp_path, 3)
+    fmt = get_format(name)
+    lines = path.read_bytes().splitlines()
+    hints = FileHints(first_record=lines[0])
+    events = []
+    for line_no, line in enumerate(lines, start=1):
+        with contextlib.suppress(SkipRecord):
+            events += fmt.decode(orjson.loads(line), Location(name, str(path), 0, line_no, hints))
+    assert events and all(type(event) is DecodedEvent for event in events)

@@ -75,9 +75,9 @@ def sniff_otlp_logs(first_record: bytes) -> bool:
     return load_envelope(first_record, LOGS) is not None
 
 
-def decode_otlp_logs(record: Any, where: Location) -> list[dict[str, Any]]:
+def decode_otlp_logs(record: Any, where: Location) -> list[DecodedEvent]:
     """All events of all log records of one request; one malformed record quarantines the request."""
-    events: list[dict[str, Any]] = []
+    events: list[DecodedEvent] = []
     for _, result in decode_log_records(record):
         if isinstance(result, RecordError):
             raise result
@@ -85,9 +85,9 @@ def decode_otlp_logs(record: Any, where: Location) -> list[dict[str, Any]]:
     return events
 
 
-def decode_log_records(record: Any) -> list[tuple[str, list[dict[str, Any]] | RecordError]]:
+def decode_log_records(record: Any) -> list[tuple[str, list[DecodedEvent] | RecordError]]:
     """Each log record's events, or the error that rejects it alone, keyed by its path."""
-    results: list[tuple[str, list[dict[str, Any]] | RecordError]] = []
+    results: list[tuple[str, list[DecodedEvent] | RecordError]] = []
     for raw in iter_raw_items(record, LOGS):
         try:
             results.append((raw.path, _events(parse_log(raw))))
@@ -144,7 +144,7 @@ def _time_of(data: dict[str, Any], attributes: dict[str, Any], path: str) -> int
     raise RecordError(f"{path}: no time (timeUnixNano, observedTimeUnixNano or event.timestamp)")
 
 
-def _events(log: LogRecord) -> list[dict[str, Any]]:
+def _events(log: LogRecord) -> list[DecodedEvent]:
     mapped = map_log_record(log)
     base = {key: value for key, value in log.attributes.items() if key not in mapped.consumed}
     meta: dict[str, Any] = {"name": log.name, **log.severity, **log.extra}

@@ -89,9 +89,9 @@ class _Node:
     identity: Identity
 
 
-def decode_request(record: Any, pick: Callable[[Span], Convention]) -> list[dict[str, Any]]:
+def decode_request(record: Any, pick: Callable[[Span], Convention]) -> list[DecodedEvent]:
     """Every event of every span of one request; the first malformed span fails the record."""
-    events: list[dict[str, Any]] = []
+    events: list[DecodedEvent] = []
     for _, result in decode_spans(record, pick):
         if isinstance(result, RecordError):
             raise result
@@ -101,7 +101,7 @@ def decode_request(record: Any, pick: Callable[[Span], Convention]) -> list[dict
 
 def decode_spans(
     record: Any, pick: Callable[[Span], Convention]
-) -> list[tuple[str, list[dict[str, Any]] | RecordError]]:
+) -> list[tuple[str, list[DecodedEvent] | RecordError]]:
     """Each span's events, or the error that rejects that span alone, keyed by the span's path."""
     parsed: list[tuple[RawItem, Span | RecordError, Identity | None]] = []
     index: dict[tuple[str, str], _Node] = {}
@@ -114,7 +114,7 @@ def decode_spans(
             continue
         parsed.append((raw, span, own))
         index[(span.trace_id, span.span_id)] = _Node(span.parent_span_id, own)
-    results: list[tuple[str, list[dict[str, Any]] | RecordError]] = []
+    results: list[tuple[str, list[DecodedEvent] | RecordError]] = []
     for raw, span, own in parsed:
         if isinstance(span, RecordError):
             results.append((raw.path, span))
@@ -126,14 +126,14 @@ def decode_spans(
     return results
 
 
-def _span_events(span: Span, own: Identity, index: dict, convention: Convention) -> list[dict[str, Any]]:
+def _span_events(span: Span, own: Identity, index: dict, convention: Convention) -> list[DecodedEvent]:
     ctx = _at(span, resolve_context, span, own, index)
     mapped = _at(span, convention.map_span, span, ctx)
     parts = mapped.parts or [{"event_type": mapped.fallback_type, "time_ns": span.start_ns, "source": "span"}]
     parts = parts + _exception_parts(span, mapped.consumed_events)
     parts.sort(key=lambda part: part["time_ns"])
     base = _base_attrs(span, mapped, ctx)
-    return [DecodedEvent.of(_event(span, ctx, mapped, base, n, part)) for n, part in enumerate(parts)]
+    return [_event(span, ctx, mapped, base, n, part) for n, part in enumerate(parts)]
 
 
 def _at(span: Span, step: Callable[..., Any], *args: Any) -> Any:
@@ -217,7 +217,7 @@ def _event_json(event: Any) -> dict[str, Any]:
 
 
 def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any], n: int,
-           part: dict[str, Any]) -> dict[str, Any]:
+           part: dict[str, Any]) -> DecodedEvent:
     part = dict(part)
     time_ns = part.pop("time_ns")
     attrs = dict(base)
@@ -240,4 +240,4 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
     }
     event.update(part)
     event["attrs"] = attrs
-    return event
+    return DecodedEvent.of(event)
