@@ -15,7 +15,7 @@ from agentwatch.detectors.catalog import connect
 from agentwatch.ingest.formats import REGISTRY, SkipRecord, get_format
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.records import SETTABLE, DecodedEvent, FileHints, Location
-from tests.otlp_builders import TRACE, request, span
+from tests.otlp_builders import TRACE, kv, request, span
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -103,6 +103,39 @@ def test_openinference_span_ids_repeated_across_sessions_never_merge(lake: Path,
     report = ingest(lake, path, fmt="openinference")
     assert report.files[0].events_written == 2
     assert rows(lake, "select session_id from events order by 1") == [("sess-1",), ("sess-2",)]
+
+
+def rollout(session: str) -> list[dict]:
+    meta = {"id": session, "timestamp": "2026-05-01T10:00:00.000Z", "cwd": "/srv/app"}
+    prompt = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "deploy"}]}
+    return [{"timestamp": "2026-05-01T10:00:00.000Z", "type": "session_meta", "payload": meta},
+            {"timestamp": "2026-05-01T10:00:01.000Z", "type": "response_item", "payload": prompt}]
+
+
+def test_codex_rollouts_with_the_same_lines_in_two_sessions_never_merge(lake: Path, tmp_path: Path) -> None:
+    one, two = "019a2d7a-41c4-78b1-b7cc-a45d62a89c01", "019a2d7a-41c4-78b1-b7cc-a45d62a89c02"
+    a = write_lines(tmp_path / "s" / f"rollout-2026-05-01T10-00-00-{one}.jsonl", rollout(one))
+    b = write_lines(tmp_path / "s" / f"rollout-2026-05-01T10-00-00-{two}.jsonl", rollout(two))
+    grown = write_lines(tmp_path / "backup" / a.name, [*rollout(one), rollout(one)[1]])  # resumed: one line more
+    report = ingest(lake, a, b, grown)
+    assert [(f.events_written, f.duplicates) for f in report.files] == [(2, 0), (2, 0), (1, 2)]
+    assert rows(lake, "select session_id, count(*) from events group by 1 order by 1") == [(one, 3), (two, 2)]
+
+
+def claude_log(session: str) -> dict:
+    attributes = kv({"event.name": "user_prompt", "session.id": session, "prompt": "run the tests"})
+    record = {"timeUnixNano": "1767225600000000000", "body": {"stringValue": "claude_code.user_prompt"},
+              "attributes": attributes}
+    scope = {"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": [record]}
+    return {"resourceLogs": [{"resource": {"attributes": kv({"service.name": "claude-code"})}, "scopeLogs": [scope]}]}
+
+
+def test_otlp_log_events_alike_in_two_sessions_never_merge(lake: Path, tmp_path: Path) -> None:
+    a = write_lines(tmp_path / "a.jsonl", [claude_log("s-1"), claude_log("s-2")])
+    b = write_lines(tmp_path / "b.jsonl", [claude_log("s-2")])  # a retried export
+    report = ingest(lake, a, b)
+    assert [(f.events_written, f.duplicates) for f in report.files] == [(2, 0), (0, 1)]
+    assert rows(lake, "select session_id from events order by 1") == [("s-1",), ("s-2",)]
 
 
 def test_one_id_in_two_formats_is_two_events(lake: Path, tmp_path: Path) -> None:
