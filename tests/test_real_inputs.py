@@ -255,12 +255,25 @@ def test_a_trace_without_any_identified_span_keeps_the_trace_as_session(lake: Pa
 
 # --- a tool result names its call's tool ------------------------------------------------------
 
-def test_claude_code_tool_result_takes_the_name_of_its_call(lake: Path, tmp_path: Path) -> None:
-    session = "00000000-0000-4000-8000-0000000000aa"
+def tool_exchange(session: str) -> tuple[dict, dict]:
+    """A Claude Code tool call and, in a later record, its result naming only the call's id."""
     call = claude_record(session, "a1", "assistant", "")
     call["message"]["content"] = [{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}]
     result = {**claude_record(session, "u2", "user", ""), "timestamp": "2026-05-01T10:00:05.000Z"}
     result["message"]["content"] = [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "a.txt"}]
+    return call, result
+
+
+def test_claude_code_tool_result_takes_the_name_of_its_call_in_the_same_file(lake: Path, tmp_path: Path) -> None:
+    session = "00000000-0000-4000-8000-0000000000ab"
+    ingest(lake, write_lines(tmp_path / "p" / f"{session}.jsonl", list(tool_exchange(session))))
+    got = rows(lake, "select event_type, tool_name, flags from events order by seq")
+    assert got == [("tool_call", "Bash", []), ("tool_result", "Bash", ["tool_name_from_call"])]
+
+
+def test_claude_code_tool_result_takes_the_name_of_its_call(lake: Path, tmp_path: Path) -> None:
+    session = "00000000-0000-4000-8000-0000000000aa"
+    call, result = tool_exchange(session)
     ingest(lake, write_lines(tmp_path / "p" / f"{session}.jsonl", [call]))
     ingest(lake, write_lines(tmp_path / "p2" / "p" / f"{session}.jsonl", [result]))  # a later file and run
     got = rows(lake, "select event_type, tool_name, flags from events order by seq")
