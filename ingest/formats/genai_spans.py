@@ -85,12 +85,18 @@ def map_genai_span(span: Span, ctx: SpanContext) -> MappedSpan:
 
 
 def _map_chat(span: Span, mapped: MappedSpan) -> None:
-    parts, history = _messages_parts(span, mapped)
+    add_call_parts(span, mapped, *_messages_parts(span, mapped), TOKEN_KEYS)
+
+
+def add_call_parts(span: Span, mapped: MappedSpan, parts: list[dict[str, Any]], history: list[Any],
+                   token_keys: dict[str, str]) -> None:
+    """A model call's events: one llm_response carries the call's token usage (a text-less one at the
+    span's end when none was captured); the repeated input history is kept once, on the first event."""
     anchor = next((p for p in parts if p["event_type"] == "llm_response"), None)
     if anchor is None:
         anchor = {"event_type": "llm_response", "time_ns": span.end_ns, "source": "span"}
         parts.append(anchor)
-    for column, key in TOKEN_KEYS.items():
+    for column, key in token_keys.items():
         if key in span.attributes:
             anchor[column] = int_attr(span.attributes, key)
             mapped.consumed.add(key)

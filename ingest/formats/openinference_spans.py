@@ -22,8 +22,8 @@ from typing import Any
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.genai_messages import Message, conversation_parts, str_at
-from agentwatch.ingest.formats.genai_spans import consume_first, consume_identity, spawn_parts
-from agentwatch.ingest.formats.otlp_common import Span, first_str, int_attr, str_attr
+from agentwatch.ingest.formats.genai_spans import add_call_parts, consume_first, consume_identity, spawn_parts
+from agentwatch.ingest.formats.otlp_common import Span, first_str, str_attr
 from agentwatch.ingest.formats.otlp_spans import Convention, Identity, MappedSpan, SpanContext
 
 KIND_KEY = "openinference.span.kind"
@@ -73,17 +73,7 @@ def _map_llm(span: Span, mapped: MappedSpan) -> None:
     for part in parts:
         if part["event_type"] == "user_prompt":
             part["actor"] = actor
-    anchor = next((p for p in parts if p["event_type"] == "llm_response"), None)
-    if anchor is None:
-        anchor = {"event_type": "llm_response", "time_ns": span.end_ns, "source": "span"}
-        parts.append(anchor)
-    for column, key in TOKEN_KEYS.items():
-        if key in a:
-            anchor[column] = int_attr(a, key)
-            mapped.consumed.add(key)
-    if history:
-        parts[0].setdefault("part", {})["input_history"] = history
-    mapped.parts.extend(parts)
+    add_call_parts(span, mapped, parts, history, TOKEN_KEYS)
 
 
 def _map_tool(span: Span, mapped: MappedSpan) -> None:

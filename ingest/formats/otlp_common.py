@@ -22,7 +22,16 @@ from typing import Any
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.fields import load_object
-from agentwatch.ingest.records import MAX_INT64, MAX_SEQ_POSITION, MIN_INT64, check_str, json_kind
+from agentwatch.ingest.records import (
+    MAX_INT64,
+    MAX_SEQ_POSITION,
+    MIN_INT64,
+    DecodedEvent,
+    check_str,
+    json_kind,
+    seq_of,
+    time_of_nanos,
+)
 
 MAX_ANY_DEPTH = 64  # deeper AnyValue nesting is hostile, not telemetry
 MAX_NANOS = MAX_SEQ_POSITION * 1000 + 999  # seq folds the time in µs: every seq of it must fit int64
@@ -423,3 +432,20 @@ def service_name(resource: dict[str, Any]) -> str | None:
     """The resource's `service.name` when it is a non-empty string: the agent of last resort."""
     service = resource.get("service.name")
     return service if isinstance(service, str) and service else None
+
+
+def item_event(time_ns: int, n: int, columns: dict[str, Any], attrs: dict[str, Any]) -> DecodedEvent:
+    """The `n`-th event of an OTLP item (span, log record), at `time_ns`: seq orders by time, then n."""
+    timed = {"ts": time_of_nanos(time_ns), "seq": seq_of(time_ns // 1000, n)}
+    return DecodedEvent.of({**columns, **timed, "attrs": attrs})
+
+
+def all_or_error(results: list[tuple[str, list[DecodedEvent] | RecordError]]) -> list[DecodedEvent]:
+    """Every item's events in order; the first item's error fails the whole record (a file's record is
+    kept or quarantined whole, so ingest counts stay exact)."""
+    events: list[DecodedEvent] = []
+    for _, result in results:
+        if isinstance(result, RecordError):
+            raise result
+        events.extend(result)
+    return events

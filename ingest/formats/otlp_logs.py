@@ -30,9 +30,11 @@ from agentwatch.ingest.formats.log_events import map_log_record
 from agentwatch.ingest.formats.otlp_common import (
     LOGS,
     RawItem,
+    all_or_error,
     decode_any,
     decode_attributes,
     hex_id,
+    item_event,
     iter_raw_items,
     load_envelope,
     require_object,
@@ -44,8 +46,6 @@ from agentwatch.ingest.records import (
     Location,
     check_str,
     micros_of_text,
-    seq_of,
-    time_of_nanos,
 )
 
 LOG_FIELDS = frozenset({"timeUnixNano", "observedTimeUnixNano", "severityNumber", "severityText", "body",
@@ -77,12 +77,7 @@ def sniff_otlp_logs(first_record: bytes) -> bool:
 
 def decode_otlp_logs(record: Any, where: Location) -> list[DecodedEvent]:
     """All events of all log records of one request; one malformed record quarantines the request."""
-    events: list[DecodedEvent] = []
-    for _, result in decode_log_records(record):
-        if isinstance(result, RecordError):
-            raise result
-        events.extend(result)
-    return events
+    return all_or_error(decode_log_records(record))
 
 
 def decode_log_records(record: Any) -> list[tuple[str, list[DecodedEvent] | RecordError]]:
@@ -155,18 +150,9 @@ def _events(log: LogRecord) -> list[DecodedEvent]:
         part = dict(part)
         time_ns = part.pop("time_ns")
         attrs = {**base, "log": meta, "resource": log.resource, "scope": log.scope, **part.pop("attrs", {})}
-        event = {
-            "event_id": f"log:{log.digest}:{n}",
-            "ts": time_of_nanos(time_ns),
-            "seq": seq_of(time_ns // 1000, n),
-            "agent_id": mapped.agent_id,
-            "session_id": mapped.session_id,
-            "trace_id": log.trace_id,
-            "span_id": log.span_id,
-        }
-        event.update(part)
-        event["attrs"] = attrs
-        events.append(DecodedEvent.of(event))
+        columns = {"event_id": f"log:{log.digest}:{n}", "agent_id": mapped.agent_id,
+                   "session_id": mapped.session_id, "trace_id": log.trace_id, "span_id": log.span_id}
+        events.append(item_event(time_ns, n, columns | part, attrs))
     return events
 
 

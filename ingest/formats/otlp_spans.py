@@ -34,8 +34,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.formats.otlp_common import TRACES, RawItem, Span, iter_raw_items, parse_span, service_name
-from agentwatch.ingest.records import DecodedEvent, seq_of, time_of_nanos
+from agentwatch.ingest.formats.otlp_common import (
+    TRACES,
+    RawItem,
+    Span,
+    all_or_error,
+    item_event,
+    iter_raw_items,
+    parse_span,
+    service_name,
+)
+from agentwatch.ingest.records import DecodedEvent
 
 STATUS = {"ok": "ok", "error": "error"}
 # attrs keys this module writes; a span attribute with one of these names is kept as "attribute:<name>".
@@ -91,12 +100,7 @@ class _Node:
 
 def decode_request(record: Any, pick: Callable[[Span], Convention]) -> list[DecodedEvent]:
     """Every event of every span of one request; the first malformed span fails the record."""
-    events: list[DecodedEvent] = []
-    for _, result in decode_spans(record, pick):
-        if isinstance(result, RecordError):
-            raise result
-        events.extend(result)
-    return events
+    return all_or_error(decode_spans(record, pick))
 
 
 def decode_spans(
@@ -226,10 +230,8 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
     if extras:
         attrs["part"] = extras
     attrs.update(part.pop("top_attrs", {}))
-    event = {
+    columns = {
         "event_id": f"{span.trace_id}:{span.span_id}:{n}",
-        "ts": time_of_nanos(time_ns),
-        "seq": seq_of(time_ns // 1000, n),
         "agent_id": ctx.agent_id,
         "session_id": ctx.session_id,
         "trace_id": span.trace_id,
@@ -238,6 +240,4 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
         "model": None if part.get("event_type") in INPUT_TYPES else mapped.model,
         "status": STATUS.get(span.status_code),
     }
-    event.update(part)
-    event["attrs"] = attrs
-    return DecodedEvent.of(event)
+    return item_event(time_ns, n, columns | part, attrs)
