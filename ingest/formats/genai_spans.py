@@ -31,8 +31,9 @@ from agentwatch.ingest.formats.genai_messages import (
     parse_instructions,
     parse_messages,
 )
-from agentwatch.ingest.formats.otlp_common import Span, SpanEvent, first_str, int_attr, str_attr
+from agentwatch.ingest.formats.otlp_common import Span, SpanEvent
 from agentwatch.ingest.formats.otlp_spans import Convention, Identity, MappedSpan, SpanContext
+from agentwatch.ingest.formats.otlp_values import first_str, int_attr, str_attr
 from agentwatch.ingest.records import json_kind
 
 CHAT_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})

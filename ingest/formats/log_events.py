@@ -34,7 +34,7 @@ import orjson
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.genai_messages import as_text, conversation_parts, parse_messages
-from agentwatch.ingest.formats.otlp_common import first_str, service_name
+from agentwatch.ingest.formats.otlp_values import first_str, service_name
 from agentwatch.ingest.records import json_kind
 
 if TYPE_CHECKING:

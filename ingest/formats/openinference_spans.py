@@ -23,8 +23,9 @@ from typing import Any
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.genai_messages import Message, conversation_parts, str_at
 from agentwatch.ingest.formats.genai_spans import add_call_parts, consume_first, consume_identity, spawn_parts
-from agentwatch.ingest.formats.otlp_common import Span, first_str, str_attr
+from agentwatch.ingest.formats.otlp_common import Span
 from agentwatch.ingest.formats.otlp_spans import Convention, Identity, MappedSpan, SpanContext
+from agentwatch.ingest.formats.otlp_values import first_str, str_attr
 
 KIND_KEY = "openinference.span.kind"
 AGENT_KEYS = ("agent.name",)

@@ -27,16 +27,11 @@ import orjson
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format
 from agentwatch.ingest.formats.log_events import map_log_record
-from agentwatch.ingest.formats.otlp_common import (
-    LOGS,
-    RawItem,
-    all_or_error,
+from agentwatch.ingest.formats.otlp_common import LOGS, RawItem, all_or_error, item_event, iter_raw_items, load_envelope
+from agentwatch.ingest.formats.otlp_values import (
     decode_any,
     decode_attributes,
     hex_id,
-    item_event,
-    iter_raw_items,
-    load_envelope,
     require_object,
     rest_of,
     unix_nanos,

@@ -42,8 +42,8 @@ from agentwatch.ingest.formats.otlp_common import (
     item_event,
     iter_raw_items,
     parse_span,
-    service_name,
 )
+from agentwatch.ingest.formats.otlp_values import service_name
 from agentwatch.ingest.records import DecodedEvent
 
 STATUS = {"ok": "ok", "error": "error"}
