@@ -200,6 +200,18 @@ def test_exec_stream_of_any_name_takes_its_time_from_the_uuidv7_thread_id(lake: 
                     datetime.fromtimestamp(millis / 1000, UTC), ["ts_from_thread_id"])]
 
 
+def test_a_resumed_thread_in_a_second_stream_keeps_every_event_and_a_copy_adds_none(lake: Path,
+                                                                                   tmp_path: Path) -> None:
+    again = {"type": "item.completed", "item": {"id": "item_1", "type": "agent_message", "text": "again"}}
+    resumed = [EXEC[0], EXEC[1], again]  # its line 3 is where the first run's tool call was
+    first = write_lines(tmp_path / "run1.jsonl", EXEC)
+    second = write_lines(tmp_path / "run2.jsonl", resumed)  # `codex exec resume`: the same thread, from line 1
+    copy = write_lines(tmp_path / "artifacts" / "run1-copy.jsonl", [*EXEC, {"type": "turn.started"}])
+    report = ingest(lake, first, second, copy)
+    assert [(f.events_written, f.duplicates) for f in report.files] == [(4, 0), (1, 1), (0, 4)]
+    assert rows(lake, "select count(distinct session_id), count(*) from events") == [(1, 5)]
+
+
 def test_exec_stream_without_a_thread_start_takes_the_file_mtime(lake: Path, tmp_path: Path) -> None:
     path = write_lines(tmp_path / "tail.jsonl", EXEC[2:])  # cut: the thread.started line is missing
     os.utime(path, ns=(1_767_225_600_000_000_000, 1_767_225_600_000_000_000))
