@@ -15,6 +15,7 @@ from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rule
 from agentwatch.cli_flows import run, serve
 from agentwatch.cli_ingest import ingest, receive
 from agentwatch.cli_risk import risk
+from agentwatch.cli_show import show
 from agentwatch.cli_sql import sql
 from agentwatch.cli_types import DAY, POSITIVE, SCALE, usage_what, usage_where
 from agentwatch.config import load_settings
@@ -131,6 +132,7 @@ def _error(message: str, code: int = 2) -> int:
 cli.add_command(ingest)
 cli.add_command(receive)
 cli.add_command(sql)
+cli.add_command(show)
 cli.add_command(risk)
 cli.add_command(keygen)
 cli.add_command(approve)
