@@ -121,6 +121,8 @@ def run_cli(argv: list[str]) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return 1
+    except SystemExit as exc:  # a command's own exit code (ingest: a file failed; verify: tampered)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     return result if isinstance(result, int) else 0
 
 

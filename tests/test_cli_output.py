@@ -128,3 +128,12 @@ def test_ingest_names_otlp_requests_and_events(aw, tmp_path: Path, lake: Path) -
     assert code == 0 and out.splitlines()[0] == f"otlp_json: {src}: 2 requests -> 3 events written, 1 duplicates"
     assert "  otlp_json: 1 file; 2 requests read = 2 decoded + 0 quarantined + 0 skipped; 4 events = 3 written + " \
            "1 duplicates" in out
+
+
+def test_a_file_that_cannot_be_read_fails_the_run_and_says_why(aw, tmp_path: Path, lake: Path) -> None:
+    good = write_lines(tmp_path / "good.jsonl", [line(seq=1)])
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00truncated")
+    code, out, err = aw("--lake", str(lake), "ingest", str(good), str(broken))
+    assert code == 1 and err.startswith(f"failed: {broken}: ") and err.count("\n") == 1
+    assert out.splitlines()[0] == "ingest: 2 files: 1 ingested, 0 already in the lake, 1 failed"
