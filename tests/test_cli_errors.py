@@ -115,7 +115,7 @@ def test_a_syntax_error_points_at_it(aw, tmp_path: Path, lake: Path) -> None:
     (["sample", "--out", "x", "--start", "2026-13-01"], "must be a day as YYYY-MM-DD, got '2026-13-01' in --start"),
     (["receive", "--port", "70000"], "must be a port from 1 to 65535, got 70000 in --port"),
     (["sample"], "required option missing in --out"),
-    (["shwo"], "No such command 'shwo' in agentwatch"),
+    (["shwo"], "No such command 'shwo'. Did you mean 'show'? in agentwatch"),
 ])
 def test_flags_are_checked_where_they_are_read(aw, lake: Path, args: list[str], message: str) -> None:
     code, out, err = aw("--lake", str(lake), *args)
