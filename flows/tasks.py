@@ -33,7 +33,7 @@ def run_step(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
 
 
 def _task_options(name: str, label: str, retries: int) -> dict[str, Any]:
-    options: dict[str, Any] = {"name": name, "task_run_name": lambda: label}  # a template would format braces
+    options: dict[str, Any] = {"name": name, "task_run_name": lambda: inert_text(label)}  # not a template
     if retries:
         options.update(retries=retries, retry_delay_seconds=RETRY_DELAYS[:retries], retry_condition_fn=failed_on_io)
     return options
@@ -53,7 +53,7 @@ class PrefectRunner:
         return self.task_runner is not None
 
     def step(self, name: str, label: str, fn: Callable[..., Any], *args: Any, retries: int = 0) -> Any:
-        """The step as a task run named by its label; I/O failures retried `retries` times."""
+        """The step as a task run named by its (inert) label; I/O failures retried `retries` times."""
         result = run_step.with_options(**_task_options(name, label, retries))(fn, quote(args))
         self._log(label, result)
         return result
