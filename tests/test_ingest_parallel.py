@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from agentwatch.errors import ConfigError
+from agentwatch.flows import steps
 from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, run_pipeline
 from agentwatch.flows.runners import local_cluster_options
@@ -102,3 +103,15 @@ def test_an_unknown_task_runner_is_a_mistake_named_by_its_setting(tmp_path: Path
         local_cluster_options(0)
     assert local_cluster_options(2)["host"] == "127.0.0.1"
     assert build_context(flow_settings(tmp_path / "lake", task_runner="tcp://10.0.0.5:8786")).lake_path
+
+
+def test_a_file_that_cannot_be_read_is_left_out_named_and_its_parts_removed(tmp_path: Path) -> None:
+    good = mixed_inputs(tmp_path / "in")[0]
+    gone = tmp_path / "in" / "gone.jsonl"
+    ctx = build_context(flow_settings(tmp_path / "lake"), now=NOW)
+    scratch = steps.prepare_decode(ctx)
+    decoded = tuple(decode_file(*args) for args in steps.decode_arguments(ctx, (good, gone), scratch))
+    summary = steps.commit_batch(ctx, decoded, scratch)
+    assert summary.ingested == 1 and summary.events_written == 39 and summary.quarantined == 1
+    assert [(f.path, f.reason.startswith("cannot read input")) for f in summary.failures] == [(str(gone), True)]
+    assert not scratch.exists()
