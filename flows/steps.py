@@ -89,6 +89,7 @@ def prepare_decode(ctx: RunContext) -> Path:
     """A fresh folder for one batch's decoded parts; the masking key exists before workers read it."""
     Sanitizer.for_lake(ctx.lake_path)  # created here once, never by two workers at the same time
     scratch = decode_scratch(ctx.lake_path, uuid.uuid4().hex)
+    remove_scratch(scratch.parent)  # a crashed run's parts: the run lock says no other run is using them
     scratch.mkdir(parents=True)
     return scratch
 
