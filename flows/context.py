@@ -13,8 +13,9 @@ from typing import Any
 from agentwatch.errors import ConfigError
 from agentwatch.flows.sources import parse_sources
 from agentwatch.ingest.spool import default_spool_dir
-from agentwatch.inventory import Agent, load_inventory
+from agentwatch.inventory import Agent
 from agentwatch.lake import Lake
+from agentwatch.lake.inventory import use_inventory
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def build_context(settings: Mapping[str, Any], paths: Iterable[str | Path] = (),
     inventory_path = Path(settings["inventory"]) if settings.get("inventory") else None
     return RunContext(
         lake_path=lake,
-        inventory=load_inventory(inventory_path) if inventory_path else {},
+        inventory=use_inventory(Lake(lake), inventory_path, remember=False),  # remembered by the metrics step
         inventory_path=inventory_path,
         paths=tuple(Path(p) for p in paths),
         sources=parse_sources(settings.get("sources", "")),

@@ -1,4 +1,6 @@
-"""Imports point upstream only: ingest <- detectors <- flows, app (DESIGN: nothing flows backwards)."""
+"""Imports point upstream only: agentwatch (base: config, errors, schema, inventory, lake) <- ingest <-
+detectors <- flows, app (DESIGN: nothing flows backwards). The command line (`agentwatch/cli*.py`) is
+the edge that calls every stage."""
 
 from __future__ import annotations
 
@@ -26,6 +28,27 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
     return names
+
+
+STAGES = ("ingest", "detectors", "flows", "app")
+
+
+def backward_imports(path: Path, forbidden: tuple[str, ...]) -> list[str]:
+    return [f"{path.relative_to(ROOT)} imports {name}" for name in imported_modules(path) for other in forbidden
+            if name == f"agentwatch.{other}" or name.startswith(f"agentwatch.{other}.")]
+
+
+def test_base_package_imports_no_stage() -> None:
+    files = [p for p in sorted((ROOT / "agentwatch").rglob("*.py")) if not p.name.startswith("cli")]
+    assert ROOT / "agentwatch" / "lake" / "core.py" in files
+    assert [bad for path in files for bad in backward_imports(path, STAGES)] == []
+
+
+def test_detectors_import_no_writer_internals_from_ingest() -> None:
+    internals = ("agentwatch.ingest.stage", "agentwatch.ingest.pipeline", "agentwatch.ingest.sanitize")
+    found = [f"{p.relative_to(ROOT)} imports {name}" for p in sorted((ROOT / "detectors").rglob("*.py"))
+             for name in imported_modules(p) if name in internals]
+    assert found == []
 
 
 @pytest.mark.parametrize("stage", sorted(FORBIDDEN))

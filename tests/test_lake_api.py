@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 from agentwatch.errors import LakeError
-from agentwatch.ingest.manifest import verify_lake
 from agentwatch.lake import Lake
+from agentwatch.lake.verify import verify_lake
 
 
 def test_replace_and_append_are_visible_only_after_commit(lake: Path) -> None:
