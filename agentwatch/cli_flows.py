@@ -29,9 +29,7 @@ def run(obj: Context, paths: tuple[Path, ...], use_prefect: bool) -> None:
 
     settings = absolute_settings(obj.settings)
     if not settings["inventory"]:
-        from agentwatch.cli_lake import command_inventory
-
-        command_inventory(obj)  # says whether the lake remembers one (the run then uses it)
+        click.echo("no inventory given (--inventory): the run uses the one remembered in the lake, if any", err=True)
     try:
         if use_prefect:
             summary = _run_with_prefect(settings, paths)

@@ -118,7 +118,7 @@ def build_metrics(ctx: RunContext) -> MetricsRun:
         return MetricsRun("up_to_date", 0, 0, 0, None)  # nothing was ever ingested: nothing to measure
     if ctx.inventory_path is not None:
         remember_inventory(ctx.lake, ctx.inventory, str(ctx.inventory_path))
-    return run_metrics(ctx.lake, ctx.inventory, memory_limit=ctx.memory_limit)
+    return run_metrics(ctx.lake, ctx.declared_inventory(), memory_limit=ctx.memory_limit)
 
 
 def has_pending_events(ctx: RunContext) -> bool:

@@ -180,3 +180,17 @@ def test_an_empty_manifest_entry_is_tampering(agentwatch: Run, tmp_path: Path, l
     assert code == 1
     assert err.splitlines()[0] == "TAMPERED _manifest/00000002.json: manifest entry is empty"
     assert out.startswith("verify FAILED: 2 manifest entries")
+
+
+def test_run_warns_of_agents_missing_from_the_inventory_and_remembers_it(
+    agentwatch: Run, tmp_path: Path, lake: Path,
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write_lines(logs / "a.jsonl", [line(seq=i) for i in range(1, 4)])
+    write_lines(logs / "b.jsonl", [line(seq=i, agent_id="ghost") for i in range(1, 4)])
+    code, _, err = agentwatch(lake, "--inventory", str(inventory_file(tmp_path)), "run", str(logs))
+    assert code == 0
+    assert err.endswith("agentwatch: warning: 1 agents in the events are not in the inventory (ghost): their scope "
+                        "and approvals are not checked (column in_inventory of agents and sessions)\n")
+    assert [e["agents"] for e in Lake(lake).entries() if e["kind"] == "inventory"] == [1]
