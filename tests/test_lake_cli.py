@@ -194,3 +194,4 @@ def test_run_warns_of_agents_missing_from_the_inventory_and_remembers_it(
     assert err.endswith("agentwatch: warning: 1 agents in the events are not in the inventory (ghost): their scope "
                         "and approvals are not checked (column in_inventory of agents and sessions)\n")
     assert [e["agents"] for e in Lake(lake).entries() if e["kind"] == "inventory"] == [1]
+

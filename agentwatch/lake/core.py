@@ -13,7 +13,7 @@ from agentwatch.errors import LakeError
 from agentwatch.lake.connection import open_connection
 from agentwatch.lake.layout import MANIFEST_DIR
 from agentwatch.lake.manifest import entry_keys, live_files, read_entries
-from agentwatch.lake.store import LocalStore
+from agentwatch.lake.store import open_store
 from agentwatch.lake.writer import LakeWriter, uncommitted_files
 
 
@@ -21,7 +21,7 @@ class Lake:
     """A lake at one location (a local folder today; the store hides which)."""
 
     def __init__(self, location: str | Path):
-        self.store = LocalStore(location)
+        self.store = open_store(location)
         self.location = self.store.location
 
     @property

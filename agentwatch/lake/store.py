@@ -94,6 +94,15 @@ class LocalStore:
             yield
 
 
+def open_store(location: str | Path) -> LocalStore:
+    """The store for a lake location: a local folder (a URI such as s3://... names a store not built yet)."""
+    text = str(location)
+    if "://" in text:
+        raise LakeError(f"only local folders can hold a lake for now, not {text.split('://', 1)[0]}:// locations",
+                        text)
+    return LocalStore(location)
+
+
 def sha256_file(path: Path, block: int = 4 << 20) -> str:
     """Hex sha256 of a file's bytes."""
     digest = hashlib.sha256()
