@@ -132,7 +132,7 @@ def session_options(src: Source, limit: int = 500) -> pd.DataFrame:
 
 def run_hunt(src: Source, sql: str) -> tuple[pd.DataFrame, bool]:
     """A read-only query (same check as `agentwatch sql`); at most HUNT_ROW_LIMIT rows, and whether it was cut."""
-    from agentwatch.detectors.catalog import check_read_only
+    from agentwatch.lake.connection import check_read_only
 
     check_read_only(sql)
     try:

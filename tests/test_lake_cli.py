@@ -59,7 +59,7 @@ def ingested(agentwatch: Run, tmp_path: Path, lake: Path, name: str = "a.jsonl",
     return lake
 
 
-@pytest.mark.parametrize("command", [["sql", "select count(*) from events"], ["metrics"], ["verify"]])
+@pytest.mark.parametrize("command", [["sql", "select count(*) from events"], ["metrics"], ["verify"], ["show", "s-1"]])
 def test_a_missing_lake_is_refused_naming_its_path(agentwatch: Run, lake: Path, command: list[str]) -> None:
     assert agentwatch(lake, *command) == (2, "", NO_LAKE.format(lake))
     assert not lake.exists()  # nothing was created on the way

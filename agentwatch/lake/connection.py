@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from agentwatch.errors import ConfigError, TamperError
+from agentwatch.errors import ConfigError, InvalidSql, TamperError
 from agentwatch.lake.layout import INGEST_FOLDERS, TABLE_NAME, table_folder
 from agentwatch.lake.manifest import live_files
 from agentwatch.lake.views import create_views
+
+# Statements `agentwatch sql` and the app accept: reading only (EXPLAIN ANALYZE would run a COPY).
+READ_ONLY_STATEMENTS = {"SELECT"}
 
 if TYPE_CHECKING:
     from agentwatch.lake.core import Lake
@@ -68,3 +71,16 @@ def connect_duckdb(
     with contextlib.suppress(duckdb.InvalidInputException):  # Jupyter without ipywidgets: off, and unsettable
         con.execute("set enable_progress_bar = false")
     return con
+
+
+def check_read_only(sql: str) -> None:
+    """Refuse anything but read-only statements (the lake folder is otherwise writable via COPY)."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise InvalidSql(f"cannot parse query: {exc}") from exc
+    if not statements:
+        raise InvalidSql("empty query")
+    for statement in statements:
+        if statement.type.name not in READ_ONLY_STATEMENTS:
+            raise InvalidSql(f"statement must be a read-only query (SELECT, WITH, ...), got {statement.type.name}")
