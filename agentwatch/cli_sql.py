@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from agentwatch.cli_types import CELL_WIDTH, ROW_LIMIT
-from agentwatch.render import TABLE_LIMIT, left_out_note, render
+from agentwatch.render import TABLE_LIMIT, left_out_note, render, render_csv, render_json
 
 if TYPE_CHECKING:
     from agentwatch.cli import Context
@@ -25,12 +25,22 @@ def sql(obj: Context, query: str, fmt: str, max_width: int, limit: int | None, v
     """Run one read-only SQL query over the lake's views."""
     from agentwatch.detectors.catalog import connect
     from agentwatch.errors import ConfigError
-    from agentwatch.query import run_query
+    from agentwatch.query import column_names, count_rest, fetch_chunks, run_query
 
     if vertical and fmt != "table":
         raise ConfigError(f"a vertical layout is for --format table, not {fmt}", "--vertical")
     limit = (TABLE_LIMIT if fmt == "table" else 0) if limit is None else limit
-    result = run_query(connect(obj.lake, inventory=obj.inventory), query, limit)
-    click.echo(render(result.columns, result.rows, fmt, max_width, vertical=vertical), nl=False)
-    if result.left_out:
-        click.echo(left_out_note(result.left_out), err=fmt != "table")
+    cursor = run_query(connect(obj.lake, inventory=obj.inventory), query)
+    columns = column_names(cursor)
+    if fmt == "table":
+        rows = [row for chunk in fetch_chunks(cursor, limit) for row in chunk]
+        click.echo(render(columns, rows, fmt, max_width, vertical=vertical), nl=False)
+    else:  # exports stream chunk by chunk: memory stays bounded whatever the result's size
+        if fmt == "csv":
+            click.echo(render_csv(columns, []), nl=False)
+        for chunk in fetch_chunks(cursor, limit):
+            click.echo(render_csv(columns, chunk, header=False) if fmt == "csv" else render_json(columns, chunk),
+                       nl=False)
+    left_out = count_rest(cursor) if limit else 0
+    if left_out:
+        click.echo(left_out_note(left_out), err=fmt != "table")

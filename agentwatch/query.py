@@ -8,12 +8,12 @@ yet. Here they become one inert line that names the stage to run, with the posit
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import duckdb
 
 from agentwatch.errors import InvalidSql
 from agentwatch.inert import inert_text
-from agentwatch.render import Result, fetch_result
 
 # Stable views that appear only once a stage has written them, and what to do to get them.
 VIEW_SOURCES = {
@@ -28,12 +28,13 @@ VIEW_SOURCES = {
 SCORE_COLUMNS = {"anomaly_score", "risk_score", "flagged", "reasons", "top_features"}
 MISSING_VIEW = re.compile(r"Table with name (\w+) does not exist!")
 MISSING_COLUMN = re.compile(r'Referenced column "(\w+)" not found')
+FETCH_CHUNK = 10_000
 DENIED_FILE = re.compile(r'Cannot access file "(.*)" - file system operations are disabled', re.DOTALL)
 POSITION = re.compile(r"\n\nLINE (\d+): ([^\n]*)\n( *)\^")
 
 
-def run_query(con: duckdb.DuckDBPyConnection, query: str, limit: int) -> Result:
-    """The query's first `limit` rows (0: all) and how many it left out; InvalidSql on any mistake."""
+def run_query(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyConnection:
+    """The executed query, its rows not yet fetched; InvalidSql for anything but one read-only statement."""
     from agentwatch.lake.connection import check_read_only
 
     try:
@@ -44,9 +45,33 @@ def run_query(con: duckdb.DuckDBPyConnection, query: str, limit: int) -> Result:
         raise InvalidSql(f"{count} statements given; run one query at a time", "the query")
     check_read_only(query)
     try:
-        return fetch_result(con.execute(query), limit)
+        return con.execute(query)
     except duckdb.Error as exc:
         raise explain_error(exc) from None
+
+
+def column_names(cursor: duckdb.DuckDBPyConnection) -> list[str]:
+    """The columns of an executed query."""
+    return [d[0] for d in cursor.description or ()]
+
+
+def fetch_chunks(cursor: duckdb.DuckDBPyConnection, limit: int) -> Iterator[list[tuple]]:
+    """Rows in chunks, at most `limit` in all (0: every row), so an export never holds the whole result."""
+    remaining = limit or None
+    try:
+        while remaining is None or remaining > 0:
+            chunk = cursor.fetchmany(FETCH_CHUNK if remaining is None else min(FETCH_CHUNK, remaining))
+            if not chunk:
+                return
+            remaining = None if remaining is None else remaining - len(chunk)
+            yield chunk
+    except duckdb.Error as exc:  # values are converted while fetching: a bad cast fails here
+        raise explain_error(exc) from None
+
+
+def count_rest(cursor: duckdb.DuckDBPyConnection) -> int:
+    """How many rows the query has beyond those fetched (read in chunks, never held)."""
+    return sum(len(chunk) for chunk in fetch_chunks(cursor, 0))
 
 
 def explain_error(exc: duckdb.Error) -> InvalidSql:

@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import math
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -21,28 +20,6 @@ from agentwatch.inert import inert_lines, inert_text
 TABLE_LIMIT = 100  # rows a table shows unless --limit says otherwise
 # OWASP "CSV Injection": a cell starting with one of these is a formula to a spreadsheet.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-FETCH_CHUNK = 10_000
-
-
-@dataclass(frozen=True)
-class Result:
-    """Rows of a query as far as they are shown, and how many more it returned."""
-
-    columns: list[str]
-    rows: list[tuple]
-    left_out: int = 0
-
-
-def fetch_result(cursor: Any, limit: int) -> Result:
-    """The first `limit` rows (0: all) and a count of the rest, which are never held in memory."""
-    columns = [d[0] for d in cursor.description or ()]
-    if limit == 0:
-        return Result(columns, cursor.fetchall())
-    rows = cursor.fetchmany(limit)
-    left_out = 0
-    while chunk := cursor.fetchmany(FETCH_CHUNK):
-        left_out += len(chunk)
-    return Result(columns, rows, left_out)
 
 
 def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int, *, vertical: bool = False) -> str:
@@ -61,11 +38,12 @@ def render_json(columns: list[str], rows: list[tuple]) -> str:
     return "".join(json.dumps(dict(zip(columns, map(plain_value, r), strict=True))) + "\n" for r in rows)
 
 
-def render_csv(columns: list[str], rows: list[tuple]) -> str:
-    """RFC 4180 CSV with a header; cells inert for terminals and spreadsheets."""
+def render_csv(columns: list[str], rows: list[tuple], *, header: bool = True) -> str:
+    """RFC 4180 CSV (with a header line unless told); cells inert for terminals and spreadsheets."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([csv_cell(c) for c in columns])
+    if header:
+        writer.writerow([csv_cell(c) for c in columns])
     writer.writerows([csv_cell(v) for v in row] for row in rows)
     return out.getvalue()
 

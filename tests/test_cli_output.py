@@ -137,3 +137,12 @@ def test_a_file_that_cannot_be_read_fails_the_run_and_says_why(aw, tmp_path: Pat
     code, out, err = aw("--lake", str(lake), "ingest", str(good), str(broken))
     assert code == 1 and err.startswith(f"failed: {broken}: ") and err.count("\n") == 1
     assert out.splitlines()[0] == "ingest: 2 files: 1 ingested, 0 already in the lake, 1 failed"
+
+
+def test_exports_stream_across_chunks_without_losing_a_row(aw, texts_lake: Path) -> None:
+    query = "select range as n from range(25003)"
+    code, out, _ = aw("--lake", str(texts_lake), "sql", query, "--format", "csv")
+    assert code == 0 and out.split() == ["n", *map(str, range(25003))]
+    code, out, err = aw("--lake", str(texts_lake), "sql", query, "--format", "json", "--limit", "20001")
+    assert [json.loads(r)["n"] for r in out.splitlines()] == list(range(20001))
+    assert err == "5,002 more rows left out (--limit N shows N, --limit 0 all)\n"

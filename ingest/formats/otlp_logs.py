@@ -11,7 +11,7 @@ the envelope (same OTLP/JSON rules as traces: hex ids, int64 as strings) and com
 - seq = `seq_of(the event's time in microseconds, n)`, as for spans.
 - ts = `timeUnixNano`, else `observedTimeUnixNano`, else the `event.timestamp` attribute.
 - attrs: every attribute not mapped to a column, plus "log" (name, severity, body when not mapped,
-  other fields), "resource" and "scope".
+  other fields, the resource's other fields as "resource_fields"), "resource" and "scope".
 
 A malformed log record quarantines its whole request (the record of the file), its path in the reason.
 """
@@ -61,6 +61,7 @@ class LogRecord:
     severity: dict[str, Any]
     extra: dict[str, Any]
     resource: dict[str, Any]
+    resource_extra: dict[str, Any]  # the resource's other fields (schemaUrl, dropped counts)
     scope: dict[str, Any]
     digest: str
 
@@ -108,6 +109,7 @@ def parse_log(raw: RawItem) -> LogRecord:
         severity=severity,
         extra=rest_of(data, LOG_FIELDS),
         resource=raw.resource,
+        resource_extra=raw.resource_extra,
         scope=raw.scope,
         digest=digest,
     )
@@ -140,6 +142,8 @@ def _events(log: LogRecord) -> list[DecodedEvent]:
     meta: dict[str, Any] = {"name": log.name, **log.severity, **log.extra}
     if not mapped.body_consumed and log.body is not None:
         meta["body"] = log.body
+    if log.resource_extra:
+        meta["resource_fields"] = log.resource_extra
     events = []
     for n, part in enumerate(sorted(mapped.parts, key=lambda p: p["time_ns"])):
         part = dict(part)
