@@ -22,7 +22,7 @@ from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.native_fast import decode_native_fast
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, FileHints, Location, normalize_event
-from agentwatch.ingest.schema import EVENT_SCHEMA
+from agentwatch.schema import EVENT_SCHEMA
 
 BOM = b"\xef\xbb\xbf"
 

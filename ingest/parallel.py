@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from agentwatch.errors import InputError
-from agentwatch.ingest.manifest import ingested_hashes
 from agentwatch.ingest.pipeline import (
     FileReport,
     IngestReport,
@@ -31,9 +30,10 @@ from agentwatch.ingest.pipeline import (
     stage_file,
 )
 from agentwatch.ingest.sanitize import Sanitizer
-from agentwatch.ingest.stage import Stage, lake_lock
-
-DECODE_DIR = "_decode"  # outside `_tmp/`, which the writer lock clears when it is taken
+from agentwatch.ingest.stage import Stage
+from agentwatch.lake import Lake
+from agentwatch.lake.layout import DECODE_DIR
+from agentwatch.lake.manifest import ingested_hashes
 
 
 @dataclass(frozen=True)
@@ -102,16 +102,16 @@ def decode_file(lake: Path, path: Path, parts: Path, now: datetime, memory_limit
 def commit_decoded(lake: Path, decoded: list[DecodedFile], now: datetime, memory_limit: str = "1GB") -> IngestReport:
     """Stage the decoded files in order under the writer lock and commit them as one batch."""
     files = [d for d in decoded if not d.error]
-    with lake_lock(lake):
-        known, seen = ingested_hashes(lake), set()
+    with Lake(lake).writer() as writer:
+        known, seen = ingested_hashes(writer.entries), set()
         reports = [_undecoded(d.report) for d in files]
-        stage = Stage(lake, batch_id_for(lake, reports), memory_limit)
+        stage = Stage(writer, batch_id_for(writer.seq, reports), memory_limit)
         try:
             for index, (item, report) in enumerate(zip(files, reports, strict=True)):
                 if report.status == "ingested" and not skip_known(report, known, seen):
                     reports[index] = item.report
                     _stage_parts(stage, index, item.parts)
-            entry = commit_stage(lake, stage, stage.batch_id, reports, now)
+            entry = commit_stage(writer, stage, stage.batch_id, reports, now)
         finally:
             stage.close()
     return IngestReport(reports, entry)
@@ -129,7 +129,7 @@ def _undecoded(report: FileReport) -> FileReport:
 
 def _stored(lake: Path, report: FileReport) -> bool:
     """Already in the lake under this format: decoding it would be wasted (the commit skips it)."""
-    formats = ingested_hashes(lake).get(report.sha256, {})
+    formats = ingested_hashes(Lake(lake).entries()).get(report.sha256, {})
     return any(formats.values()) or report.format in formats
 
 

@@ -22,11 +22,13 @@ from agentwatch import __version__
 from agentwatch.errors import InputError
 from agentwatch.ingest.decode import DecodeContext, decode_batch
 from agentwatch.ingest.formats import Format, detect_format, get_format
-from agentwatch.ingest.manifest import append_entry, ingested_hashes, read_entries, sha256_file
 from agentwatch.ingest.reader import MAX_LINE_BYTES, LineBatch, OversizeLine, iter_line_batches, open_input
 from agentwatch.ingest.records import FileHints
 from agentwatch.ingest.sanitize import Sanitizer
-from agentwatch.ingest.stage import Stage, lake_lock
+from agentwatch.ingest.stage import Stage
+from agentwatch.lake import Lake, LakeWriter
+from agentwatch.lake.manifest import ingested_hashes
+from agentwatch.lake.store import sha256_file
 
 INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".log", ".log.gz")
 Progress = Callable[[int], None]  # called with bytes read
@@ -102,7 +104,7 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
 
 
 def ingest_paths(
-    lake: Path,
+    lake: Lake | Path,
     paths: Iterable[Path],
     *,
     fmt: str = "auto",
@@ -119,13 +121,14 @@ def ingest_paths(
     (events already in the lake still deduplicate)."""
     now = now or datetime.now(UTC)
     files = expand_inputs(paths)
-    with lake_lock(lake):
-        sanitizer = sanitizer or Sanitizer.for_lake(lake)
-        known = ingested_hashes(lake)
+    lake = lake if isinstance(lake, Lake) else Lake(lake)
+    with lake.writer() as writer:
+        sanitizer = sanitizer or Sanitizer.for_lake(lake.root)
+        known = ingested_hashes(writer.entries)
         # A secret in a file's name must not reach `source_file`, quarantine or the manifest either.
         reports = [FileReport(sanitizer.mask_path(str(p)), hash_input(p), bytes=p.stat().st_size) for p in files]
-        batch_id = batch_id_for(lake, reports)
-        stage = Stage(lake, batch_id, memory_limit)
+        batch_id = batch_id_for(writer.seq, reports)
+        stage = Stage(writer, batch_id, memory_limit)
         try:
             seen: set[str] = set()
             for index, (path, report) in enumerate(zip(files, reports, strict=True)):
@@ -133,7 +136,7 @@ def ingest_paths(
                 if chosen is None or skip_known(report, {} if reingest else known, seen):
                     continue
                 stage_file(path, index, report, stage, chosen, now, sanitizer, progress)
-            entry = commit_stage(lake, stage, batch_id, reports, now)
+            entry = commit_stage(writer, stage, batch_id, reports, now)
         finally:
             stage.close()
     return IngestReport(reports, entry)
@@ -169,10 +172,10 @@ def skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set[
     return report.status != "ingested"
 
 
-def batch_id_for(lake: Path, reports: list[FileReport]) -> str:
+def batch_id_for(seq: int, reports: list[FileReport]) -> str:
     """The next batch's id: its manifest position and a digest of its inputs."""
     digest = hashlib.sha256("\n".join(r.sha256 for r in reports).encode()).hexdigest()[:12]
-    return f"{len(read_entries(lake)) + 1:08d}-{digest}"
+    return f"{seq:08d}-{digest}"
 
 
 def stage_file(
@@ -239,24 +242,22 @@ def _first_record(path: Path) -> bytes:
     return b""
 
 
-def commit_stage(lake: Path, stage: Stage, batch_id: str, reports: list[FileReport], now: datetime) -> dict | None:
+def commit_stage(writer: LakeWriter, stage: Stage, batch_id: str, reports: list[FileReport],
+                 now: datetime) -> dict | None:
     """Write the staged batch out and commit its manifest entry (None when no file was ingested)."""
-    outputs, staged, written = stage.finish(now)
+    staged, written = stage.finish(now)
     for index, report in enumerate(reports):
         if report.status == "ingested":
             report.events_written = written.get(index, 0)
             report.duplicates = staged.get(index, 0) - report.events_written
     if not any(r.status == "ingested" for r in reports):
         return None
-    entry = {
-        "kind": "ingest",
+    return writer.commit("ingest", extra={
         "batch_id": batch_id,
         "committed_at": now.isoformat(),
         "agentwatch_version": __version__,
         "inputs": [_input_record(r) for r in reports if r.status != "skipped_already_ingested"],
-        "outputs": [o.as_dict() for o in outputs],
-    }
-    return append_entry(lake, entry)
+    })
 
 
 def _input_record(report: FileReport) -> dict[str, Any]:
