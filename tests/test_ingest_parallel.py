@@ -15,7 +15,6 @@ from agentwatch.flows import steps
 from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, run_pipeline
 from agentwatch.flows.runners import local_cluster_options
-from agentwatch.ingest.manifest import read_entries
 from agentwatch.ingest.parallel import DECODE_DIR, commit_decoded, decode_file
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import Lake
@@ -61,7 +60,7 @@ def test_a_file_already_in_the_lake_is_not_decoded_again(tmp_path: Path) -> None
     decoded = decode_file(lake, files[0], lake / DECODE_DIR / "0", NOW)
     assert not decoded.parts.exists()
     assert commit_decoded(lake, [decoded], NOW).entry is None
-    assert len(read_entries(lake)) == 1
+    assert len(Lake(lake).entries()) == 1
 
 
 class MappingRunner(DirectRunner):
