@@ -1,8 +1,9 @@
 """Decode a batch of raw lines into canonical events, quarantine entries and skip counts.
 
-Native JSON Lines take a vectorized path (DuckDB, `native_fast.sql`) for the lines that are plainly
-clean; every other line, and every line of other formats, goes through `decode_line`, one record at a
-time, which owns the policy. Both paths give the same events for a clean line (tested).
+Native JSON Lines (`native_fast`) and OTLP/JSON trace requests (`otlp_fast`) take a vectorized path
+(DuckDB) for the lines that are plainly clean; every other line, and every line of other formats,
+goes through `decode_line`, one record at a time, which owns the policy. Both paths give the same
+events for a clean line (tested).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.native_fast import decode_native_fast
+from agentwatch.ingest.otlp_fast import decode_otlp_fast
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, FileHints, Location, normalize_event
 from agentwatch.ingest.schema import EVENT_SCHEMA
@@ -67,6 +69,8 @@ def decode_batch(batch: LineBatch, ctx: DecodeContext) -> Decoded:
     table = table.filter(pc.invert(blank))
     if ctx.fmt.name == "native":
         table = _decode_native_fast(table, ctx, out)
+    elif ctx.fmt.name == "otlp_json":
+        table = _decode_otlp_fast(table, ctx, out)
     first = int(batch.line_nos[0]) if len(batch.line_nos) else 0
     for line_no in table.column("line_no").to_pylist():
         i = line_no - first
@@ -103,6 +107,15 @@ def _decode_native_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa
     out.decoded_records += len(events)
     if len(events) == len(table):
         return table.slice(0, 0)
+    return table.filter(pc.invert(pc.is_in(table.column("line_no"), done)))
+
+
+def _decode_otlp_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa.Table:
+    """Decode the OTLP trace requests the bulk path can prove in bulk; return the lines left."""
+    events, done = decode_otlp_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, ctx.now + FUTURE_TOLERANCE)
+    if len(events):
+        out.events.append(events)
+    out.decoded_records += len(done)
     return table.filter(pc.invert(pc.is_in(table.column("line_no"), done)))
 
 
