@@ -4,7 +4,18 @@
 -- event_id "{trace_id}:{span_id}:{n}" and seq. Parameters: $event_types, $input_types (event types
 -- whose event does not carry the call's model), $latest_us (later events are flagged `ts_future`).
 with spans as (
-    select f.*, i.* exclude (line_no, sk, bad)
+    select
+        f.*,
+        i.* exclude (line_no, sk, bad),
+        -- every event of a span shares these attrs: written once per span
+        '{' || f.attrs_head
+        || '"span":{"name":' || otlp_json_text(f.name) || ',"kind":"' || f.kind
+        || '","start_time_unix_nano":' || f.start_ns || ',"end_time_unix_nano":' || f.end_ns
+        || ',"status_code":"' || f.status_code || '"'
+        || coalesce(',"flags":' || f.flags_text, '') || '}'
+        || ',"resource":' || f.resource_json || ',"scope":' || f.scope_json
+        || ',"identity":{"agent":"' || i.agent_source || '","session":"' || i.session_source || '"}'
+            as attrs_base
     from otlp_fast_facts as f
     inner join otlp_fast_identity as i using (line_no, sk)
     where f.line_no in (select line_no from otlp_fast_decoded)
@@ -25,7 +36,7 @@ first_response as (
 
 spawns as (
     select
-        line_no, sk, start_ns as time_ns, [0, 0, 0, 0] as part_order, 'agent_spawn' as event_type,
+        line_no, sk, start_ns as time_ns, 0 as part_order, 'agent_spawn' as event_type,
         'span' as source,
         case when parent_session is distinct from session_id then parent_session end as parent_session_id,
         '{"parent_agent_id":' || otlp_json_text(parent_agent) || '}' as part_json
@@ -36,13 +47,13 @@ spawns as (
 tools as (
     select
         line_no, sk, unnest([start_ns, end_ns]) as time_ns,
-        unnest([[1, 0, 0, 0], [1, 1, 0, 0]]) as part_order,
+        unnest([1000000000, 1000000001]) as part_order,
         unnest(['tool_call', 'tool_result']) as event_type,
         'span' as source,
-        coalesce(
-            nullif(tool_name, ''),
-            nullif(otlp_strip(case when starts_with(name, 'execute_tool') then name[13:] else name end), '')
-        ) as tool_name,
+        case
+            when tool_name <> '' then tool_name
+            else nullif(otlp_strip(case when starts_with(name, 'execute_tool') then name[13:] else name end), '')
+        end as tool_name,
         tool_call_id,
         unnest([tool_arguments, null]) as tool_args,
         unnest([null, tool_result]) as text
@@ -51,7 +62,7 @@ tools as (
 ),
 
 anchors as (
-    select line_no, sk, end_ns as time_ns, [2, 0, 0, 0] as part_order, 'llm_response' as event_type,
+    select line_no, sk, end_ns as time_ns, 2000000000 as part_order, 'llm_response' as event_type,
         'span' as source
     from spans
     anti join first_response using (line_no, sk)
@@ -66,7 +77,7 @@ made as (
 ),
 
 fallbacks as (
-    select line_no, sk, start_ns as time_ns, [3, 0, 0, 0] as part_order, 'span' as source,
+    select line_no, sk, start_ns as time_ns, 3000000000 as part_order, 'span' as source,
         case when is_agent then 'system_prompt' else coalesce(nullif(operation, ''), 'span') end as event_type
     from spans
     anti join made using (line_no, sk)
@@ -74,7 +85,7 @@ fallbacks as (
 
 parts as (
     select m.*, (m.event_type = 'llm_response' and (
-        m.part_order = r.part_order or (r.part_order is null and m.part_order = [2, 0, 0, 0]))) as is_anchor
+        m.part_order = r.part_order or (r.part_order is null and m.part_order = 2000000000))) as is_anchor
     from (select * from made union all by name select * from fallbacks) as m
     left join first_response as r using (line_no, sk)
 ),
@@ -85,10 +96,24 @@ numbered as (
         s.* exclude (line_no, sk, tool_name, tool_call_id, input_tokens, output_tokens),
         case when p.is_anchor then s.input_tokens end as input_tokens,
         case when p.is_anchor then s.output_tokens end as output_tokens,
-        row_number() over (partition by p.sk order by p.time_ns, p.part_order) - 1 as n,
+        row_number() over (order by p.sk, p.time_ns, p.part_order) as position,
         list_contains($event_types, p.event_type) as is_known_type
     from parts as p
     inner join spans as s using (line_no, sk)
+),
+
+firsts as (
+    select sk, min(position) as first_position
+    from numbered
+    group by sk
+),
+
+counted as (
+    select
+        numbered.* exclude (position),
+        numbered.position - firsts.first_position as n
+    from numbered
+    inner join firsts using (sk)
 ),
 
 final as (
@@ -120,18 +145,12 @@ final as (
             case when time_ns // 1000 > $latest_us then ['ts_future'] else [] end,
             case when is_known_type then [] else ['unknown_event_type'] end
         ) as flags,
-        '{' || attrs_head
-        || '"span":{"name":' || otlp_json_text(name) || ',"kind":"' || kind
-        || '","start_time_unix_nano":' || start_ns || ',"end_time_unix_nano":' || end_ns
-        || ',"status_code":"' || status_code || '"'
-        || coalesce(',"flags":' || flags_text, '') || '}'
-        || ',"resource":' || resource_json || ',"scope":' || scope_json
-        || ',"identity":{"agent":"' || agent_source || '","session":"' || session_source || '"}'
-        || ',"source":' || otlp_json_text(source)
+        attrs_base
+        || ',"source":"' || source || '"'
         || coalesce(',"part":' || part_json, '')
         || case when is_known_type then '' else ',"source_event_type":' || otlp_json_text(event_type) end
         || '}' as attrs
-    from numbered
+    from counted
     inner join otlp_fast_requests using (line_no)
 )
 

@@ -99,29 +99,30 @@ spans as (
 
 leftover as (
     select
-        a.sk,
-        case when bool_and(a.piece is not null) then string_agg(a.piece, '' order by a.idx) end as attrs_head
+        sk,
+        case when bool_and(piece is not null) then string_agg(piece, '' order by idx) end as attrs_head
     from (
         select
-            *,
+            a.sk,
+            a.idx,
             otlp_json_text(
-                case when key in ('span', 'resource', 'scope', 'source', 'part', 'identity')
-                    then 'attribute:' || key else key end
-            ) || ':' || coalesce(scalar_json, otlp_json_text(string_value)) || ',' as piece
-        from clean
-    ) as a
-    inner join spans as s on a.sk = s.sk
-    where not (
-        coalesce(a.key = s.agent_key, false)
-        or (a.key = 'gen_ai.conversation.id' and s.conversation_id is not null)
-        or coalesce(a.key = s.model_key, false)
-        or ((s.is_chat or s.is_agent) and a.key in ('gen_ai.input.messages', 'gen_ai.output.messages'))
-        or (s.is_chat and a.key in ('gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens'))
-        or (s.is_tool and a.key in (
-            'gen_ai.tool.name', 'gen_ai.tool.call.id', 'gen_ai.tool.call.arguments', 'gen_ai.tool.call.result'
-        ))
+                case when a.key in ('span', 'resource', 'scope', 'source', 'part', 'identity')
+                    then 'attribute:' || a.key else a.key end
+            ) || ':' || coalesce(a.scalar_json, otlp_json_text(a.string_value)) || ',' as piece
+        from clean as a
+        inner join spans as s on a.sk = s.sk
+        where not (
+            coalesce(a.key = s.agent_key, false)
+            or (a.key = 'gen_ai.conversation.id' and s.conversation_id is not null)
+            or coalesce(a.key = s.model_key, false)
+            or ((s.is_chat or s.is_agent) and a.key in ('gen_ai.input.messages', 'gen_ai.output.messages'))
+            or (s.is_chat and a.key in ('gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens'))
+            or (s.is_tool and a.key in (
+                'gen_ai.tool.name', 'gen_ai.tool.call.id', 'gen_ai.tool.call.arguments', 'gen_ai.tool.call.result'
+            ))
+        )
     )
-    group by a.sk
+    group by sk
 ),
 
 final as (

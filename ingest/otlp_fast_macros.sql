@@ -5,7 +5,7 @@ create or replace temp macro otlp_quotes(s) as coalesce(length(s) - length(repla
 create or replace temp macro otlp_colons(s) as coalesce(length(s) - length(replace(s, ':', '')), 0);
 create or replace temp macro otlp_json_text(s) as
     case
-        when not regexp_matches(s, '[\x0b\x0e\x0f\x1a-\x1f]') then to_json(s)::varchar
+        when not contains(to_json(s)::varchar, '\u00') then to_json(s)::varchar
         -- with a backslash in the text, an upper-case escape could be literal text: not judged here
         when contains(s, '\') then null
         else replace(replace(replace(replace(replace(replace(replace(replace(replace(to_json(s)::varchar,

@@ -125,7 +125,8 @@ final as (
     select
         j.line_no, j.sk,
         j.time_ns,
-        [1, j.side, j.mi, j.pj] as part_order,
+        -- the mapping's order within the span: agent_spawn (0), message parts, then the anchor (2)
+        1000000000 + row_number() over (partition by j.sk order by j.side, j.mi, j.pj) as part_order,
         j.event_type,
         case when j.side = 0 then 'gen_ai.input.messages' else 'gen_ai.output.messages' end as source,
         case when j.part_type in ('text', 'reasoning', 'thinking') then j.part.content

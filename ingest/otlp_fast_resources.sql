@@ -25,7 +25,6 @@ final as (
         line_no,
         ri,
         entry.resource.attributes as attributes,
-        entry.scopeSpans as scope_spans,
         2 * keys as quotes,
         keys as colons,
         entry is null

@@ -1,13 +1,22 @@
 -- grain: one row per scopeSpans entry of a parsed request: its scope as the JSON text the per-record
 -- path would store (orjson keeps key order, as DuckDB's minified text does), and its counts.
 -- Only a scope of string `name` / `version` is judged here; anything else is per-record policy.
-with entries as (
+with resource_entries as (
+    select
+        line_no,
+        unnest(request.resourceSpans) as resource_entry,
+        generate_subscripts(request.resourceSpans, 1) as ri
+    from otlp_fast_requests
+    where request.resourceSpans is not null
+),
+
+entries as (
     select
         line_no,
         ri,
-        unnest(scope_spans) as entry,
-        generate_subscripts(scope_spans, 1) as si
-    from otlp_fast_resources
+        unnest(resource_entry.scopeSpans) as entry,
+        generate_subscripts(resource_entry.scopeSpans, 1) as si
+    from resource_entries
 ),
 
 scoped as (
@@ -26,7 +35,6 @@ final as (
         line_no,
         ri,
         si,
-        entry.spans as spans,
         coalesce(scope_text, '{}') as scope_json,
         2 * keys + otlp_quotes(scope_text) as quotes,
         keys + otlp_colons(scope_text) as colons,

@@ -2,14 +2,32 @@
 -- judges them (ids hex, times int64 nanoseconds, enums by number) and its counts. A value the bulk
 -- path does not judge (an enum by name, a status message, a time as a float) marks the span `bad`:
 -- the per-record path takes its line.
-with entries as (
+with resource_entries as (
+    select
+        line_no,
+        unnest(request.resourceSpans) as resource_entry,
+        generate_subscripts(request.resourceSpans, 1) as ri
+    from otlp_fast_requests
+    where request.resourceSpans is not null
+),
+
+scope_entries as (
+    select
+        line_no,
+        ri,
+        unnest(resource_entry.scopeSpans) as scope_entry,
+        generate_subscripts(resource_entry.scopeSpans, 1) as si
+    from resource_entries
+),
+
+entries as (
     select
         line_no,
         ri,
         si,
-        unnest(spans) as span,
-        generate_subscripts(spans, 1) as pi
-    from otlp_fast_scopes
+        unnest(scope_entry.spans) as span,
+        generate_subscripts(scope_entry.spans, 1) as pi
+    from scope_entries
 ),
 
 texts as (
@@ -75,7 +93,6 @@ final as (
             else coalesce((['unset', 'ok', 'error'])[status_value + 1], 'unknown')
         end as status_code,
         flags_text,
-        span.attributes as attributes,
         2 * keys + value_quotes as quotes,
         keys + value_colons as colons,
         span is null
