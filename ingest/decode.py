@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.native_fast import decode_native_fast
-from agentwatch.ingest.otlp_fast import decode_otlp_fast
+from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, FileHints, Location, normalize_event
 from agentwatch.ingest.schema import EVENT_SCHEMA
@@ -54,19 +54,24 @@ class DecodeContext:
     now: datetime
     con: duckdb.DuckDBPyConnection
     hints: FileHints = FileHints()
+    bulk: PreparedLines | None = None  # this file's lines already decoded in bulk with other files
+
+
+def record_lines(batch: LineBatch) -> tuple[pa.Table, int]:
+    """The batch's non-blank lines as text (line_no, source_offset, line), and how many were blank."""
+    text, invalid_utf8 = _as_text(batch.lines)
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
+    if invalid_utf8 is not None:
+        blank = pc.and_(blank, pc.invert(invalid_utf8))
+    table = pa.table({"line_no": batch.line_nos, "source_offset": batch.offsets, "line": text})
+    return table.filter(pc.invert(blank)), pc.sum(blank).as_py() or 0
 
 
 def decode_batch(batch: LineBatch, ctx: DecodeContext) -> Decoded:
     """Decode every line of a batch; blank lines are counted, never records."""
     out = Decoded()
-    text, invalid_utf8 = _as_text(batch.lines)
-    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
-    if invalid_utf8 is not None:
-        blank = pc.and_(blank, pc.invert(invalid_utf8))
-    out.blank = pc.sum(blank).as_py() or 0
-    out.records = len(text) - out.blank
-    table = pa.table({"line_no": batch.line_nos, "source_offset": batch.offsets, "line": text})
-    table = table.filter(pc.invert(blank))
+    table, out.blank = record_lines(batch)
+    out.records = len(table)
     if ctx.fmt.name == "native":
         table = _decode_native_fast(table, ctx, out)
     elif ctx.fmt.name == "otlp_json":
@@ -112,7 +117,8 @@ def _decode_native_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa
 
 def _decode_otlp_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa.Table:
     """Decode the OTLP trace requests the bulk path can prove in bulk; return the lines left."""
-    events, done = decode_otlp_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, ctx.now + FUTURE_TOLERANCE)
+    bulk = ctx.bulk or decode_otlp_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, ctx.now + FUTURE_TOLERANCE)
+    events, done = bulk.take(table.column("line_no"))
     if len(events):
         out.events.append(events)
     out.decoded_records += len(done)

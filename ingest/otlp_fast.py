@@ -13,6 +13,7 @@ quarantine reasons. Both paths give the same events for a line decoded here (tes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -30,15 +31,29 @@ STEPS = ("requests", "resources", "scopes", "spans", "attributes", "lines", "fac
 REQUIRED = ("event_id", "ts_us", "agent_id", "session_id", "seq", "event_type", "attrs")
 
 
+@dataclass(frozen=True)
+class PreparedLines:
+    """Lines decoded in bulk: their events (EVENT_SCHEMA plus `line_no`) and the line numbers decoded."""
+
+    events: pa.Table
+    done: pa.Array
+
+    def take(self, line_nos: pa.Array) -> tuple[pa.Table, pa.Array]:
+        """The events (EVENT_SCHEMA) and decoded line numbers among `line_nos`."""
+        done = self.done.filter(pc.is_in(self.done, line_nos))
+        events = self.events.filter(pc.is_in(self.events.column("line_no"), done))
+        return events.drop_columns(["line_no"]), done
+
+
 def _sql(name: str) -> str:
     return (HERE / f"otlp_fast_{name}.sql").read_text()
 
 
 def decode_otlp_fast(
     con: duckdb.DuckDBPyConnection, batch: pa.Table, source_file: str, source_format: str, latest: datetime
-) -> tuple[pa.Table, pa.Array]:
-    """Decode the lines of `batch` (line_no, source_offset, line) the bulk path can prove; return
-    their events and the line numbers decoded (some may have no event: an empty request)."""
+) -> PreparedLines:
+    """Decode the lines of `batch` (line_no, source_offset, line) the bulk path can prove: their
+    events and the line numbers decoded (some may have no event: an empty request)."""
     con.execute(_sql("macros"))
     con.register("otlp_batch", batch.select(["line_no", "source_offset", "line"]))
     try:
@@ -53,7 +68,8 @@ def decode_otlp_fast(
         for step in STEPS:
             con.execute(f"drop table if exists otlp_fast_{step}")
     rows, decoded = _drop_incomplete(rows, decoded)
-    return _event_table(rows, source_file, source_format), decoded
+    events = _event_table(rows, source_file, source_format).append_column("line_no", rows.column("line_no"))
+    return PreparedLines(events, decoded)
 
 
 def _drop_incomplete(rows: pa.Table, decoded: pa.ChunkedArray) -> tuple[pa.Table, pa.Array]:

@@ -22,6 +22,8 @@ from agentwatch.errors import InputError
 from agentwatch.ingest.decode import DecodeContext, decode_batch
 from agentwatch.ingest.formats import Format, detect_format, get_format
 from agentwatch.ingest.manifest import append_entry, ingested_hashes, read_entries, sha256_file
+from agentwatch.ingest.otlp_fast import PreparedLines
+from agentwatch.ingest.otlp_fast_files import with_prepared_lines
 from agentwatch.ingest.reader import MAX_LINE_BYTES, LineBatch, OversizeLine, iter_line_batches, open_input
 from agentwatch.ingest.records import FileHints
 from agentwatch.ingest.sanitize import Sanitizer
@@ -115,11 +117,14 @@ def ingest_paths(
         stage = Stage(lake, batch_id, memory_limit)
         try:
             seen: set[str] = set()
+            chosen: dict[int, Format] = {}
             for index, (path, report) in enumerate(zip(files, reports, strict=True)):
-                chosen = _choose_format(path, fmt, report)
-                if chosen is None or _skip_known(report, {} if reingest else known, seen):
-                    continue
-                _ingest_file(path, index, report, stage, chosen, now, sanitizer, progress)
+                picked = _choose_format(path, fmt, report)
+                if picked is not None and not _skip_known(report, {} if reingest else known, seen):
+                    chosen[index] = picked
+            items = [(i, files[i], reports[i].path, f.name, reports[i].bytes) for i, f in chosen.items()]
+            for index, bulk in with_prepared_lines(stage.con, items, now):
+                _ingest_file(files[index], index, reports[index], stage, chosen[index], now, sanitizer, progress, bulk)
             entry = _commit(lake, stage, batch_id, reports, now)
         finally:
             stage.close()
@@ -168,10 +173,11 @@ def _ingest_file(
     now: datetime,
     sanitizer: Sanitizer,
     progress: Progress | None,
+    bulk: PreparedLines | None = None,
 ) -> None:
     try:
         hints = FileHints(_first_record(path), path.stat().st_mtime_ns)
-        ctx = DecodeContext(chosen, report.path, now, stage.con, hints)
+        ctx = DecodeContext(chosen, report.path, now, stage.con, hints, bulk)
         for batch in iter_line_batches(path):
             _stage_batch(batch, ctx, index, report, stage, sanitizer)
             if progress and isinstance(batch, LineBatch):

@@ -21,12 +21,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from agentwatch.ingest import decode as decode_module
+from agentwatch.ingest import otlp_fast_files as files_module
 from agentwatch.ingest.decode import decode_line
 from agentwatch.ingest.formats import get_format
 from agentwatch.ingest.otlp_export import to_otlp_json
-from agentwatch.ingest.otlp_fast import decode_otlp_fast
+from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.records import FUTURE_TOLERANCE, Location
+from agentwatch.ingest.schema import EVENT_SCHEMA
 from agentwatch.sample import write_sample
 from tests.otlp_builders import NOW, kv, request, span
 from tests.test_otlp_json import HOSTILE
@@ -44,7 +46,8 @@ def both_ways(lines: list[bytes]) -> set[int]:
         "source_offset": pa.array([10 * i for i in range(len(lines))], pa.int64()),
         "line": pa.array([line.decode() for line in lines], pa.large_string()),
     })
-    events, done = decode_otlp_fast(duckdb.connect(), batch, "traces.jsonl", "otlp_json", NOW + FUTURE_TOLERANCE)
+    prepared = decode_otlp_fast(duckdb.connect(), batch, "traces.jsonl", "otlp_json", NOW + FUTURE_TOLERANCE)
+    events, done = prepared.take(batch.column("line_no"))
     bulk = events.to_pylist()
     taken = set(done.to_pylist())
     expected = []
@@ -224,16 +227,25 @@ def lake_rows(lake: Path, table: str) -> list[dict]:
 def test_a_whole_ingest_is_the_same_with_and_without_the_bulk_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hostile: bool
 ) -> None:
+    """Several files decoded together in bulk (as the receiver's spool is), gzip among them."""
     secret = request(span(attributes={**CHAT, "note": "key sk-proj-" + "A1b2C3d4" * 6}))
-    lines = sdk_lines(6) + [line(secret)] + ([line(r) for _, r, _ in HOSTILE] + BULK_HOSTILE if hostile else [])
-    source = tmp_path / "traces.jsonl"
-    source.write_bytes(b"\n".join(lines) + b"\n")
-    with_bulk = ingest_paths(tmp_path / "bulk", [source], fmt="otlp_json", now=NOW)
-    monkeypatch.setattr(decode_module, "decode_otlp_fast", lambda con, batch, *args: (
-        pa.table({}), pa.array([], pa.int64())))
-    one_by_one = ingest_paths(tmp_path / "single", [source], fmt="otlp_json", now=NOW)
-    for key in ("records_read", "records_decoded", "events_decoded", "events_written", "quarantined", "redactions"):
-        assert getattr(with_bulk.files[0], key) == getattr(one_by_one.files[0], key), key
-    assert with_bulk.files[0].redactions > 0
+    first, second = sdk_lines(6)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.jsonl").write_bytes(first + b"\n")
+    (inputs / "b.jsonl.gz").write_bytes(gzip.compress(b"\n".join([second, b"", line(secret)])))
+    if hostile:
+        (inputs / "c.jsonl").write_bytes(b"\n".join([line(r) for _, r, _ in HOSTILE] + BULK_HOSTILE) + b"\n")
+    with_bulk = ingest_paths(tmp_path / "bulk", [inputs], fmt="otlp_json", now=NOW)
+    empty = EVENT_SCHEMA.empty_table().append_column("line_no", pa.array([], pa.int64()))
+    nothing = PreparedLines(empty, pa.array([], pa.int64()))
+    for module in (decode_module, files_module):
+        monkeypatch.setattr(module, "decode_otlp_fast", lambda *args: nothing)
+    one_by_one = ingest_paths(tmp_path / "single", [inputs], fmt="otlp_json", now=NOW)
+    keys = ("records_read", "records_decoded", "blank_lines", "events_decoded", "events_written", "quarantined",
+            "redactions", "status")
+    assert [[getattr(f, k) for k in keys] for f in with_bulk.files] == [
+        [getattr(f, k) for k in keys] for f in one_by_one.files]
+    assert with_bulk.files[1].redactions > 0 and with_bulk.files[1].events_written > 0
     for table in ("events", "_quarantine"):
         assert lake_rows(tmp_path / "bulk", table) == lake_rows(tmp_path / "single", table)

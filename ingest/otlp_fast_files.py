@@ -1,0 +1,89 @@
+"""Bulk decoding across files. The receiver's spool holds one small file per export request, and the
+bulk decoder's fixed cost per call (a dozen DuckDB statements) would dominate file by file; so runs
+of consecutive `otlp_json` files are decoded together, up to GROUP_BYTES of input, and each file then
+takes its own lines' events (`PreparedLines`) while everything else about it (counts, quarantine,
+per-record lines, staging) stays per file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agentwatch.errors import InputError
+from agentwatch.ingest.decode import record_lines
+from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
+from agentwatch.ingest.reader import LineBatch, iter_line_batches
+from agentwatch.ingest.records import FUTURE_TOLERANCE
+
+GROUP_BYTES = 64 << 20  # input bytes decoded at once: bounds the memory of a group
+BULK_FORMAT = "otlp_json"
+
+# (file index, path, source_file as recorded, its format's name, bytes)
+Item = tuple[int, Path, str, str, int]
+
+
+def with_prepared_lines(
+    con: duckdb.DuckDBPyConnection, items: Sequence[Item], now: datetime
+) -> Iterator[tuple[int, PreparedLines | None]]:
+    """Each item's index with its lines decoded in bulk (None for other formats), in the given order."""
+    group: list[Item] = []
+    for item in items:
+        if item[3] != BULK_FORMAT:
+            yield from _flush(con, group, now)
+            group = []
+            yield item[0], None
+            continue
+        if group and sum(g[4] for g in group) + item[4] > GROUP_BYTES:
+            yield from _flush(con, group, now)
+            group = []
+        group.append(item)
+    yield from _flush(con, group, now)
+
+
+def _flush(con: duckdb.DuckDBPyConnection, group: list[Item], now: datetime) -> Iterator[tuple[int, Any]]:
+    prepared = prepare_files(con, group, now) if group else {}
+    for index, *_ in group:
+        yield index, prepared.get(index)
+
+
+def prepare_files(con: duckdb.DuckDBPyConnection, group: Sequence[Item], now: datetime) -> dict[int, PreparedLines]:
+    """Decode the lines of several files in one bulk call; the result split back by file."""
+    parts = [part for index, path, *_ in group for part in _file_lines(index, path)]
+    if not parts:
+        return {}
+    lines = pa.concat_tables(parts)
+    keyed = pa.table({"line_no": pa.array(range(len(lines)), pa.int64()),
+                      "source_offset": lines.column("source_offset"), "line": lines.column("line")})
+    bulk = decode_otlp_fast(con, keyed, "", BULK_FORMAT, now + FUTURE_TOLERANCE)
+    files, line_nos = lines.column("file_index").combine_chunks(), lines.column("line_no").combine_chunks()
+    event_keys = bulk.events.column("line_no")
+    events = bulk.events.set_column(bulk.events.schema.get_field_index("line_no"), "line_no",
+                                    pc.take(line_nos, event_keys))
+    event_files, done_files = pc.take(files, event_keys), pc.take(files, bulk.done)
+    done = pc.take(line_nos, bulk.done)
+    return {index: _for_file(events, event_files, done, done_files, index, source_file)
+            for index, _, source_file, *_ in group}
+
+
+def _for_file(events: pa.Table, event_files: pa.Array, done: pa.Array, done_files: pa.Array, index: int,
+              source_file: str) -> PreparedLines:
+    mine = events.filter(pc.equal(event_files, index))
+    column = mine.schema.get_field_index("source_file")
+    mine = mine.set_column(column, mine.schema.field(column), pa.array([source_file] * len(mine), pa.string()))
+    return PreparedLines(mine, done.filter(pc.equal(done_files, index)))
+
+
+def _file_lines(index: int, path: Path) -> list[pa.Table]:
+    """The file's non-blank lines with its index; none when it cannot be read (the per-file path
+    then reports that error as before)."""
+    try:
+        tables = [record_lines(batch)[0] for batch in iter_line_batches(path) if isinstance(batch, LineBatch)]
+    except InputError:
+        return []
+    return [t.append_column("file_index", pa.array([index] * len(t), pa.int64())) for t in tables]
