@@ -34,6 +34,7 @@ class Decoded:
     """What one batch became."""
 
     events: list[pa.Table] = field(default_factory=list)
+    masked: list[pa.Table] = field(default_factory=list)  # events masked already (decoded with other files)
     quarantine: list[dict[str, Any]] = field(default_factory=list)  # line_no, offset, reason, raw
     skipped: Counter = field(default_factory=Counter)  # reason -> records
     records: int = 0  # non-blank lines read
@@ -54,7 +55,7 @@ class DecodeContext:
     now: datetime
     con: duckdb.DuckDBPyConnection
     hints: FileHints = FileHints()
-    bulk: PreparedLines | None = None  # this file's lines already decoded in bulk with other files
+    bulk: PreparedLines | None = None  # this file's lines already decoded (and masked) with other files
 
 
 def record_lines(batch: LineBatch) -> tuple[pa.Table, int]:
@@ -120,7 +121,7 @@ def _decode_otlp_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa.T
     bulk = ctx.bulk or decode_otlp_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, ctx.now + FUTURE_TOLERANCE)
     events, done = bulk.take(table.column("line_no"))
     if len(events):
-        out.events.append(events)
+        (out.masked if ctx.bulk else out.events).append(events)
     out.decoded_records += len(done)
     return table.filter(pc.invert(pc.is_in(table.column("line_no"), done)))
 

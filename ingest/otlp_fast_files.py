@@ -1,12 +1,13 @@
 """Bulk decoding across files. The receiver's spool holds one small file per export request, and the
 bulk decoder's fixed cost per call (a dozen DuckDB statements) would dominate file by file; so runs
 of consecutive `otlp_json` files are decoded together, up to GROUP_BYTES of input, and each file then
-takes its own lines' events (`PreparedLines`) while everything else about it (counts, quarantine,
-per-record lines, staging) stays per file."""
+takes its own lines' events (`PreparedLines`), masked already (masking is row by row, and its own
+fixed cost per call is as large), while everything else about it (counts, quarantine, per-record
+lines, staging) stays per file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,34 +27,37 @@ BULK_FORMAT = "otlp_json"
 
 # (file index, path, source_file as recorded, its format's name, bytes)
 Item = tuple[int, Path, str, str, int]
+Mask = Callable[[pa.Table], pa.Table]  # Sanitizer.mask_events
 
 
 def with_prepared_lines(
-    con: duckdb.DuckDBPyConnection, items: Sequence[Item], now: datetime
+    con: duckdb.DuckDBPyConnection, items: Sequence[Item], now: datetime, mask: Mask
 ) -> Iterator[tuple[int, PreparedLines | None]]:
-    """Each item's index with its lines decoded in bulk (None for other formats), in the given order."""
+    """Each item's index with its lines decoded in bulk and masked (None for other formats), in order."""
     group: list[Item] = []
     for item in items:
         if item[3] != BULK_FORMAT:
-            yield from _flush(con, group, now)
+            yield from _flush(con, group, now, mask)
             group = []
             yield item[0], None
             continue
         if group and sum(g[4] for g in group) + item[4] > GROUP_BYTES:
-            yield from _flush(con, group, now)
+            yield from _flush(con, group, now, mask)
             group = []
         group.append(item)
-    yield from _flush(con, group, now)
+    yield from _flush(con, group, now, mask)
 
 
-def _flush(con: duckdb.DuckDBPyConnection, group: list[Item], now: datetime) -> Iterator[tuple[int, Any]]:
-    prepared = prepare_files(con, group, now) if group else {}
+def _flush(con: duckdb.DuckDBPyConnection, group: list[Item], now: datetime, mask: Mask) -> Iterator[tuple[int, Any]]:
+    prepared = prepare_files(con, group, now, mask) if group else {}
     for index, *_ in group:
         yield index, prepared.get(index)
 
 
-def prepare_files(con: duckdb.DuckDBPyConnection, group: Sequence[Item], now: datetime) -> dict[int, PreparedLines]:
-    """Decode the lines of several files in one bulk call; the result split back by file."""
+def prepare_files(
+    con: duckdb.DuckDBPyConnection, group: Sequence[Item], now: datetime, mask: Mask
+) -> dict[int, PreparedLines]:
+    """Decode (and mask) the lines of several files in one bulk call; the result split back by file."""
     parts = [part for index, path, *_ in group for part in _file_lines(index, path)]
     if not parts:
         return {}
@@ -63,8 +67,7 @@ def prepare_files(con: duckdb.DuckDBPyConnection, group: Sequence[Item], now: da
     bulk = decode_otlp_fast(con, keyed, "", BULK_FORMAT, now + FUTURE_TOLERANCE)
     files, line_nos = lines.column("file_index").combine_chunks(), lines.column("line_no").combine_chunks()
     event_keys = bulk.events.column("line_no")
-    events = bulk.events.set_column(bulk.events.schema.get_field_index("line_no"), "line_no",
-                                    pc.take(line_nos, event_keys))
+    events = mask(bulk.events.drop_columns(["line_no"])).append_column("line_no", pc.take(line_nos, event_keys))
     event_files, done_files = pc.take(files, event_keys), pc.take(files, bulk.done)
     done = pc.take(line_nos, bulk.done)
     return {index: _for_file(events, event_files, done, done_files, index, source_file)

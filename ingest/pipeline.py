@@ -123,7 +123,7 @@ def ingest_paths(
                 if picked is not None and not _skip_known(report, {} if reingest else known, seen):
                     chosen[index] = picked
             items = [(i, files[i], reports[i].path, f.name, reports[i].bytes) for i, f in chosen.items()]
-            for index, bulk in with_prepared_lines(stage.con, items, now):
+            for index, bulk in with_prepared_lines(stage.con, items, now, sanitizer.mask_events):
                 _ingest_file(files[index], index, reports[index], stage, chosen[index], now, sanitizer, progress, bulk)
             entry = _commit(lake, stage, batch_id, reports, now)
         finally:
@@ -198,6 +198,8 @@ def _stage_batch(
         return
     decoded = decode_batch(batch, ctx)
     events = sanitizer.mask_events(decoded.event_table())
+    if decoded.masked:
+        events = pa.concat_tables([*decoded.masked, events])
     report.records_read += decoded.records
     report.records_decoded += decoded.decoded_records
     report.blank_lines += decoded.blank
