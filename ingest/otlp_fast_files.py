@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -33,25 +32,32 @@ Mask = Callable[[pa.Table], pa.Table]  # Sanitizer.mask_events
 def with_prepared_lines(
     con: duckdb.DuckDBPyConnection, items: Sequence[Item], now: datetime, mask: Mask
 ) -> Iterator[tuple[int, PreparedLines | None]]:
-    """Each item's index with its lines decoded in bulk and masked (None for other formats), in order."""
-    group: list[Item] = []
-    for item in items:
-        if item[3] != BULK_FORMAT:
-            yield from _flush(con, group, now, mask)
-            group = []
-            yield item[0], None
+    """Each item's index with its lines decoded in bulk and masked (None for other formats), in order.
+    A group gathers the next OTLP trace files even across files of other formats between them (a spool
+    interleaves traces and logs), so it is not cut to one file."""
+    bulk_items = [item for item in items if item[3] == BULK_FORMAT]
+    prepared: dict[int, PreparedLines] = {}
+    taken = 0
+    for index, _, _, name, _ in items:
+        if name != BULK_FORMAT:
+            yield index, None
             continue
-        if group and sum(g[4] for g in group) + item[4] > GROUP_BYTES:
-            yield from _flush(con, group, now, mask)
-            group = []
+        if index not in prepared:
+            group = _next_group(bulk_items[taken:])
+            taken += len(group)
+            prepared = prepare_files(con, group, now, mask)
+        yield index, prepared.pop(index)
+
+
+def _next_group(items: Sequence[Item]) -> list[Item]:
+    """The first items, up to GROUP_BYTES of input (at least one)."""
+    group, size = [], 0
+    for item in items:
+        if group and size + item[4] > GROUP_BYTES:
+            break
         group.append(item)
-    yield from _flush(con, group, now, mask)
-
-
-def _flush(con: duckdb.DuckDBPyConnection, group: list[Item], now: datetime, mask: Mask) -> Iterator[tuple[int, Any]]:
-    prepared = prepare_files(con, group, now, mask) if group else {}
-    for index, *_ in group:
-        yield index, prepared.get(index)
+        size += item[4]
+    return group
 
 
 def prepare_files(

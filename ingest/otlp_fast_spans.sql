@@ -107,6 +107,8 @@ final as (
         or coalesce(not regexp_full_match(kind_text, '[0-9]{1,9}'), false)
         or not coalesce(regexp_full_match(start_text, '[0-9]{1,19}|"[0-9]{1,19}"'), false)
         or coalesce(start_value, 0) <= 0
+        -- seq is the time in microseconds * 1000 + n: a later time would overflow it (per-record quarantines)
+        or coalesce(start_value > 9223372036854774807 or end_value > 9223372036854774807, false)
         or coalesce(not regexp_full_match(end_text, '[0-9]{1,19}|"[0-9]{1,19}"'), false)
         or (end_text is not null and end_value is null)
         or (status_text is not null and status_text <> '{}' and status_value is null)

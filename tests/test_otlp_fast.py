@@ -149,6 +149,7 @@ BULK_HOSTILE = [
     raw_request(f'{{{PLAIN},"attributes":[{OP}],"status":{{"code":1,"message":"fine"}}}}'),
     raw_request(f'{{{PLAIN},"attributes":[{OP}],"startTimeUnixNano":1767225600000000000}}'),  # repeated
     raw_request(f'{{{PLAIN},"attributes":[{OP}],"endTimeUnixNano":"1"}}'),  # ends before it starts
+    raw_request(f'{{{PLAIN},"attributes":[{OP}],"endTimeUnixNano":"9223372036854775807"}}'),  # seq overflows
     raw_request(f'{{{PLAIN},"attributes":[{OP}],"events":[]}}'),
     raw_request(f'{{{PLAIN},"attributes":[null]}}'),
     b"\xef\xbb\xbf" + raw_request(f'{{{PLAIN},"attributes":[{OP}]}}'),
@@ -164,7 +165,7 @@ BULK_HOSTILE = [
 def test_shapes_a_typed_parse_could_misread_agree_or_go_one_by_one() -> None:
     # in bulk: plain, "007", control characters, kind 9 with an error status, an end before the start,
     # empty span events, empty requests; every other line is left to the per-record path
-    assert both_ways(BULK_HOSTILE) == {1, 7, 9, 15, 18, 19, 23, 25}
+    assert both_ways(BULK_HOSTILE) == {1, 7, 9, 15, 18, 20, 24, 26}
 
 
 def test_mapping_cases_agree() -> None:
@@ -249,3 +250,26 @@ def test_a_whole_ingest_is_the_same_with_and_without_the_bulk_path(
     assert with_bulk.files[1].redactions > 0 and with_bulk.files[1].events_written > 0
     for table in ("events", "_quarantine"):
         assert lake_rows(tmp_path / "bulk", table) == lake_rows(tmp_path / "single", table)
+
+
+def test_trace_files_between_log_files_are_decoded_in_one_bulk_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spool interleaves traces and logs: the trace files still form one group."""
+    first, second = sdk_lines(4)
+    inputs = tmp_path / "spool"
+    inputs.mkdir()
+    (inputs / "1.jsonl").write_bytes(first + b"\n")
+    (inputs / "2.jsonl").write_bytes((FIXTURES / "claude_code_logs.jsonl").read_bytes())
+    (inputs / "3.jsonl").write_bytes(second + b"\n")
+    calls = []
+
+    def counted(*args: object) -> PreparedLines:
+        calls.append(args)
+        return decode_otlp_fast(*args)
+
+    monkeypatch.setattr(files_module, "decode_otlp_fast", counted)
+    report = ingest_paths(tmp_path / "lake", [inputs], now=NOW)
+    assert [f.format for f in report.files] == ["otlp_json", "otlp_logs", "otlp_json"]
+    assert len(calls) == 1 and all(f.reconciles() and f.events_written for f in report.files)
+    assert report.files[0].records_decoded == report.files[2].records_decoded == 1
