@@ -1,6 +1,6 @@
 """Bulk decoding across files. The receiver's spool holds one small file per export request, and the
-bulk decoder's fixed cost per call (a dozen DuckDB statements) would dominate file by file; so runs
-of consecutive `otlp_json` files are decoded together, up to GROUP_BYTES of input, and each file then
+bulk decoder's fixed cost per call (a dozen DuckDB statements) would dominate file by file; so the
+`otlp_json` files of an ingest are decoded together, up to GROUP_BYTES of input, and each file then
 takes its own lines' events (`PreparedLines`), masked already (masking is row by row, and its own
 fixed cost per call is as large), while everything else about it (counts, quarantine, per-record
 lines, staging) stays per file."""
