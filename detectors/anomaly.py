@@ -14,6 +14,14 @@ when they have MIN_MEDIAN_SESSIONS sessions, else the fleet's. A forest's raw sc
 times severity (the session's robust distance from its agent's normal, past a dead zone of
 DEAD_ZONE deviations), so a session is anomalous only when it is both rare and far. Each scored
 session names its top features with value, the agent's baseline and z.
+
+Analysts' feedback: a session whose alert was closed as a false positive is a labelled normal example
+of its agent. It joins its agent's training set (medians, scales, forest) even when older than the
+window, and it widens what counts as normal: a session's severity is measured from the nearer of its
+agent's median and its nearest labelled example (how far it goes *past* that session, risky direction
+only), so a session no riskier than one an analyst called normal scores 0. A score lowered by at
+least FEEDBACK_MIN_CHANGE keeps the value it would have had without the labels and names the labelled
+session that lowered it; smaller differences are left as they were.
 """
 
 from __future__ import annotations
@@ -48,37 +56,44 @@ TREES = 200
 DEAD_ZONE = 3.0
 SEVERITY_SCALE = 3.0
 TOP_FEATURES = 3
+# a labelled example changes a score only by this much or more: every change shows in the reasons (2 decimals)
+FEEDBACK_MIN_CHANGE = 0.01
 
 
 @dataclass(frozen=True)
 class AnomalyResult:
     """Scores per session and the models that made them."""
 
-    scores: pa.Table  # agent_id, session_id, anomaly_score, model, top_features
+    # agent_id, session_id, anomaly_score, anomaly_model, top_features, anomaly_score_before_feedback,
+    # feedback_session_id / feedback_by / feedback_note (the labelled example that lowered the score)
+    scores: pa.Table
     models: pa.Table  # one row per fitted model: features, medians, scales, window, sessions
 
 
-def score_sessions(con: duckdb.DuckDBPyConnection, *, now: datetime, window_days: int) -> AnomalyResult:
-    """Fit per-agent (and fleet) models on the window before `now` and score every session."""
+def score_sessions(con: duckdb.DuckDBPyConnection, *, now: datetime, window_days: int,
+                   labelled: pa.Table | None = None) -> AnomalyResult:
+    """Fit per-agent (and fleet) models on the window before `now` plus the sessions analysts labelled
+    normal (`labelled`: agent_id, session_id, by, note), and score every session."""
     frame = con.sql(_feature_query()).fetchnumpy()
-    agents = frame["agent_id"].astype(str)
+    agents, sessions = frame["agent_id"].astype(str), frame["session_id"].astype(str)
     x = np.column_stack([_transform(frame[name], kind) for name, kind in FEATURES]).astype(float)
-    started = frame["started_at"]
-    start = np.datetime64((now - timedelta(days=window_days)).replace(tzinfo=None), "us")
-    in_window = (started.astype("datetime64[us]") >= start) & (started.astype("datetime64[us]") < np.datetime64(
-        now.replace(tzinfo=None), "us"))
-    stats = _agent_stats(agents, x, in_window)
-    z = np.zeros_like(x)
+    label_of = _label_rows(agents, sessions, labelled)
+    training = _in_window(frame["started_at"], now, window_days) | (label_of >= 0)
+    stats = _agent_stats(agents, x, training)
+    z, medians = np.zeros_like(x), np.zeros_like(x)
     for agent, (median, scale, _) in stats.items():
         rows = agents == agent
-        z[rows] = np.clip((x[rows] - median) / scale, 0, None)
-    scores, model_of, models = _fit_and_score(agents, z, in_window, stats, now, window_days)
-    medians = np.zeros_like(x)
-    for agent, (median, _, _) in stats.items():
-        medians[agents == agent] = median
+        z[rows], medians[rows] = np.clip((x[rows] - median) / scale, 0, None), median
+    rarity, model_of, models = _fit_and_score(agents, z, training, stats, now, window_days, label_of >= 0)
+    distance = np.sqrt((z**2).sum(axis=1))
+    beyond, nearest = _distance_beyond_labels(agents, z, label_of >= 0)
+    before, lowered = _score(rarity, distance), _score(rarity, np.minimum(distance, beyond))
+    scores = np.where(before - lowered >= FEEDBACK_MIN_CHANGE, lowered, before)
     table = pa.table({
-        "agent_id": agents.tolist(), "session_id": frame["session_id"].astype(str).tolist(),
-        "anomaly_score": scores, "anomaly_model": model_of.tolist(), "top_features": _top_features(x, z, medians),
+        "agent_id": agents.tolist(), "session_id": sessions.tolist(), "anomaly_score": scores,
+        "anomaly_model": model_of.tolist(), "top_features": _top_features(x, z, medians),
+        "anomaly_score_before_feedback": before,
+        **_feedback_columns(scores < before, nearest, sessions, label_of, labelled),
     })
     return AnomalyResult(table, pa.Table.from_pylist(models, schema=MODEL_SCHEMA))
 
@@ -89,7 +104,7 @@ MODEL_SCHEMA = pa.schema([
     ("window_start", pa.timestamp("us", "UTC")),
     ("window_end", pa.timestamp("us", "UTC")), ("count_sessions", pa.int64()), ("seed", pa.int64()),
     ("trees", pa.int64()), ("score_median", pa.float64()), ("dead_zone", pa.float64()),
-    ("severity_scale", pa.float64()),
+    ("severity_scale", pa.float64()), ("count_labelled", pa.int64()),
 ])
 
 
@@ -107,7 +122,7 @@ def _transform(values: np.ndarray, kind: str) -> np.ndarray:
 
 
 def _agent_stats(agents: np.ndarray, x: np.ndarray, in_window: np.ndarray) -> dict[str, tuple]:
-    """agent -> (median, scale, sessions in window): own statistics, or the fleet's for young agents."""
+    """agent -> (median, scale, training sessions): own statistics, or the fleet's for young agents."""
     floors = np.array([SCALE_FLOOR[kind] for _, kind in FEATURES])
     fleet_median, fleet_scale = _robust(x[in_window] if in_window.any() else x, floors)
     stats = {}
@@ -129,29 +144,32 @@ def _robust(x: np.ndarray, floors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return median, np.maximum((q3 - q1) / 1.349, floors)
 
 
-def _fit_and_score(agents: np.ndarray, z: np.ndarray, in_window: np.ndarray, stats: dict, now: datetime,
-                   window_days: int) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    scores = np.zeros(len(agents))
+def _fit_and_score(agents: np.ndarray, z: np.ndarray, training: np.ndarray, stats: dict, now: datetime,
+                   window_days: int, is_label: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Each session's rarity under its model (its agent's forest, or the fleet's), and the model rows."""
+    rarity = np.zeros(len(agents))
     model_of = np.full(len(agents), "", dtype=object)
     models = []
     mature = [a for a, s in stats.items() if s[2] >= MIN_AGENT_SESSIONS]
-    fleet_rows = np.isin(agents, mature) & in_window
+    fleet_rows = np.isin(agents, mature) & training
     young = len(stats) > len(mature)  # the fleet forest scores only young agents: its training scores wait on them
     fleet = _fit(z[fleet_rows], keep_scores=young) if fleet_rows.sum() >= MIN_AGENT_SESSIONS else None
     for agent in sorted(stats):
         rows = agents == agent
         if agent in mature:  # one scoring pass serves as the training scores and the session scores
-            forest = _fit(z[rows & in_window], keep_scores=False)
+            forest = _fit(z[rows & training], keep_scores=False)
             raw = forest.forest.score_samples(z[rows])
-            forest = _Forest(forest.forest, np.sort(raw[in_window[rows]]))
-            models.append(_model_row(f"agent:{agent}", agent, "agent", forest, stats[agent], now, window_days))
-            scores[rows], model_of[rows] = _calibrate(forest, z[rows], raw), f"agent:{agent}"
+            forest = _Forest(forest.forest, np.sort(raw[training[rows]]))
+            models.append(_model_row(f"agent:{agent}", agent, "agent", forest, stats[agent], now, window_days,
+                                     int(is_label[rows].sum())))
+            rarity[rows], model_of[rows] = _rarity(forest, z[rows], raw), f"agent:{agent}"
         elif fleet is not None:
-            scores[rows], model_of[rows] = _calibrate(fleet, z[rows]), "fleet"
+            rarity[rows], model_of[rows] = _rarity(fleet, z[rows]), "fleet"
     if fleet is not None:
         fleet_stats = (np.zeros(z.shape[1]), np.ones(z.shape[1]), int(fleet_rows.sum()))
-        models.append(_model_row("fleet", None, "fleet", fleet, fleet_stats, now, window_days))
-    return scores, model_of, models
+        models.append(_model_row("fleet", None, "fleet", fleet, fleet_stats, now, window_days,
+                                 int(is_label[fleet_rows].sum())))
+    return rarity, model_of, models
 
 
 @dataclass(frozen=True)
@@ -165,26 +183,73 @@ def _fit(z: np.ndarray, keep_scores: bool = True) -> _Forest:
     return _Forest(forest, np.sort(forest.score_samples(z)) if keep_scores else np.empty(0))
 
 
-def _calibrate(model: _Forest, z: np.ndarray, raw: np.ndarray | None = None) -> np.ndarray:
-    """rarity (share of training sessions the forest finds more normal) x severity (how far, in robust
-    deviations, the session sits from its agent's normal in the risky direction, past a dead zone)."""
+def _rarity(model: _Forest, z: np.ndarray, raw: np.ndarray | None = None) -> np.ndarray:
+    """The share of training sessions the forest finds more normal than each session."""
     raw = model.forest.score_samples(z) if raw is None else raw
-    rarity = np.searchsorted(model.train_scores, raw, side="right")
-    rarity = 1 - rarity / len(model.train_scores)
-    distance = np.sqrt((z**2).sum(axis=1))
+    return 1 - np.searchsorted(model.train_scores, raw, side="right") / len(model.train_scores)
+
+
+def _score(rarity: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """rarity x severity (how far, in robust deviations, the session sits from normal in the risky
+    direction, past a dead zone)."""
     severity = 1 - np.exp(-np.clip(distance - DEAD_ZONE, 0, None) / SEVERITY_SCALE)
     return np.round(rarity * severity, 6)
 
 
+def _in_window(started: np.ndarray, now: datetime, window_days: int) -> np.ndarray:
+    started = started.astype("datetime64[us]")
+    start = np.datetime64((now - timedelta(days=window_days)).replace(tzinfo=None), "us")
+    return (started >= start) & (started < np.datetime64(now.replace(tzinfo=None), "us"))
+
+
+def _label_rows(agents: np.ndarray, sessions: np.ndarray, labelled: pa.Table | None) -> np.ndarray:
+    """Per session, its row in `labelled` (an analyst called it normal), else -1."""
+    if labelled is None or labelled.num_rows == 0:
+        return np.full(len(agents), -1)
+    keys = np.char.add(np.char.add(agents, "\x1f"), sessions)
+    wanted = np.char.add(np.char.add(np.array(labelled["agent_id"].to_pylist(), dtype=str), "\x1f"),
+                         np.array(labelled["session_id"].to_pylist(), dtype=str))
+    order = np.argsort(wanted, kind="stable")
+    at = np.minimum(np.searchsorted(wanted[order], keys), len(wanted) - 1)
+    return np.where(wanted[order][at] == keys, order[at], -1)
+
+
+def _distance_beyond_labels(agents: np.ndarray, z: np.ndarray, is_label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per session, how far it goes past the nearest labelled normal session of its agent (norm of
+    the excess over that session's z) and that session's row; inf and -1 when its agent has none."""
+    beyond, nearest = np.full(len(z), np.inf), np.full(len(z), -1)
+    for agent in np.unique(agents[is_label]):
+        rows = np.flatnonzero(agents == agent)
+        for label in rows[is_label[rows]]:  # ordered by session: ties keep the first label
+            excess = np.sqrt((np.clip(z[rows] - z[label], 0, None) ** 2).sum(axis=1))
+            closer = excess < beyond[rows]
+            beyond[rows[closer]], nearest[rows[closer]] = excess[closer], label
+    return beyond, nearest
+
+
+def _feedback_columns(changed: np.ndarray, nearest: np.ndarray, sessions: np.ndarray, label_of: np.ndarray,
+                      labelled: pa.Table | None) -> dict[str, pa.Array]:
+    """The labelled session that lowered each changed score, with who closed it and why (else null)."""
+    rows = np.flatnonzero(changed)
+    columns = {name: [None] * len(changed) for name in ("feedback_session_id", "feedback_by", "feedback_note")}
+    if len(rows):
+        label_rows = label_of[nearest[rows]]
+        by, note = (labelled[name].take(pa.array(label_rows)).to_pylist() for name in ("by", "note"))
+        for i, row in enumerate(rows):
+            columns["feedback_session_id"][row] = str(sessions[nearest[row]])
+            columns["feedback_by"][row], columns["feedback_note"][row] = by[i], note[i]
+    return {name: pa.array(values, pa.string()) for name, values in columns.items()}
+
+
 def _model_row(name: str, agent: str | None, kind: str, model: _Forest, stats: tuple, now: datetime,
-               window_days: int) -> dict:
+               window_days: int, count_labelled: int) -> dict:
     median, scale, count = stats
     return {"model": name, "agent_id": agent, "kind": kind, "features": [f for f, _ in FEATURES],
             "medians": [float(v) for v in median], "scales": [float(v) for v in scale],
             "window_start": now - timedelta(days=window_days), "window_end": now, "count_sessions": int(count),
             "seed": SEED, "trees": TREES,
             "score_median": float(np.median(model.train_scores)) if len(model.train_scores) else None,
-            "dead_zone": DEAD_ZONE, "severity_scale": SEVERITY_SCALE}
+            "dead_zone": DEAD_ZONE, "severity_scale": SEVERITY_SCALE, "count_labelled": count_labelled}
 
 
 def _top_features(x: np.ndarray, z: np.ndarray, medians: np.ndarray) -> pa.ListArray:

@@ -30,6 +30,7 @@ from agentwatch.detectors.score import (
     ANOMALY_FINDING_MIN,
     build_alerts,
     build_session_scores,
+    load_labelled_normal,
     load_suppressions,
 )
 from agentwatch.errors import LakeError
@@ -83,7 +84,8 @@ def detect_tables(con: duckdb.DuckDBPyConnection, rules: list[Rule], tables: set
     """The detector tables over a connection with the lake's views (no writes)."""
     prepare_detect_tables(con)
     hits = find_rule_hits(con, rules)
-    anomaly = score_sessions(con, now=_window_end(con, now), window_days=window_days)
+    anomaly = score_sessions(con, now=_window_end(con, now), window_days=window_days,
+                             labelled=load_labelled_normal(con, tables))
     external = _external_findings(con, tables)
     suppressions = load_suppressions(con, tables)
     scores = build_session_scores(con, pa.concat_tables([hits, external]), anomaly.scores, suppressions)

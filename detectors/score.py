@@ -5,7 +5,8 @@
 chosen so a high or critical rule flags on its own, a medium one needs a second signal (another
 medium rule, or an anomaly of about 0.2), and an anomaly alone flags from about 0.63.
 Feedback: an alert closed as a false positive suppresses its exact pattern (each rule id in it, or
-`anomaly:<leading feature>`) for that agent from the next run on, and the reasons say so.
+`anomaly:<leading feature>`) for that agent from the next run on, and its session becomes a labelled
+normal example of the agent's anomaly model (anomaly.py); the reasons say when either changed a score.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from agentwatch.detectors.findings import read_detect_model
+from agentwatch.detectors.rules import LEVELS
 
 LEVEL_WEIGHTS = {"low": 0.15, "medium": 0.4, "high": 0.7, "critical": 0.9}
 ANOMALY_WEIGHT = 0.8
@@ -25,6 +27,8 @@ ANOMALY_REASON_MIN = 0.3  # an anomaly below this is not worth a reason line
 ANOMALY_FINDING_MIN = 0.5  # an anomaly from this on is also a finding (source 'anomaly')
 SUPPRESSIONS_SCHEMA = pa.schema([("agent_id", pa.string()), ("pattern", pa.string()), ("by", pa.string()),
                                  ("note", pa.string()), ("at", pa.timestamp("us", "UTC"))])
+LABELLED_SCHEMA = pa.schema([("agent_id", pa.string()), ("session_id", pa.string()), ("by", pa.string()),
+                             ("note", pa.string()), ("at", pa.timestamp("us", "UTC"))])
 
 
 def score_params() -> dict[str, Any]:
@@ -51,7 +55,7 @@ def build_alerts(con: duckdb.DuckDBPyConnection, scores: pa.Table, previous: pa.
     """Alerts: flagged sessions (stable keys, first_seen_at kept) and earlier alerts kept on record."""
     con.register("new_session_scores", scores)  # not `session_scores`: that is the lake's last run
     con.register("previous_alerts", previous if previous is not None else _empty_alerts())
-    alerts = con.sql(read_detect_model("alerts"), params={"now": now}).to_arrow_table()
+    alerts = con.sql(read_detect_model("alerts"), params={"now": now, "levels": list(LEVELS)}).to_arrow_table()
     con.unregister("new_session_scores")
     con.unregister("previous_alerts")
     return alerts
@@ -62,6 +66,13 @@ def load_suppressions(con: duckdb.DuckDBPyConnection, tables: set[str]) -> pa.Ta
     if "alert_state" not in tables or "alerts" not in tables:
         return SUPPRESSIONS_SCHEMA.empty_table()
     return con.sql(read_detect_model("suppressions")).to_arrow_table().cast(SUPPRESSIONS_SCHEMA)
+
+
+def load_labelled_normal(con: duckdb.DuckDBPyConnection, tables: set[str]) -> pa.Table:
+    """(agent_id, session_id) of every session whose alert's latest state is closed as a false positive."""
+    if "alert_state" not in tables or "alerts" not in tables:
+        return LABELLED_SCHEMA.empty_table()
+    return con.sql(read_detect_model("labelled_normal")).to_arrow_table().cast(LABELLED_SCHEMA)
 
 
 def session_reasons(con: duckdb.DuckDBPyConnection, session_id: str, agent_id: str | None = None) -> list[dict]:

@@ -12,6 +12,8 @@ import dataclasses
 import re
 from typing import Any
 
+from agentwatch.detectors.detect import DetectRun
+from agentwatch.detectors.escalate import EscalationRun
 from agentwatch.flows.pipeline import RunSummary, StepResult
 from agentwatch.inert import inert_text
 
@@ -35,10 +37,35 @@ def summary_rows(summary: RunSummary) -> list[tuple[str, Any]]:
     if batches:
         rows.append(("ingest batches", len(batches)))
         rows.extend((label, sum(getattr(b, field) for b in batches)) for field, label in INGEST_TOTALS.items())
+    rows.extend(outcome_rows(summary))
     for step in summary.steps:
         if step.name not in ("discover", "ingest") and step.summary is not None:
             rows.extend((f"{step.name}: {key}", value) for key, value in scalar_fields(step.summary))
     return rows
+
+
+def outcome_rows(summary: RunSummary) -> list[tuple[str, Any]]:
+    """What the run found and did about it: sessions flagged, alerts raised, escalations (for the stages
+    that ran; a skipped stage says why instead of a number)."""
+    done = {s.name: s.summary for s in summary.steps if s.summary is not None}
+    rows: list[tuple[str, Any]] = []
+    if "detect" in done:
+        detect = done["detect"]
+        ran = isinstance(detect, DetectRun)
+        rows += [("sessions flagged", detect.count_flagged if ran else _skipped(detect)),
+                 ("alerts raised (new)", detect.count_new_alerts if ran else _skipped(detect))]
+    if "escalate" in done:
+        escalate = done["escalate"]
+        if isinstance(escalate, EscalationRun):
+            rows += [("escalations sent", escalate.count_ok),
+                     ("escalations failed", escalate.count_failed + escalate.count_gave_up)]
+        else:
+            rows.append(("escalations", _skipped(escalate)))
+    return rows
+
+
+def _skipped(stage_summary: Any) -> str:
+    return "; ".join(str(value) for _, value in scalar_fields(stage_summary)) or "skipped"
 
 
 def failures(summary: RunSummary) -> list[tuple[str, str]]:

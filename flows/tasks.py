@@ -39,8 +39,8 @@ class PrefectRunner:
         self.artifact_key = artifact_key
 
     def step(self, name: str, label: str, fn: Callable[..., Any], *args: Any, retries: int = 0) -> Any:
-        """The step as a task run named by its label; I/O failures retried `retries` times."""
-        options: dict[str, Any] = {"name": name, "task_run_name": lambda: label}
+        """The step as a task run named by its (inert) label; I/O failures retried `retries` times."""
+        options: dict[str, Any] = {"name": name, "task_run_name": lambda: inert_text(label)}
         if retries:
             options.update(retries=retries, retry_delay_seconds=RETRY_DELAYS[:retries],
                            retry_condition_fn=failed_on_io)

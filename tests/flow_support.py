@@ -29,6 +29,20 @@ def session_file(path: Path, session_id: str, steps: int = 3, agent_id: str = "a
     return write_lines(path, [line(seq=i, session_id=session_id, agent_id=agent_id) for i in range(1, steps + 1)])
 
 
+def force_push_file(path: Path, session_id: str, agent_id: str = "cicd-assistant") -> Path:
+    """A session whose agent force-pushes to main: a restricted action (rule force-push-protected-branch)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    common = {"agent_id": agent_id, "session_id": session_id}
+    return write_lines(path, [
+        line(seq=1, event_type="user_prompt", text="Ship the fix", tool_name=None, tool_call_id=None, tool_args=None,
+             actor="dev@example.com", **common),
+        line(seq=2, tool_name="git_push", tool_call_id="p1", tool_args={"repo": "acme/app", "branch": "main",
+                                                                        "force": True}, text=None, **common),
+        line(seq=3, event_type="tool_result", tool_name="git_push", tool_call_id="p1", tool_args=None,
+             text="main -> main (forced update)", **common),
+    ])
+
+
 def corrupt_gz(path: Path) -> Path:
     """A .gz file cut in half: unreadable as a whole."""
     data = gzip.compress(b"".join(line(seq=i, session_id="gz") + b"\n" for i in range(1, 200)))

@@ -65,3 +65,44 @@ def test_only_the_risky_direction_counts():
                  "features": {"goal_drift_level": 0.0, "count_tool_calls": 0.0}})  # unusually quiet
     scores = {r["session_id"]: r for r in score_sessions(fleet(rows), now=NOW, window_days=30).scores.to_pylist()}
     assert scores["a-77"]["anomaly_score"] == 0 and scores["a-77"]["top_features"] == []
+
+
+def labels(*pairs: tuple[str, str]) -> pa.Table:
+    return pa.table({"agent_id": [a for a, _ in pairs], "session_id": [s for _, s in pairs],
+                     "by": ["ana"] * len(pairs), "note": ["known job"] * len(pairs)})
+
+
+def drifting(agent_id: str, session: str, drift: float, calls: float = 8.0, days_ago: float = 20) -> dict:
+    return {"agent_id": agent_id, "session_id": session, "started_at": NOW - timedelta(days=days_ago),
+            "features": {"goal_drift_level": drift, "count_tool_calls": calls}}
+
+
+def test_a_session_labelled_normal_quiets_sessions_no_riskier_than_it_and_only_those():
+    rng = np.random.default_rng(4)
+    rows = agent_sessions("focused", 60, 0.45, rng) + agent_sessions("other", 60, 0.45, rng) + [
+        drifting("focused", "labelled", 0.85), drifting("focused", "milder", 0.8),
+        drifting("focused", "further", 0.85, calls=200.0), drifting("other", "same-elsewhere", 0.85)]
+    plain = {r["session_id"]: r for r in score_sessions(fleet(rows), now=NOW, window_days=30).scores.to_pylist()}
+    assert min(plain[s]["anomaly_score"] for s in ("labelled", "milder", "further", "same-elsewhere")) > 0.5
+    assert all(r["feedback_session_id"] is None for r in plain.values())
+    result = score_sessions(fleet(rows), now=NOW, window_days=30, labelled=labels(("focused", "labelled")))
+    fed = {r["session_id"]: r for r in result.scores.to_pylist()}
+    for session in ("labelled", "milder"):  # no riskier than the labelled session on any feature
+        assert fed[session]["anomaly_score"] == 0
+        assert fed[session]["anomaly_score_before_feedback"] == plain[session]["anomaly_score"]
+        assert (fed[session]["feedback_session_id"], fed[session]["feedback_by"]) == ("labelled", "ana")
+    assert fed["further"]["anomaly_score"] > 0.5  # far more tool calls than the labelled session
+    assert fed["same-elsewhere"] == plain["same-elsewhere"]  # a label speaks for its own agent only
+    again = score_sessions(fleet(rows), now=NOW, window_days=30, labelled=labels(("focused", "labelled")))
+    assert again.scores.equals(result.scores)
+
+
+def test_a_labelled_session_older_than_the_window_still_joins_its_agents_training():
+    rng = np.random.default_rng(5)
+    rows = agent_sessions("focused", 60, 0.45, rng) + [drifting("focused", "old", 0.85, days_ago=90),
+                                                         drifting("focused", "new", 0.84)]
+    result = score_sessions(fleet(rows), now=NOW, window_days=30, labelled=labels(("focused", "old")))
+    model = next(m for m in result.models.to_pylist() if m["model"] == "agent:focused")
+    assert (model["count_sessions"], model["count_labelled"]) == (62, 1)
+    fed = {r["session_id"]: r for r in result.scores.to_pylist()}
+    assert fed["new"]["anomaly_score"] == 0 and fed["new"]["feedback_session_id"] == "old"

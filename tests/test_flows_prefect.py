@@ -1,5 +1,6 @@
 """Both flows end to end under Prefect's test harness (one temporary server for the whole module:
-starting it costs ~12 s): task runs, names, retries on I/O only, the summary artifact, failure states.
+starting it costs ~12 s): task runs, names, retries on I/O only, the summary artifact (files, events,
+quarantined, sessions flagged, alerts raised, escalations), inert logs, failure states.
 """
 
 from __future__ import annotations
@@ -8,7 +9,14 @@ from pathlib import Path
 
 import pytest
 from prefect import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
 from prefect.settings import (
     PREFECT_HOME,
     PREFECT_SERVER_ANALYTICS_ENABLED,
@@ -21,7 +29,9 @@ from agentwatch.flows import pipeline, steps, tasks
 from agentwatch.flows.guard import guard_flow
 from agentwatch.flows.nightly import nightly_flow
 from agentwatch.flows.pipeline import Stage, StepFailed
-from tests.flow_support import SAMPLE, flow_settings, session_file, sessions_in
+from agentwatch.lake import Lake
+from tests.escalation_support import http_receiver
+from tests.flow_support import SAMPLE, flow_settings, force_push_file, session_file, sessions_in
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +52,12 @@ def flow_run_of(state):
         return run, {t.name: t for t in task_runs}
 
 
+def log_messages(state) -> list[str]:
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+        return [log.message for log in logs]
+
+
 def latest_artifact(key: str) -> str:
     with get_client(sync_client=True) as client:
         [artifact] = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
@@ -49,30 +65,46 @@ def latest_artifact(key: str) -> str:
         return artifact.data
 
 
-def test_nightly_on_the_sample_fleet_then_the_guard_on_a_new_file(lake: Path, tmp_path: Path) -> None:
+def test_nightly_on_the_sample_fleet_then_the_guard_pages_about_a_new_file(lake: Path, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
-    settings = flow_settings(lake, sources=[str(logs)], inventory=str(SAMPLE / "agents.yaml"))
-    state = nightly_flow(settings=settings, paths=[str(SAMPLE)], return_state=True)
-    assert state.is_completed()
-    summary = state.result()
-    assert sum(s.summary.events_written for s in summary.steps if s.name == "ingest") == 19_804
-    run, task_runs = flow_run_of(state)
-    assert run.name == f"nightly lake={lake} paths=1"
-    assert set(task_runs) == {"discover 1 named path(s)", "ingest 1/1: 84 files from 2026-11-09.jsonl.gz",
-                              f"metrics {lake}", f"detect {lake}", f"risk {lake}", f"escalate {lake}"}
-    assert all(t.state.is_completed() for t in task_runs.values())
-    markdown = latest_artifact("agentwatch-nightly")
-    assert "| events written | 19,804 |" in markdown and "| metrics: count_sessions | 1,163 |" in markdown
+    playbooks = tmp_path / "playbooks.yml"
+    with http_receiver() as receiver:
+        playbooks.write_text("playbooks:\n  - id: page-release\n    match: {agents: [release-bot]}\n"
+                             f"    actions:\n      - webhook: {{url: '{receiver.url}', format: json}}\n")
+        settings = flow_settings(lake, sources=[str(logs)], inventory=str(SAMPLE / "agents.yaml"),
+                                 playbooks=str(playbooks))
+        state = nightly_flow(settings=settings, paths=[str(SAMPLE)], return_state=True)
+        assert state.is_completed()
+        summary = state.result()
+        assert sum(s.summary.events_written for s in summary.steps if s.name == "ingest") == 19_804
+        run, task_runs = flow_run_of(state)
+        assert run.name == f"nightly lake={lake} paths=1"
+        assert set(task_runs) == {"discover 1 named path(s)", "ingest 1/1: 84 files from 2026-11-09.jsonl.gz",
+                                  f"metrics {lake}", f"detect {lake}", f"risk {lake}", f"escalate {lake}"}
+        assert all(t.state.is_completed() for t in task_runs.values())
+        (flagged,) = Lake(lake).connect().execute("select count(*) from sessions where flagged").fetchone()
+        markdown = latest_artifact("agentwatch-nightly")
+        for row in ("| files discovered | 84 |", "| events written | 19,804 |", "| records quarantined | 0 |",
+                    f"| sessions flagged | {flagged:,} |", f"| alerts raised (new) | {flagged:,} |",
+                    "| escalations sent | 0 |", "| metrics: count_sessions | 1,163 |"):
+            assert row in markdown, row
 
-    session_file(logs / "late.jsonl", "late-session", agent_id="cicd-assistant")
-    state = guard_flow(settings=settings, return_state=True)
-    assert state.is_completed()
+        force_push_file(logs / "late\x1b[2J.jsonl", "late-session", agent_id="release-bot")
+        state = guard_flow(settings=settings, return_state=True)
+        assert state.is_completed()
     run, task_runs = flow_run_of(state)
     assert run.name == f"guard lake={lake} sources=1+spool"
-    assert "ingest 1/1: 1 files from late.jsonl" in task_runs
+    assert "ingest 1/1: 1 files from late\\u001b[2J.jsonl" in task_runs
     assert "late-session" in sessions_in(lake)
-    assert "| events written | 3 |" in latest_artifact("agentwatch-guard")
+    [page] = receiver.bodies()
+    assert page["alert"]["session_id"] == "late-session"
+    markdown = latest_artifact("agentwatch-guard")
+    for row in ("| events written | 3 |", "| alerts raised (new) | 1 |", "| escalations sent | 1 |"):
+        assert row in markdown, row
+    messages = log_messages(state)
+    assert any("late\\u001b[2J.jsonl" in m for m in messages)
+    assert not any("\x1b" in m for m in messages)
 
 
 def test_a_failed_stage_fails_the_flow_run_with_its_reason(lake: Path, tmp_path: Path, monkeypatch) -> None:
@@ -88,6 +120,7 @@ def test_a_failed_stage_fails_the_flow_run_with_its_reason(lake: Path, tmp_path:
         state.result()
     _, task_runs = flow_run_of(state)
     assert task_runs[f"explode {lake}"].state.is_failed()
+    assert task_runs[f"explode {lake}"].run_count == 1  # not I/O: no retry
     assert task_runs[f"metrics {lake}"].state.is_completed()
     assert "# agentwatch nightly run: FAILED" in latest_artifact("agentwatch-nightly")
     assert sessions_in(lake) == {"a"}

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from agentwatch.detectors.detect import DetectRun
+from agentwatch.detectors.escalate import EscalationRun
 from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, RunSummary, Stage, StepResult, run_pipeline
-from agentwatch.flows.report import code_span, render_markdown, render_text, summary_rows
+from agentwatch.flows.report import code_span, outcome_rows, render_markdown, render_text, summary_rows
+from agentwatch.flows.stages import EscalationSkipped, StageSkipped
 from agentwatch.flows.steps import FileFailure, IngestSummary
 from tests.flow_support import corrupt_gz, flow_settings, session_file
 
@@ -53,6 +56,21 @@ def test_totals_sum_the_batches_and_list_every_scalar_of_later_stages() -> None:
     assert rows["events written"] == 14 and rows["files failed (not ingested, reason below)"] == 1
     assert (rows["detect: sessions_flagged"], rows["detect: alerts_raised"], rows["detect: count flagged"]) == (3, 2, 3)
     assert not any("entry" in label for label in rows)
+
+
+def test_the_outcome_says_sessions_flagged_alerts_raised_and_escalations_or_why_a_stage_skipped() -> None:
+    detect = DetectRun(count_rules=36, count_sessions=90, count_findings=12, count_flagged=4, count_alerts=6,
+                       count_new_alerts=2, count_suppressed=1, entry={})
+    escalate = EscalationRun(count_alerts=6, count_due=3, count_ok=2, count_failed=0, count_gave_up=1,
+                             count_already_settled=4, count_attempts=5)
+    ran = summary_with(StepResult("detect", "detect /lake", 0.5, detect), StepResult("escalate", "e", 0.1, escalate))
+    assert outcome_rows(ran) == [("sessions flagged", 4), ("alerts raised (new)", 2), ("escalations sent", 2),
+                                 ("escalations failed", 1)]
+    skipped = summary_with(StepResult("detect", "detect /lake", 0.0, StageSkipped()),
+                           StepResult("escalate", "e", 0.0, EscalationSkipped()))
+    rows = dict(outcome_rows(skipped))
+    assert rows["sessions flagged"].startswith("up to date") and rows["escalations"].startswith("none configured")
+    assert outcome_rows(summary_with(StepResult("ingest", "ingest 1/1", 1.0, ingest()))) == []
 
 
 def test_hostile_file_names_form_no_link_image_or_html_in_the_artifact() -> None:

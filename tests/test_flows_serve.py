@@ -1,5 +1,6 @@
 """`agentwatch serve` for real: it starts its own Prefect server on 127.0.0.1, registers both flows with
-their schedules, the guard run takes a file that appears after it started within a minute, and
+their schedules, the guard run takes a file that appears after it started within a minute and pages a
+real webhook receiver about the restricted action in it within a minute of the file appearing, and
 SIGTERM stops the serving process and then the server.
 """
 
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.flow_support import session_file, sessions_in
+from tests.escalation_support import http_receiver
+from tests.flow_support import force_push_file, sessions_in
 
 pytestmark = pytest.mark.slow
 AGENTWATCH = str(Path(sys.executable).parent / "agentwatch")
@@ -58,28 +60,39 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_serve_schedules_both_flows_and_the_guard_takes_a_late_file_within_a_minute(tmp_path: Path) -> None:
+def test_serve_schedules_both_flows_and_the_guard_escalates_a_late_file_within_a_minute(tmp_path: Path) -> None:
     lake, logs, port = tmp_path / "lake", tmp_path / "logs", free_port()
     logs.mkdir()
-    env = {**os.environ, "AGENTWATCH_LAKE": str(lake), "AGENTWATCH_SOURCES": str(logs),
-           "AGENTWATCH_PREFECT_PORT": str(port), "AGENTWATCH_SCHEDULE_TIMEZONE": "Europe/Berlin"}
-    env.pop("PREFECT_API_URL", None)
-    with open(tmp_path / "serve.log", "wb") as log:
-        serving = subprocess.Popen([AGENTWATCH, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deployments = wait_for(lambda: len(d := api(port, "deployments/filter")) == 2 and d, 240, "deployments")
-        schedules = {d["name"]: d["schedules"][0]["schedule"] for d in deployments}
-        assert (schedules["nightly"]["cron"], schedules["nightly"]["timezone"]) == ("0 2 * * *", "Europe/Berlin")
-        assert schedules["guard"]["interval"] == 30
-        assert (lake / "_prefect" / "server.log").exists()
-        wait_for(lambda: completed_guard_runs(port), 150, "a first guard run")
+    with http_receiver() as receiver:
+        playbooks = tmp_path / "playbooks.yml"
+        playbooks.write_text("playbooks:\n  - id: page-on-call\n    match: {levels: [high, critical]}\n"
+                             f"    actions:\n      - webhook: {{url: '{receiver.url}', format: json}}\n")
+        env = {**os.environ, "AGENTWATCH_LAKE": str(lake), "AGENTWATCH_SOURCES": str(logs),
+               "AGENTWATCH_PREFECT_PORT": str(port), "AGENTWATCH_SCHEDULE_TIMEZONE": "Europe/Berlin",
+               "AGENTWATCH_PLAYBOOKS": str(playbooks), "AGENTWATCH_GUARD_INTERVAL": "10"}
+        env.pop("PREFECT_API_URL", None)
+        with open(tmp_path / "serve.log", "wb") as log:
+            serving = subprocess.Popen([AGENTWATCH, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deployments = wait_for(lambda: len(d := api(port, "deployments/filter")) == 2 and d, 240, "deployments")
+            schedules = {d["name"]: d["schedules"][0]["schedule"] for d in deployments}
+            assert (schedules["nightly"]["cron"], schedules["nightly"]["timezone"]) == ("0 2 * * *", "Europe/Berlin")
+            assert schedules["guard"]["interval"] == 10  # the shortest allowed: headroom on 2 busy cores
+            assert (lake / "_prefect" / "server.log").exists()
+            wait_for(lambda: completed_guard_runs(port), 150, "a first guard run")
+            assert not receiver.posts
 
-        session_file(logs / "late.jsonl", "late-session", agent_id="cicd-assistant")
-        appeared = time.monotonic()
-        wait_for(lambda: "late-session" in sessions_in(lake), 60, "the late file's session metrics")
-        assert time.monotonic() - appeared < 60
-    finally:
-        serving.send_signal(signal.SIGTERM)
-        serving.wait(60)
+            force_push_file(logs / "late.jsonl", "late-session")
+            appeared = time.monotonic()
+            wait_for(lambda: receiver.posts, 60, "the guard's page about the late file's force push")
+            paged_after = time.monotonic() - appeared
+            assert "late-session" in sessions_in(lake)
+        finally:
+            serving.send_signal(signal.SIGTERM)
+            serving.wait(60)
+    assert paged_after < 60
+    [page] = receiver.bodies()
+    assert page["alert"]["session_id"] == "late-session" and page["alert"]["agent_id"] == "cicd-assistant"
+    assert "force-push-protected-branch" in page["alert"]["rule_ids"]
     assert serving.returncode == 0, (tmp_path / "serve.log").read_text()[-3000:]
     wait_for(lambda: not port_open(port), 30, "the Prefect server to stop")

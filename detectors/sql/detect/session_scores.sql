@@ -2,7 +2,8 @@
 -- Inputs: scored_findings (session-level findings of every source, rule and verification alike),
 -- anomaly_scores (anomaly.py), suppressions (agent_id, pattern, by, note, at: alerts closed as false
 -- positives). A finding whose rule an analyst closed as a false positive for this agent counts
--- nothing and says so; the same for an anomaly whose leading feature was closed ('anomaly:<feature>').
+-- nothing and says so; the same for an anomaly whose leading feature was closed ('anomaly:<feature>'),
+-- and for an anomaly score a labelled normal session (anomaly_score_before_feedback, feedback_*) lowered.
 --   rule_score  = 1 - prod(1 - weight(level))   over the session's unsuppressed findings
 --   risk_score  = 1 - (1 - rule_score) * (1 - $anomaly_weight * anomaly_score)
 --   flagged     = risk_score >= $flag_threshold
@@ -65,7 +66,15 @@ anomaly_reasons as (
                     || printf('%.1f', t.z) || ')'), '; '),
                 'evidence_event_ids': []::varchar[]}]
             else []
-        end as reasons
+        end as reasons,
+        case when feedback_session_id is not null then
+            [{'kind': 'feedback', 'id': 'anomaly:labelled-normal', 'level': 'low',
+              'text': 'anomaly ' || printf('%.2f', anomaly_score_before_feedback) || ' lowered to '
+                  || printf('%.2f', anomaly_score) || ': judged against session ' || feedback_session_id
+                  || ', a labelled normal example (closed as a false positive for this agent by '
+                  || coalesce(feedback_by, '?') || coalesce(': ' || feedback_note, '') || ')',
+              'evidence_event_ids': []::varchar[]}]
+        else [] end as labelled_reasons
     from anomaly
 ),
 
@@ -79,7 +88,7 @@ scored as (
         1 - (1 - coalesce(rule_parts.rule_score, 0)) * (1 - $anomaly_weight * coalesce(anomaly_reasons.counted_anomaly, 0))
             as risk_score,
         list_concat(coalesce(rule_parts.rule_reasons, []), coalesce(anomaly_reasons.reasons, []),
-            coalesce(rule_parts.feedback_reasons, [])) as reasons,
+            coalesce(rule_parts.feedback_reasons, []), coalesce(anomaly_reasons.labelled_reasons, [])) as reasons,
         coalesce(anomaly.top_features, []) as top_features
     from detect_sessions as sessions
     left join rule_parts using (agent_id, session_id)
