@@ -24,7 +24,7 @@ from agentwatch.ingest.native_fast import decode_native_fast
 from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, FileHints, Location, normalize_event
-from agentwatch.ingest.schema import EVENT_SCHEMA
+from agentwatch.schema import EVENT_SCHEMA
 
 BOM = b"\xef\xbb\xbf"
 

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from agentwatch.ingest.formats.otlp_spans import INPUT_TYPES
 from agentwatch.ingest.records import micros_since_epoch
-from agentwatch.ingest.schema import EVENT_SCHEMA, EVENT_TYPES
+from agentwatch.schema import EVENT_SCHEMA, EVENT_TYPES
 
 HERE = Path(__file__).parent
 # Each step is a temporary table named otlp_fast_<step>, built from otlp_fast_<step>.sql in this order.

@@ -7,7 +7,6 @@ import math
 from datetime import timedelta
 
 import duckdb
-import pytest
 
 from tests.builders import START, reasoning, response, session, tool_call, user
 from tests.metrics_support import agent, run_metrics
@@ -60,9 +59,8 @@ def test_int_session_scope_counts_late_new_baseline_new_out_of_scope_and_not_all
     assert got == {
         "session_id": "ops-session",
         "count_late_new_tools": 1,  # send_email
-        # today every call after a segment's first counts as late (see the known defect below):
-        # /srv/app/b, /etc/shadow and the address
-        "count_late_new_resources": 3,
+        # calls 3 and 4 of the segment's 4 are late: /etc/shadow and the address
+        "count_late_new_resources": 2,
         "count_distinct_resources": 4,
         "count_new_tools_vs_baseline": 2,  # no history: all new (the sessions mart nulls these)
         "count_new_resources_vs_baseline": 4,
@@ -70,13 +68,6 @@ def test_int_session_scope_counts_late_new_baseline_new_out_of_scope_and_not_all
         "out_of_scope_resources": ["email:x@corp.example", "path:/etc/shadow"],
         "count_tools_not_allowed": 1,
     }
-
-
-@pytest.mark.xfail(strict=True, reason="known defect: calls_in_segment is a running count (ordered window), "
-                   "so `late` means any call after the segment's first, not its late half as documented")
-def test_late_new_means_the_late_half_of_the_segment():
-    (got,) = table_rows(tidy_session(), "int_session_scope", "count_late_new_resources", "1")
-    assert got["count_late_new_resources"] == 2  # /etc/shadow and the address: calls 3 and 4 of 4
 
 
 def test_int_peer_novelty_compares_a_session_with_its_same_goal_peers():

@@ -17,9 +17,8 @@ DEPLOY_SESSION = {
     "telemetry_coverage": 1 / 3,  # only the read had reasoning, tokens and a result in its turn
     # runs between human turns: [read, deploy] after the prompt, [post] after the approval
     "longest_autonomy_run": 2, "share_steps_without_human": 1 - 2 / 3,
-    # deploy and http_post: every call after a segment's first counts as late today
-    # (tests/test_models_behaviour.py: the known defect)
-    "count_late_new_tools": 2,
+    # http_post only: the third of the segment's three calls (late = past ceil(3 / 2))
+    "count_late_new_tools": 1,
     "count_distinct_resources": 2, "count_out_of_scope_resources": 1,
     "out_of_scope_resources": ["host:evil.example.net"], "count_tools_not_allowed": 1,  # http_post
     "count_spawned": 0, "spawn_depth": 0, "count_flag_injection_phrase": 1, "count_flagged_events": 1,

@@ -28,8 +28,8 @@ from agentwatch.ingest.otlp_export import to_otlp_json
 from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.records import FUTURE_TOLERANCE, Location
-from agentwatch.ingest.schema import EVENT_SCHEMA
 from agentwatch.sample import write_sample
+from agentwatch.schema import EVENT_SCHEMA
 from tests.otlp_builders import NOW, kv, request, span
 from tests.test_otlp_json import HOSTILE
 
