@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from agentwatch.errors import InputError
+from agentwatch.ingest.otlp_fast_files import with_prepared_lines
 from agentwatch.ingest.pipeline import (
     FileReport,
     IngestReport,
@@ -93,7 +94,9 @@ def decode_file(lake: Path, path: Path, parts: Path, now: datetime, memory_limit
         return DecodedFile(path, report, parts)
     sink = PartsSink(parts, memory_limit)
     try:
-        stage_file(path, 0, report, sink, chosen, now, sanitizer, None)
+        items = [(0, path, report.path, chosen.name, report.bytes)]
+        for _, bulk in with_prepared_lines(sink.con, items, now, sanitizer.mask_events):
+            stage_file(path, 0, report, sink, chosen, now, sanitizer, None, bulk)
     finally:
         sink.con.close()
     return DecodedFile(path, report, parts)

@@ -22,6 +22,8 @@ from agentwatch import __version__
 from agentwatch.errors import InputError
 from agentwatch.ingest.decode import DecodeContext, decode_batch
 from agentwatch.ingest.formats import Format, detect_format, get_format
+from agentwatch.ingest.otlp_fast import PreparedLines
+from agentwatch.ingest.otlp_fast_files import with_prepared_lines
 from agentwatch.ingest.reader import MAX_LINE_BYTES, LineBatch, OversizeLine, iter_line_batches, open_input
 from agentwatch.ingest.records import FileHints
 from agentwatch.ingest.sanitize import Sanitizer
@@ -131,11 +133,14 @@ def ingest_paths(
         stage = Stage(writer, batch_id, memory_limit)
         try:
             seen: set[str] = set()
+            chosen: dict[int, Format] = {}
             for index, (path, report) in enumerate(zip(files, reports, strict=True)):
-                chosen = choose_format(path, fmt, report)
-                if chosen is None or skip_known(report, {} if reingest else known, seen):
-                    continue
-                stage_file(path, index, report, stage, chosen, now, sanitizer, progress)
+                picked = choose_format(path, fmt, report)
+                if picked is not None and not skip_known(report, {} if reingest else known, seen):
+                    chosen[index] = picked
+            items = [(i, files[i], reports[i].path, f.name, reports[i].bytes) for i, f in chosen.items()]
+            for index, bulk in with_prepared_lines(stage.con, items, now, sanitizer.mask_events):
+                stage_file(files[index], index, reports[index], stage, chosen[index], now, sanitizer, progress, bulk)
             entry = commit_stage(writer, stage, batch_id, reports, now)
         finally:
             stage.close()
@@ -187,11 +192,12 @@ def stage_file(
     now: datetime,
     sanitizer: Sanitizer,
     progress: Progress | None,
+    bulk: PreparedLines | None = None,
 ) -> None:
     """Decode, mask and stage one file's lines; a file unreadable as a whole is marked failed."""
     try:
         hints = FileHints(_first_record(path), path.stat().st_mtime_ns)
-        ctx = DecodeContext(chosen, report.path, now, stage.con, hints)
+        ctx = DecodeContext(chosen, report.path, now, stage.con, hints, bulk)
         for batch in iter_line_batches(path):
             _stage_batch(batch, ctx, index, report, stage, sanitizer)
             if progress and isinstance(batch, LineBatch):
@@ -212,6 +218,8 @@ def _stage_batch(
         return
     decoded = decode_batch(batch, ctx)
     events = sanitizer.mask_events(decoded.event_table())
+    if decoded.masked:
+        events = pa.concat_tables([*decoded.masked, events])
     report.records_read += decoded.records
     report.records_decoded += decoded.decoded_records
     report.blank_lines += decoded.blank
