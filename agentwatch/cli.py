@@ -22,6 +22,7 @@ from agentwatch.cli_types import DAY, POSITIVE, SCALE, usage_what, usage_where
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError
 from agentwatch.inert import inert_text
+from agentwatch.lake.store import lake_location
 
 
 class Context:
@@ -29,7 +30,7 @@ class Context:
 
     def __init__(self, settings: dict[str, Any]):
         self.settings = settings
-        self.lake = Path(settings["lake"])
+        self.lake = lake_location(settings["lake"])
         self.inventory = Path(settings["inventory"]) if settings["inventory"] else None
 
     @property

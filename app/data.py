@@ -26,6 +26,7 @@ import streamlit as st
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError, LakeError
 from agentwatch.lake import Lake
+from agentwatch.lake.store import lake_location
 from agentwatch.query import check_query, explain_error
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -53,7 +54,8 @@ class Source(NamedTuple):
 def current_source() -> Source:
     """The lake and inventory from agentwatch's settings, with the lake's current head."""
     settings = load_settings()
-    lake = str(Path(settings["lake"]).resolve())
+    location = lake_location(settings["lake"])
+    lake = str(location.resolve() if isinstance(location, Path) else location)
     inventory = str(Path(settings["inventory"]).resolve()) if settings["inventory"] else None
     return Source(lake, inventory, manifest_head(lake))
 

@@ -17,13 +17,14 @@ from agentwatch.ingest.spool import default_spool_dir
 from agentwatch.inventory import Agent
 from agentwatch.lake import Lake
 from agentwatch.lake.inventory import load_snapshot, use_inventory
+from agentwatch.lake.store import lake_location
 
 
 @dataclass(frozen=True)
 class RunContext:
     """What one run works on: the lake, the inventory, where its input comes from, and its clock."""
 
-    lake_path: Path
+    lake_path: str | Path  # an s3:// lake stays text
     inventory: Mapping[str, Agent]  # the file given ({} without one; the stages then use the lake's snapshot)
     inventory_path: Path | None
     paths: tuple[Path, ...]  # explicit PATHs; empty: the sources and the spool
@@ -47,7 +48,7 @@ class RunContext:
 def build_context(settings: Mapping[str, Any], paths: Iterable[str | Path] = (), *,
                   now: datetime | None = None) -> RunContext:
     """A run context from resolved settings (`agentwatch.config.load_settings`); validates what it reads."""
-    lake = Path(settings["lake"])
+    lake = lake_location(settings["lake"])
     parse_task_runner(settings.get("task_runner"))  # a typo fails here, before any work, not mid-run
     inventory_path = Path(settings["inventory"]) if settings.get("inventory") else None
     return RunContext(
@@ -68,7 +69,7 @@ def absolute_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """Settings with every path made absolute, so a served flow run finds them from any folder."""
     out = dict(settings)
     for name in ("lake", "inventory", "spool", "prefect_home"):
-        if out.get(name):
+        if out.get(name) and not str(out[name]).startswith("s3://"):
             out[name] = os.path.abspath(os.path.expanduser(str(out[name])))
     out["sources"] = [os.path.abspath(os.path.expanduser(s)) for s in parse_sources(out.get("sources", ""))]
     return out

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from agentwatch.errors import LakeError
 from agentwatch.lake.layout import RUN_LOCK
+from agentwatch.lake.store import local_folder
 
 POLL_SECONDS = 0.2
 
@@ -25,11 +26,12 @@ class RunBusy(LakeError):
 
 
 @contextmanager
-def run_lock(lake: Path, timeout: float) -> Iterator[float]:
+def run_lock(lake: str | Path, timeout: float) -> Iterator[float]:
     """Hold the lake's run lock; yields the seconds spent waiting for it."""
-    lake.mkdir(parents=True, exist_ok=True)
+    folder = local_folder(lake)  # an s3:// lake's run lock is its working folder's (the writer lock guards the bucket)
+    folder.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with open(lake / RUN_LOCK, "w") as handle:
+    with open(folder / RUN_LOCK, "w") as handle:
         while not _try_lock(handle):
             if time.monotonic() - started >= timeout:
                 raise RunBusy(f"another agentwatch run has held this lake for over {timeout:g} s "

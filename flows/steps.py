@@ -16,6 +16,7 @@ from agentwatch.ingest.parallel import DecodedFile, commit_decoded, decode_scrat
 from agentwatch.ingest.pipeline import IngestReport, ingest_paths
 from agentwatch.ingest.sanitize import Sanitizer
 from agentwatch.lake.inventory import remember_inventory
+from agentwatch.lake.store import local_folder
 
 # One ingest batch (= one manifest entry) holds at most this much input: big enough that a night of
 # small files is a handful of entries, small enough that a failed batch costs little to redo.
@@ -87,7 +88,7 @@ def ingest_batch(ctx: RunContext, files: tuple[Path, ...], spooled: tuple[Path, 
 
 def prepare_decode(ctx: RunContext) -> Path:
     """A fresh folder for one batch's decoded parts; the masking key exists before workers read it."""
-    Sanitizer.for_lake(ctx.lake_path)  # created here once, never by two workers at the same time
+    Sanitizer.for_lake(local_folder(ctx.lake_path))  # created here once, never by two workers at the same time
     scratch = decode_scratch(ctx.lake_path, uuid.uuid4().hex)
     remove_scratch(scratch.parent)  # a crashed run's parts: the run lock says no other run is using them
     scratch.mkdir(parents=True)

@@ -35,6 +35,7 @@ from agentwatch.ingest.stage import Stage
 from agentwatch.lake import Lake
 from agentwatch.lake.layout import DECODE_DIR
 from agentwatch.lake.manifest import ingested_hashes
+from agentwatch.lake.store import local_folder
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,12 @@ class PartsSink:
 
 def decode_scratch(lake: Path, run_key: str) -> Path:
     """The folder one run's decoded parts go to (one sub-folder per input file)."""
-    return lake / DECODE_DIR / run_key
+    return local_folder(lake) / DECODE_DIR / run_key
 
 
 def decode_file(lake: Path, path: Path, parts: Path, now: datetime, memory_limit: str = "1GB") -> DecodedFile:
     """Decode and mask one file into parts under `parts` (no lake lock: the commit takes it)."""
-    sanitizer = Sanitizer.for_lake(lake)
+    sanitizer = Sanitizer.for_lake(local_folder(lake))
     try:
         report = FileReport(sanitizer.mask_path(str(path)), hash_input(path), bytes=path.stat().st_size)
     except InputError as exc:

@@ -15,14 +15,14 @@ import uuid
 from pathlib import Path
 
 from agentwatch.lake.layout import SPOOL_DIR
-from agentwatch.lake.store import fsync_dir
+from agentwatch.lake.store import fsync_dir, local_folder
 
 SUFFIX = ".jsonl"
 
 
 def default_spool_dir(lake: str | Path) -> Path:
     """Where `agentwatch receive` spools by default: `<lake>/_spool/otlp`."""
-    return Path(lake) / SPOOL_DIR / "otlp"
+    return local_folder(lake) / SPOOL_DIR / "otlp"
 
 
 def spooled_files(spool_dir: str | Path) -> list[Path]:

@@ -34,8 +34,9 @@ def open_connection(
     entries = lake.entries()
     tables = committed_tables(entries)
     con = connect_duckdb(memory_limit=memory_limit, spill_dir=spill_dir)
+    lake.store.register(con)
     if hardened:  # before any view exists: only the lake's table folders are readable, nothing writable
-        folders = sorted({str((lake.root / table_folder(t)).resolve()) for t in {*tables, *INGEST_FOLDERS}})
+        folders = sorted({lake.store.allowed_uri(table_folder(t)) for t in {*tables, *INGEST_FOLDERS}})
         con.execute("set allowed_directories = ?", [folders])
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")

@@ -8,6 +8,7 @@ the last snapshot, so metrics never silently lose the declared scopes.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,8 +63,8 @@ def inventory_hash(agents: Mapping[str, Agent]) -> str:
 def load_snapshot(lake: Lake) -> dict[str, Agent]:
     """The inventory last snapshotted into the lake ({} when none was)."""
     keys = [k for k, out in live_files(lake.entries()).items() if out["table"] == INVENTORY]
-    docs = [orjson.loads(j) for k in keys for j in pq.read_table(lake.store.uri(k), columns=["entry_json"])
-            .column("entry_json").to_pylist()]
+    tables = [pq.read_table(io.BytesIO(lake.store.read_bytes(k)), columns=["entry_json"]) for k in keys]
+    docs = [orjson.loads(j) for t in tables for j in t.column("entry_json").to_pylist()]
     return parse_inventory({"agents": docs}, f"{lake.location}: inventory snapshot") if keys else {}
 
 

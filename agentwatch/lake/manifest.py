@@ -56,10 +56,11 @@ def entry_hash(entry: dict[str, Any]) -> str:
 
 
 def append_entry(store: LocalStore, entries: list[dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any]:
-    """Chain `entry` after the last of `entries` and write it atomically; returns the entry as written."""
+    """Chain `entry` after the last of `entries` and create it (never over another writer's entry of that
+    number); returns the entry as written."""
     entry = {**entry, "seq": len(entries) + 1, "prev_hash": entries[-1]["hash"] if entries else GENESIS}
     entry["hash"] = entry_hash(entry)
-    store.write_atomic(entry_key(entry["seq"]), orjson.dumps(entry, option=orjson.OPT_INDENT_2))
+    store.create(entry_key(entry["seq"]), orjson.dumps(entry, option=orjson.OPT_INDENT_2))
     return entry
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from agentwatch.errors import LakeError
 from agentwatch.lake.layout import LOCK_FILE, TMP_DIR
+from agentwatch.lake.s3store import S3Store
 
 
 class LocalStore:
@@ -30,6 +31,13 @@ class LocalStore:
     def uri(self, key: str) -> str:
         """What DuckDB opens to read a key."""
         return str(self.root / key)
+
+    def allowed_uri(self, folder: str) -> str:
+        """What DuckDB's `allowed_directories` takes for a folder of the lake."""
+        return str((self.root / folder).resolve())
+
+    def register(self, con) -> None:
+        """Nothing to do: DuckDB reads local files itself."""
 
     def exists(self, key: str = "") -> bool:
         """A file or folder is at the key."""
@@ -46,6 +54,18 @@ class LocalStore:
     def write_atomic(self, key: str, data: bytes) -> None:
         """Write a small file whole (readers see the old content or the new, never part)."""
         write_atomic(self.root / key, data)
+
+    def create(self, key: str, data: bytes) -> None:
+        """Write a file that must not exist yet (a manifest entry); a LakeError if another writer made it."""
+        path = self.root / key
+        write_atomic(path.with_name(f".{path.name}.new"), data)
+        try:
+            os.link(path.with_name(f".{path.name}.new"), path)
+        except FileExistsError as exc:
+            raise LakeError(f"{key} was committed by another writer", self.location) from exc
+        finally:
+            path.with_name(f".{path.name}.new").unlink(missing_ok=True)
+        fsync_dir(path.parent)
 
     def put_file(self, local: Path, key: str) -> None:
         """Move a finished local file to the key, durably."""
@@ -94,13 +114,25 @@ class LocalStore:
             yield
 
 
-def open_store(location: str | Path) -> LocalStore:
-    """The store for a lake location: a local folder (a URI such as s3://... names a store not built yet)."""
+def open_store(location: str | Path) -> LocalStore | S3Store:
+    """The store for a lake location: `s3://bucket/prefix` on object storage, else a local folder."""
     text = str(location)
+    if text.startswith("s3://"):
+        return S3Store(text)
     if "://" in text:
-        raise LakeError(f"only local folders can hold a lake for now, not {text.split('://', 1)[0]}:// locations",
-                        text)
+        raise LakeError(f"a lake is a local folder or an s3:// location, not {text.split('://', 1)[0]}://", text)
     return LocalStore(location)
+
+
+def lake_location(text: str | Path) -> str | Path:
+    """A lake setting as given: an s3:// URI kept as text (a Path would fold its '//'), else a Path."""
+    return str(text) if str(text).startswith("s3://") else Path(text)
+
+
+def local_folder(location: str | Path) -> Path:
+    """The local folder beside a lake (spool, masking key, Prefect's home, run lock): the lake folder
+    itself, or an s3:// lake's local working folder."""
+    return open_store(location).root
 
 
 def sha256_file(path: Path, block: int = 4 << 20) -> str:
