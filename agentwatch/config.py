@@ -35,7 +35,7 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("lake", "./data/lake", "Folder of the Parquet lake."),
+    Setting("lake", "./data/lake", "Folder of the Parquet lake, or s3://bucket/prefix on object storage."),
     Setting("inventory", "", "Agent inventory YAML; empty: none (scope and approvals unchecked)."),
     Setting("spool", "", "Folder the OTLP receiver spools to; empty: <lake>/_spool/otlp."),
     Setting("receiver_host", "127.0.0.1", "Address `agentwatch receive` listens on."),

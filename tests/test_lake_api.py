@@ -103,7 +103,7 @@ def test_sessions_view_carries_scores_and_alerts_view_the_latest_state(lake: Pat
         ("k1", "closed", "bo", "false_positive"), ("k2", "new", None, None)]
 
 
-def test_an_object_storage_location_is_refused_until_a_store_exists() -> None:
+def test_a_location_no_store_reads_is_refused_by_name() -> None:
     with pytest.raises(LakeError) as info:
-        Lake("s3://bucket/lake")
-    assert str(info.value) == "only local folders can hold a lake for now, not s3:// locations in s3://bucket/lake"
+        Lake("gs://bucket/lake")
+    assert str(info.value) == "a lake is a local folder or an s3:// location, not gs:// in gs://bucket/lake"
