@@ -59,7 +59,7 @@ def print_flagged(obj: Context, limit: int) -> None:
 @click.pass_obj
 def alerts(obj: Context, status: str | None, agent: str | None, fmt: str) -> None:
     """List alerts with their latest state."""
-    from agentwatch.cli import _render
+    from agentwatch.render import render
 
     con = _connect(obj)
     if "alerts" not in _views(con):
@@ -70,7 +70,7 @@ def alerts(obj: Context, status: str | None, agent: str | None, fmt: str) -> Non
         "from alerts where (? is null or status = ?) and (? is null or agent_id = ?) "
         "order by risk_score desc, alert_key", [status, status, agent, agent])
     columns = [d[0] for d in cursor.description]
-    click.echo(_render(columns, cursor.fetchall(), fmt, 60), nl=False)
+    click.echo(render(columns, cursor.fetchall(), fmt, 60), nl=False)
 
 
 @click.command()
@@ -131,12 +131,12 @@ def rules() -> None:
 @click.pass_obj
 def rules_list(obj: Context) -> None:
     """Every rule (built-in and the `rules_dirs` folders) with level and tags."""
-    from agentwatch.cli import _render
     from agentwatch.detectors.rules import BUILTIN_RULES_DIR, load_rules
+    from agentwatch.render import render
 
     rows = [(r.id, r.level, r.status, " ".join(r.tags), r.title, r.path)
             for r in load_rules([BUILTIN_RULES_DIR, *rules_dirs_of(obj)])]
-    click.echo(_render(["id", "level", "status", "tags", "title", "file"], rows, "table", 70), nl=False)
+    click.echo(render(["id", "level", "status", "tags", "title", "file"], rows, "table", 70), nl=False)
 
 
 @rules.command("test")

@@ -24,13 +24,13 @@ if TYPE_CHECKING:
 def risk(obj: Context, agent_ids: tuple[str, ...], what_if: tuple[str, ...], fmt: str, update: bool | None) -> None:
     """Each agent's risk dimensions and quadrants, measured vs declared (tables agent_risk, risk_findings,
     risk_alerts; measured again when stale), with what-if controls."""
-    from agentwatch.cli import _render
     from agentwatch.detectors.risk import risk_is_current, run_risk
     from agentwatch.detectors.risk_model import load_controls
     from agentwatch.detectors.risk_report import TABLE_COLUMNS, agent_report, latest_rows, table_rows
     from agentwatch.errors import ConfigError
     from agentwatch.inventory import load_inventory
     from agentwatch.lake import Lake
+    from agentwatch.render import render
 
     settings = obj.settings
     controls = load_controls(settings["risk_controls"] or None)
@@ -57,7 +57,7 @@ def risk(obj: Context, agent_ids: tuple[str, ...], what_if: tuple[str, ...], fmt
     if fmt == "json":  # ASCII-only JSON: ids are attacker-controlled, no control character reaches a terminal
         click.echo(json.dumps({"agents": reports}, default=str, indent=2))
         return
-    click.echo(_render(list(TABLE_COLUMNS), [tuple(r) for r in table_rows(reports)], "table", 40), nl=False)
+    click.echo(render(list(TABLE_COLUMNS), [tuple(r) for r in table_rows(reports)], "table", 40), nl=False)
     if chosen:
         click.echo(f"what-if rows: measured (and, in the declared columns, declared) scores with "
                    f"{', '.join(dict.fromkeys(chosen))} applied; controls already in place are not applied twice")

@@ -8,6 +8,7 @@ everything inside takes explicit arguments.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ class Setting:
     name: str
     default: Any
     help: str
+    bounds: tuple[int, int | None] | None = None  # inclusive range of an integer setting
+    size: bool = False  # a memory size as DuckDB reads it (512MB, 2GB, 1.5GiB)
 
     @property
     def env(self) -> str:
@@ -36,24 +39,30 @@ SETTINGS = (
     Setting("inventory", "", "Agent inventory YAML; empty: none (scope and approvals unchecked)."),
     Setting("spool", "", "Folder the OTLP receiver spools to; empty: <lake>/_spool/otlp."),
     Setting("receiver_host", "127.0.0.1", "Address `agentwatch receive` listens on."),
-    Setting("receiver_port", 4318, "Port `agentwatch receive` listens on (OTLP/HTTP default)."),
-    Setting("risk_high", 3, "Risk model: a dimension, vulnerability or value above this is high (1-5 scale)."),
-    Setting("risk_gap", 2, "Risk model: measured this much riskier than declared is a finding."),
+    Setting("receiver_port", 4318, "Port `agentwatch receive` listens on (OTLP/HTTP default).", bounds=(1, 65535)),
+    Setting("risk_high", 3, "Risk model: a dimension, vulnerability or value above this is high (1-5 scale).",
+            bounds=(1, 5)),
+    Setting("risk_gap", 2, "Risk model: measured this much riskier than declared is a finding.", bounds=(1, 4)),
     Setting("risk_controls", "", "Risk model: controls YAML (which control moves which dimension); empty: packaged."),
-    Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it)."),
-    Setting("receiver_grpc_port", 4317, "Port of `agentwatch receive`'s OTLP/gRPC endpoint; 0 disables it."),
+    Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it).", size=True),
+    Setting("receiver_grpc_port", 4317, "Port of `agentwatch receive`'s OTLP/gRPC endpoint; 0 disables it.",
+            bounds=(0, 65535)),
     Setting("playbooks", "", "Escalation playbooks YAML for `agentwatch escalate`; empty: none."),
     Setting("rules_dirs", "", "Folders (or files) of your own rules, beside the built-in catalog; ':'-separated."),
     Setting("sources", "", "Folders, files or globs `run`/`serve` ingest from (TOML list, or os.pathsep-separated)."),
     Setting("nightly_cron", "0 2 * * *", "Cron schedule of the nightly run (`agentwatch serve`)."),
     Setting("schedule_timezone", "", "IANA time zone of the nightly cron; empty: this machine's local zone."),
-    Setting("guard_interval", 30, "Seconds between guard runs (`agentwatch serve`): new events to escalation."),
-    Setting("run_lock_timeout", 600, "Seconds a run waits for another run of the same lake before refusing."),
+    Setting("guard_interval", 30, "Seconds between guard runs (`agentwatch serve`): new events to escalation.",
+            bounds=(1, None)),
+    Setting("run_lock_timeout", 600, "Seconds a run waits for another run of the same lake before refusing.",
+            bounds=(0, None)),
     Setting("prefect_home", "", "PREFECT_HOME for `run --prefect` and `serve`; empty: <lake>/_prefect."),
-    Setting("prefect_port", 4200, "Port of the local Prefect server `serve` starts when PREFECT_API_URL is unset."),
+    Setting("prefect_port", 4200, "Port of the local Prefect server `serve` starts when PREFECT_API_URL is unset.",
+            bounds=(1, 65535)),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_CONFIG = "agentwatch.toml"
+SIZE = re.compile(r"\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)", re.IGNORECASE)
 
 
 def load_settings(config: str | None = None, flags: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -92,9 +101,20 @@ def _read_config(path: str, required: bool) -> dict[str, Any]:
 
 
 def _coerce(setting: Setting, value: Any, where: str) -> Any:
+    """The value in the setting's type, checked against its range; a ConfigError naming where it came from."""
     if isinstance(setting.default, int) and not isinstance(value, int):
         try:
-            return int(value)
+            value = int(value)
         except ValueError as exc:
             raise ConfigError(f"`{setting.name}` must be an integer, got {value!r}", where) from exc
+    if setting.bounds and not _within(value, *setting.bounds):
+        low, high = setting.bounds
+        allowed = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise ConfigError(f"`{setting.name}` must be {allowed}, got {value}", where)
+    if setting.size and not SIZE.fullmatch(str(value).strip()):
+        raise ConfigError(f"`{setting.name}` must be a size like 512MB or 2GB, got {value!r}", where)
     return value
+
+
+def _within(value: int, low: int, high: int | None) -> bool:
+    return value >= low and (high is None or value <= high)

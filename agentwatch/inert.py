@@ -11,6 +11,7 @@ regex for the same categories).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
@@ -49,3 +50,11 @@ def inert_text(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text
     return text.translate(_TABLE)
+
+
+_KEPT_IN_FIELDS = re.compile(r"(\r\n|[\r\n\t])")
+
+
+def inert_lines(text: str) -> str:
+    """Like `inert_text`, but line breaks and tabs kept as themselves (for quoted CSV fields)."""
+    return "".join(part if i % 2 else inert_text(part) for i, part in enumerate(_KEPT_IN_FIELDS.split(text)))

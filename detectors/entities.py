@@ -3,7 +3,7 @@
 The patterns are RE2 (DuckDB's regex engine: no look-behind), passed to the SQL models as bound
 parameters so every model that needs them uses the same ones. Entities are found in one pass with
 one alternation (`ENTITY_PATTERN`, leftmost match wins, so the order of the parts matters); each match
-is then classified by cheap prefix tests in `steps` (see `int_events.sql`). Kinds and their values:
+is then classified by cheap prefix tests (the `entity_of` macro in `sql/build/macros.sql`). Kinds and values:
 
 | kind    | found in                                   | value                                   |
 |---------|--------------------------------------------|-----------------------------------------|
@@ -18,8 +18,6 @@ is then classified by cheap prefix tests in `steps` (see `int_events.sql`). Kind
 """
 
 from __future__ import annotations
-
-ENTITY_KINDS = ("host", "repo", "cloud", "email", "account", "table", "branch", "path")
 
 # The inventory's scope kinds (agents.yaml `scope:` keys) and the entity kind each one constrains.
 SCOPE_KIND_OF_ENTITY = {

@@ -30,7 +30,7 @@ from agentwatch.detectors.escalation_actions import Attempt, post_webhook, run_c
 from agentwatch.detectors.playbooks import Action, Playbook, Playbooks
 from agentwatch.lake import Lake, LakeWriter
 
-SQL_DIR = Path(__file__).parent
+SQL_DIR = Path(__file__).parent / "sql" / "escalate"
 MAX_TOTAL_ATTEMPTS = 12
 ActionKey = tuple[str, str, str]  # alert_key, playbook_id, action_id
 ESCALATION_SCHEMA = pa.schema([

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import duckdb
 import pyarrow as pa
 
-from agentwatch.detectors.metrics import PEER_MIN_SESSIONS, PEER_RARE_SHARE, SQL_DIR
+from agentwatch.detectors.metrics import PEER_MIN_SESSIONS, PEER_RARE_SHARE, SQL_DIR, create_staging
 from agentwatch.detectors.rules import CompiledRule, Rule, compile_rule
 from agentwatch.detectors.tool_categories import taxonomy_params
 from agentwatch.errors import ConfigError
@@ -39,6 +39,7 @@ def read_detect_model(name: str) -> str:
 def prepare_detect_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables the rules and the anomaly model read (needs views `steps`, `sessions`, `events`)."""
     params = {**taxonomy_params(), "peer_rare_share": PEER_RARE_SHARE, "peer_min_sessions": PEER_MIN_SESSIONS}
+    create_staging(con)  # detect_steps reads the events' permission mode from staging
     for model in DETECT_MODELS:
         sql = read_detect_model(model)
         con.execute(f"create or replace table {model} as {sql}", _used(params, sql))

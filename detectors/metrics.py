@@ -1,8 +1,18 @@
 """Session metrics: run the SQL models in `detectors/sql/` over a connection's `events`.
 
-Models, in order (each `.sql` states its grain and documents its formulas):
-  stg_events (view)    canonical events renamed and cast, nothing else
-  approval_outcomes    (Python, verification.py) each approved call's verified outcome, target sessions
+The models sit in folders by layer, as in a dbt project (each `.sql` states its grain and documents
+its formulas; names say the layer):
+  staging/       stg_events: canonical events renamed and cast, and the few `attrs` fields the
+                 models need parsed; nothing else reads `events` or `attrs`
+  intermediate/  int_*: one concept each, built from staging and from one another
+  marts/         steps, sessions: the published rows (views `steps`, `sessions`)
+  build/         helpers of the build itself, not models: macros, chunk planning, affected_sessions
+Constants Python also knows (tool category precedence, hostile-text flag names, approval outcomes,
+entity and tool patterns) are bound as parameters (`model_params`), never copied into the SQL.
+
+Order of a build:
+  stg_events (view)    staging
+  approval_outcomes    (Python, verification.py over int_approvals) each approved call's verified outcome
   int_sessions         every session: span, session_day, baseline size, target / context marks
   then, one round per chunk of agents (chunk_sessions marks the round's sessions; an agent's
   history is never split, so rounds give the same rows as one big build, in bounded memory):
@@ -19,14 +29,12 @@ Models, in order (each `.sql` states its grain and documents its formulas):
 
 Incremental use. A session's metrics depend on its own events, on its agent's sessions of the
 `baseline_days` days before its own day, and on its spawn tree; nothing else. So after new events
-arrive (and are visible in `events`), the caller:
-  1. registers the new events as `new_events` and calls `affected_sessions(con)`;
-  2. calls `build_metrics(con, inventory, sessions_filter=<that table>, publish=False)`; only those
-     sessions are rebuilt (their baseline context is read from `events`, nothing else is tokenized);
-  3. reads `metrics_steps` / `metrics_sessions` and replaces the stored rows of those sessions with
-     `merge_sessions(stored, rebuilt)`, then writes the result (atomically) as the lake's `steps`
-     and `sessions` tables.
-The result equals a full rebuild over all events (tests/test_metrics_incremental.py checks it).
+arrive (and are visible in `events`), the caller registers the new events as `new_events`, calls
+`affected_sessions(con)` and rebuilds only those sessions with
+`build_metrics(con, inventory, sessions_filter=<that table>, publish=False)` (their baseline context
+is read from `events`, nothing else is tokenized), then stores `metrics_steps` / `metrics_sessions`
+in place of those sessions' rows (detectors/derived.py). The result equals a full rebuild over all
+events (tests/test_metrics_incremental.py checks it).
 """
 
 from __future__ import annotations
@@ -39,15 +47,17 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from agentwatch.detectors.entities import SCOPE_KIND_OF_ENTITY, entity_params
 from agentwatch.detectors.inventory_tables import register_inventory_tables
 from agentwatch.detectors.tool_categories import category_params
-from agentwatch.detectors.verification import register_approval_outcomes
+from agentwatch.detectors.verification import OUTCOMES, register_approval_outcomes
+from agentwatch.ingest.hostile import FLAG_NAMES
 from agentwatch.inventory import Agent
 
 SQL_DIR = Path(__file__).parent / "sql"
+# a model's layer folder, from its name's prefix (anything else is a mart)
+LAYERS = {"stg_": "staging", "int_": "intermediate"}
 # Built once per round (a chunk of agents); `steps` and `sessions` build this round's rows.
 ROUND_MODELS = (
     "int_events",
@@ -100,22 +110,14 @@ def build_metrics(
     they are built and the outputs are views over those files: memory holds one round, not the whole
     result. keep_intermediate keeps the int_* tables of the last round, for tests and debugging.
     """
-    params = {
-        **entity_params(),
-        **category_params(),
-        "baseline_days": baseline_days,
-        "max_spawn_depth": MAX_SPAWN_DEPTH,
-        "scoped_kinds": sorted(SCOPE_KIND_OF_ENTITY),
-        "peer_rare_share": PEER_RARE_SHARE,
-        "peer_min_sessions": PEER_MIN_SESSIONS,
-    }
+    params = model_params(baseline_days)
     _prepare(con, inventory, sessions_filter)
     seconds: dict[str, float] = {}
     _run_model(con, "int_sessions", "int_sessions", params, seconds)
     rounds = plan_rounds(con, chunk_events)
     for index, agents in enumerate(rounds):
         _drop_round_tables(con)  # before, not after replacing: two rounds never share the memory
-        sql = read_model("chunk_sessions")
+        sql = read_build("chunk_sessions")
         con.execute(sql, _used({**params, **agents.params()}, sql))
         for model in ROUND_MODELS:
             _run_model(con, model, ROUND_TABLES.get(model, model), {**params, **agents.params()}, seconds)
@@ -158,7 +160,7 @@ def plan_rounds(con: duckdb.DuckDBPyConnection, chunk_events: int) -> list[Agent
     rounds: list[AgentRange] = []
     first = last = None
     total = 0
-    for agent in con.execute(read_model("chunk_plan")).fetchall():
+    for agent in con.execute(read_build("chunk_plan")).fetchall():
         if first is not None and total + agent[2] > chunk_events:
             rounds.append(AgentRange(first[0], last[0], first[1], last[1]))
             first, total = None, 0
@@ -173,31 +175,47 @@ def affected_sessions(
     con: duckdb.DuckDBPyConnection, new_events: str = "new_events", *, baseline_days: int = 7
 ) -> pa.Table:
     """(agent_id, session_id) of every session whose metrics can change when `new_events` arrive."""
-    sql = read_model("affected_sessions").replace("new_events", _identifier(new_events))
+    create_staging(con)
+    sql = read_build("affected_sessions").replace("new_events", _identifier(new_events))
     params = {"baseline_days": baseline_days, "max_spawn_depth": MAX_SPAWN_DEPTH}
     return con.sql(sql, params=_used(params, sql)).to_arrow_table()
 
 
-def merge_sessions(stored: pa.Table, rebuilt: pa.Table) -> pa.Table:
-    """Stored rows (steps or sessions) with every session present in `rebuilt` replaced by its rows."""
-    rebuilt = rebuilt.cast(stored.schema) if stored.num_rows else rebuilt
-    kept = stored.filter(pc.invert(pc.is_in(_session_key(stored), _session_key(rebuilt))))
-    merged = pa.concat_tables([kept, rebuilt])
-    order = [("agent_id", "ascending"), ("session_id", "ascending")]
-    if "step_index" in merged.column_names:
-        order.append(("step_index", "ascending"))
-    return merged.sort_by(order)
+def model_params(baseline_days: int = 7) -> dict[str, object]:
+    """Every value the models bind: the settings and the constants Python owns."""
+    return {
+        **entity_params(),
+        **category_params(),
+        **{f"flag_{name}": name for name in FLAG_NAMES},
+        **{f"outcome_{name}": name for name in OUTCOMES},
+        "baseline_days": baseline_days,
+        "max_spawn_depth": MAX_SPAWN_DEPTH,
+        "scoped_kinds": sorted(SCOPE_KIND_OF_ENTITY),
+        "peer_rare_share": PEER_RARE_SHARE,
+        "peer_min_sessions": PEER_MIN_SESSIONS,
+    }
+
+
+def create_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """The staging view `stg_events` over the connection's `events` (what every model reads)."""
+    con.execute(f"create or replace view stg_events as {read_model('stg_events')}")
 
 
 def read_model(name: str) -> str:
-    """The SQL text of one model."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """The SQL text of one model (stg_*, int_* or a mart), from its layer's folder."""
+    layer = next((folder for prefix, folder in LAYERS.items() if name.startswith(prefix)), "marts")
+    return (SQL_DIR / layer / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def read_build(name: str) -> str:
+    """The SQL text of one build helper (macros, chunk planning, affected_sessions)."""
+    return (SQL_DIR / "build" / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, inventory: Mapping[str, Agent], sessions_filter: SessionsFilter) -> None:
     register_inventory_tables(con, inventory)
-    con.execute(read_model("macros"))
-    con.execute(f"create or replace view stg_events as {read_model('stg_events')}")
+    con.execute(read_build("macros"))
+    create_staging(con)
     _register_targets(con, sessions_filter)
     register_approval_outcomes(con, inventory)  # signatures checked in Python, before int_calls joins them
 
@@ -259,10 +277,6 @@ def _used(params: Mapping[str, object], sql: str) -> dict[str, object]:
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _session_key(table: pa.Table) -> pa.Array:
-    return pc.binary_join_element_wise(table["agent_id"], table["session_id"], "\x1f")
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -19,6 +19,7 @@ import polars as pl
 
 from agentwatch.detectors.risk_findings import build_alerts, build_findings, gap_days
 from agentwatch.detectors.risk_model import DEFAULT_HIGH, Control, add_positions, load_controls
+from agentwatch.detectors.verification import APPROVED
 from agentwatch.errors import ConfigError, LakeError
 from agentwatch.inventory import DIMENSIONS, Agent
 from agentwatch.lake import Lake
@@ -102,7 +103,8 @@ def measure_dimensions(con: duckdb.DuckDBPyConnection, controls: Mapping[str, Co
 def evidence_events(con: duckdb.DuckDBPyConnection, gaps: pl.DataFrame) -> pl.DataFrame:
     """The tool calls behind each (agent, day, dimension) of `gaps` (only those days are read)."""
     con.register("risk_gap_days", gaps)
-    return con.sql(_sql("risk_evidence_events"), params={"command_args": COMMAND_ARGS}).pl()
+    params = {"command_args": COMMAND_ARGS, "outcome_approved": APPROVED}
+    return con.sql(_sql("risk_evidence_events"), params=params).pl()
 
 
 def _sql(name: str) -> str:

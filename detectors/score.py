@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from agentwatch.detectors.findings import read_detect_model
+from agentwatch.detectors.rules import LEVELS
 
 LEVEL_WEIGHTS = {"low": 0.15, "medium": 0.4, "high": 0.7, "critical": 0.9}
 ANOMALY_WEIGHT = 0.8
@@ -54,7 +55,7 @@ def build_alerts(con: duckdb.DuckDBPyConnection, scores: pa.Table, previous: pa.
     """Alerts: flagged sessions (stable keys, first_seen_at kept) and earlier alerts kept on record."""
     con.register("new_session_scores", scores)  # not `session_scores`: that is the lake's last run
     con.register("previous_alerts", previous if previous is not None else _empty_alerts())
-    alerts = con.sql(read_detect_model("alerts"), params={"now": now}).to_arrow_table()
+    alerts = con.sql(read_detect_model("alerts"), params={"now": now, "levels": list(LEVELS)}).to_arrow_table()
     con.unregister("new_session_scores")
     con.unregister("previous_alerts")
     return alerts

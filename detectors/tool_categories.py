@@ -55,7 +55,7 @@ SINK_NAME_PATTERN = (
 
 def category_params() -> dict[str, object]:
     """Bound parameters of the tool classification in the SQL models."""
-    params: dict[str, object] = {}
+    params: dict[str, object] = {"category_precedence": list(CATEGORY_PRECEDENCE)}
     for name in CATEGORY_PRECEDENCE:
         params[f"{name}_name"] = _word_start(NAME_PATTERNS[name])
         params[f"{name}_args"] = ARGS_PATTERNS[name]

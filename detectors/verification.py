@@ -25,7 +25,7 @@ reads is the same. A free-text summary ("push the fix") does not match any actio
 loop must show the human the action itself.
 
 Approvals are few (one per sensitive action), so they are verified in a Python loop over the rows
-of `approvals.sql`; everything else stays in DuckDB. The outcomes are registered as the table
+of `sql/intermediate/int_approvals.sql`; everything else stays in DuckDB. The outcomes are registered as the table
 `approval_outcomes` before the metric models run; int_calls joins it.
 """
 
@@ -131,7 +131,7 @@ def verify_approvals(approvals: Iterable[Mapping[str, Any]], inventory: Mapping[
 
 def register_approval_outcomes(con: duckdb.DuckDBPyConnection, inventory: Mapping[str, Agent]) -> int:
     """Verify the approvals of `metrics_targets` sessions into the table `approval_outcomes`."""
-    sql = (Path(__file__).parent / "approvals.sql").read_text(encoding="utf-8")
+    sql = (Path(__file__).parent / "sql" / "intermediate" / "int_approvals.sql").read_text(encoding="utf-8")
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     approvals = (dict(zip(names, row, strict=True)) for row in cursor.fetchall())

@@ -30,9 +30,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.formats.otlp_common import filter_spans
+from agentwatch.ingest.formats import otlp_common
+from agentwatch.ingest.formats.otlp_common import Envelope, filter_items
 from agentwatch.ingest.formats.otlp_json import decode_otlp_spans
-from agentwatch.ingest.formats.otlp_logs import decode_log_records, log_path
+from agentwatch.ingest.formats.otlp_logs import decode_log_records
 from agentwatch.ingest.records import Location, normalize_event
 from agentwatch.ingest.spool import Spool
 
@@ -45,13 +46,12 @@ class Signal:
 
     name: str
     path: str  # the OTLP/HTTP path
-    top: str  # the request's list field in OTLP/JSON
+    envelope: Envelope  # how the request nests its items in OTLP/JSON
     request: type[Message]
     response: type[Message]
     partial: type[Message]
     rejected_field: str
     decode_items: Callable[[Any], list[tuple[str, Any]]]
-    filter_items: Callable[[dict[str, Any], Callable[[str], bool]], tuple[dict[str, Any] | None, dict[str, str]]]
     location: Location
 
 
@@ -90,16 +90,16 @@ def _hexify(obj: dict[str, Any], keys: tuple[str, ...]) -> None:
 def split_request(signal: Signal, record: Any, now: datetime) -> Split:
     """Judge each item as ingest will; raises RecordError when the envelope itself is malformed."""
     if isinstance(record, dict):  # protobuf's JSON omits an empty list: such a request is empty
-        record.setdefault(signal.top, [])
+        record.setdefault(signal.envelope.resources, [])
     reasons: dict[str, str] = {}  # original item path -> reason
     accepted, origin = record, None
     while True:  # dropping a span can orphan another's identity: judge what is left again
         errors = _item_errors(signal, accepted, now)
         reasons.update({(origin or {}).get(path, path): reason for path, reason in errors.items()})
-        accepted, origin = signal.filter_items(record, lambda path: path not in reasons)
+        accepted, origin = filter_items(signal.envelope, record, lambda path: path not in reasons)
         if not errors or accepted is None:
             break
-    rejected = signal.filter_items(record, lambda path: path in reasons)[0] if reasons else None
+    rejected = filter_items(signal.envelope, record, lambda path: path in reasons)[0] if reasons else None
     return Split(accepted, rejected, len(reasons), [f"{p}: {r}" for p, r in reasons.items()])
 
 
@@ -137,31 +137,10 @@ def export_response(signal: Signal, split: Split) -> Message:
     return response
 
 
-def filter_logs(
-    record: dict[str, Any], keep: Callable[[str], bool]
-) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """A copy of a logs request with only the records whose path `keep` accepts (None if none)."""
-    resources: list[dict[str, Any]] = []
-    origin: dict[str, str] = {}
-    for ri, rl in enumerate(record.get("resourceLogs") or []):
-        scopes: list[dict[str, Any]] = []
-        for si, sl in enumerate(rl.get("scopeLogs") or []):
-            kept = []
-            for li, log in enumerate(sl.get("logRecords") or []):
-                if keep(log_path(ri, si, li)):
-                    origin[log_path(len(resources), len(scopes), len(kept))] = log_path(ri, si, li)
-                    kept.append(log)
-            if kept:
-                scopes.append({**sl, "logRecords": kept})
-        if scopes:
-            resources.append({**rl, "scopeLogs": scopes})
-    return ({**record, "resourceLogs": resources} if resources else None), origin
-
-
-TRACES = Signal("traces", "/v1/traces", "resourceSpans", ExportTraceServiceRequest, ExportTraceServiceResponse,
-                ExportTracePartialSuccess, "rejected_spans", decode_otlp_spans, filter_spans,
+TRACES = Signal("traces", "/v1/traces", otlp_common.TRACES, ExportTraceServiceRequest, ExportTraceServiceResponse,
+                ExportTracePartialSuccess, "rejected_spans", decode_otlp_spans,
                 Location("otlp_json", "<receiver>", 0, 1))
-LOGS = Signal("logs", "/v1/logs", "resourceLogs", ExportLogsServiceRequest, ExportLogsServiceResponse,
-              ExportLogsPartialSuccess, "rejected_log_records", decode_log_records, filter_logs,
+LOGS = Signal("logs", "/v1/logs", otlp_common.LOGS, ExportLogsServiceRequest, ExportLogsServiceResponse,
+              ExportLogsPartialSuccess, "rejected_log_records", decode_log_records,
               Location("otlp_logs", "<receiver>", 0, 1))
 SIGNALS = {signal.path: signal for signal in (TRACES, LOGS)}

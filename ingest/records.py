@@ -1,11 +1,14 @@
-"""Turn one decoded source event (a dict of canonical field names) into a validated canonical row.
+"""Turn one decoded source event (a `DecodedEvent`) into a validated canonical row.
 
 Every format's decoder ends here, so the policy for odd values lives in one place:
 
 - wrong JSON kinds are rejected, never coerced (`"seq": "abc"` raises `RecordError`);
 - a required field that is missing, null or empty is rejected;
 - kept-but-adjusted values are flagged in `flags` (e.g. `ts_assumed_utc`, `nan_to_null`);
-- fields the canonical event has no column for go to `attrs`, so nothing the source said is dropped.
+- what the canonical event has no column for is in `attrs`, so nothing the source said is dropped.
+
+The helpers every decoder shares live here too: the int64 bounds, the epoch, the `seq` encoding,
+and the kind checks that name where a value was wrong.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ SETTABLE = frozenset(EVENT_COLUMNS) - {"source_format", "source_file", "source_o
 # within its record into the record's position (time or line): position * SEQ_SLOTS + index.
 MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
 SEQ_SLOTS = 1000
+MAX_SEQ_POSITION = (MAX_INT64 - SEQ_SLOTS + 1) // SEQ_SLOTS  # the last position whose every seq fits int64
 # ISO-8601 date-time as agents write it; the fraction may carry more digits than microseconds.
 _ISO_TS = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d+))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
@@ -51,7 +55,7 @@ class DecodedEvent:
 
     Built with `DecodedEvent.of(fields)`: a name that is no canonical column is a TypeError, so a
     misspelt column fails a test instead of moving silently into `attrs`. Values are validated by
-    `normalize_event`, which also accepts plain dicts (the native format: a source record's own keys).
+    `normalize_event`.
     """
 
     event_type: str | None = None
@@ -73,7 +77,7 @@ class DecodedEvent:
     input_tokens: int | None = None
     output_tokens: int | None = None
     status: str | None = None
-    attrs: Any = None  # every other field the source gave, as a dict (or JSON text)
+    attrs: dict[str, Any] | None = None  # every other field the source gave
     flags: tuple[str, ...] = ()  # what the decoder assumed (e.g. `ts_from_thread_id`)
 
     @classmethod
@@ -82,7 +86,7 @@ class DecodedEvent:
         return cls(**fields)
 
     def as_fields(self) -> dict[str, Any]:
-        """The fields that are set, as `normalize_event` reads them."""
+        """The columns that are set (not `attrs`, not `flags`), as `normalize_event` checks them."""
         return {name: getattr(self, name) for name in _DECODED_FIELDS if getattr(self, name) is not None}
 
 
@@ -108,7 +112,7 @@ class Location:
         return f"{self.source_file}:{self.line_no}"
 
 
-_DECODED_FIELDS = tuple(name for name in DecodedEvent.__dataclass_fields__ if name != "flags")
+_DECODED_FIELDS = tuple(name for name in DecodedEvent.__dataclass_fields__ if name not in ("attrs", "flags"))
 
 
 def seq_of(position: int, index: int) -> int:
@@ -123,6 +127,16 @@ def micros_since_epoch(ts: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def micros_of_text(text: str) -> int:
+    """Microseconds since the epoch of an ISO-8601 timestamp, read by `parse_ts`'s rules."""
+    return micros_since_epoch(parse_ts(text, [], EPOCH))
+
+
+def time_of_nanos(nanos: int) -> datetime:
+    """The UTC time of nanoseconds since the epoch, cut to microseconds (the lake's precision)."""
+    return EPOCH + timedelta(microseconds=nanos // 1000)
+
+
 def stable_event_id(source_file: str, source_offset: int, content: bytes, index: int = 0) -> str:
     """The dedup key of an event whose source gave none: hash of where it was read and what it said."""
     head = f"{source_file}\x1f{source_offset}\x1f{index}\x1f".encode()
@@ -130,7 +144,7 @@ def stable_event_id(source_file: str, source_offset: int, content: bytes, index:
 
 
 def normalize_event(
-    raw: Mapping[str, Any] | DecodedEvent,
+    event: DecodedEvent,
     where: Location,
     *,
     now: datetime,
@@ -143,18 +157,10 @@ def normalize_event(
     `content` (the raw record) and `index` (the event's position within it) make the stable
     event id when the source gave none; `flags` are what parsing already adjusted.
     """
-    flags = list(flags)
-    if isinstance(raw, DecodedEvent):
-        flags.extend(raw.flags)
-        raw = raw.as_fields()
-    attrs = _attrs_of(raw, flags)
+    flags = [*flags, *event.flags]
+    attrs = dict(event.attrs or {})
     row: dict[str, Any] = {name: None for name in EVENT_COLUMNS}
-    for key, value in raw.items():
-        if key == "attrs":
-            continue
-        if key not in SETTABLE:
-            _put_attr(attrs, key, value, flags)
-            continue
+    for key, value in event.as_fields().items():
         row[key] = _check_field(key, value, flags)
     for name in REQUIRED_FIELDS:
         if row[name] is None or row[name] == "":
@@ -186,27 +192,6 @@ def to_json_text(value: Any, name: str) -> str:
         return orjson.dumps(value).decode()
     except TypeError as exc:  # nesting over 255 levels, integers over 64 bits, lone surrogates
         raise RecordError(f"`{name}`: cannot be stored as JSON ({exc})") from exc
-
-
-def _attrs_of(raw: Mapping[str, Any], flags: list[str]) -> dict[str, Any]:
-    attrs = raw.get("attrs")
-    if attrs is None:
-        return {}
-    if isinstance(attrs, str):
-        try:
-            attrs = orjson.loads(attrs)
-        except orjson.JSONDecodeError as exc:
-            raise RecordError(f"`attrs`: not valid JSON text ({exc})") from exc
-    if not isinstance(attrs, dict):
-        raise RecordError(f"`attrs`: expected object, got {json_kind(attrs)}")
-    return dict(attrs)
-
-
-def _put_attr(attrs: dict[str, Any], key: str, value: Any, flags: list[str]) -> None:
-    if key in attrs and attrs[key] != value:
-        key = f"_top.{key}"
-        flags.append("attrs_key_collision")
-    attrs[key] = value
 
 
 def _check_field(key: str, value: Any, flags: list[str]) -> Any:
@@ -299,6 +284,13 @@ def _with_seconds(clock: str) -> str:
 def _normalize_zone(zone: str) -> str:
     digits = zone[1:].replace(":", "")
     return f"{zone[0]}{digits[:2]}:{digits[2:4] or '00'}"
+
+
+def check_str(value: Any, where: str) -> str | None:
+    """`value` if it is a string or null; another kind is a RecordError naming `where`, never coerced."""
+    if value is not None and not isinstance(value, str):
+        raise RecordError(f"{where}: expected string, got {json_kind(value)}")
+    return value
 
 
 def json_kind(value: Any) -> str:

@@ -1,4 +1,9 @@
-"""Imports point upstream only: ingest <- detectors <- flows, app (DESIGN: nothing flows backwards)."""
+"""Imports point upstream only: agentwatch (base) <- ingest <- detectors <- flows, app.
+
+DESIGN: nothing flows backwards. The CLI (`agentwatch.cli*`) and the sample fleet generator
+(`agentwatch.sample`) are edges: they may call every stage, no stage may import them. Every way of
+naming a module counts: `import x.y`, `from x import y`, `from x.y import z` and relative imports.
+"""
 
 from __future__ import annotations
 
@@ -8,35 +13,95 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+EDGES = ("cli", "sample")
 # stage folder -> stages it must never import
 FORBIDDEN = {
-    "ingest": ("detectors", "flows", "app"),
-    "detectors": ("flows", "app"),
-    "flows": ("app",),
-    "app": ("flows",),
+    "agentwatch": ("ingest", "detectors", "flows", "app", *EDGES),
+    "ingest": ("detectors", "flows", "app", *EDGES),
+    "detectors": ("flows", "app", *EDGES),
+    "flows": ("app", *EDGES),
+    "app": ("flows", *EDGES),
 }
 
 
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def package_of(path: Path) -> str:
+    """The dotted package a source file sits in (folders map to `agentwatch.<stage>`)."""
+    parts = path.relative_to(ROOT).parent.parts
+    return ".".join(parts) if parts[0] == "agentwatch" else ".".join(("agentwatch", *parts))
+
+
+def imported_modules(source: str, package: str) -> set[str]:
+    """Every module a source names in an import, relative ones resolved against its package."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
     return names
 
 
-@pytest.mark.parametrize("stage", sorted(FORBIDDEN))
+def is_forbidden(name: str, stage: str) -> bool:
+    """Whether a module name belongs to a stage (or edge) the importing stage must not use."""
+    for other in FORBIDDEN[stage]:
+        prefix = f"agentwatch.{other}"
+        if name == prefix or name.startswith(f"{prefix}.") or (other == "cli" and name.startswith(f"{prefix}_")):
+            return True
+    return False
+
+
+def stage_files(stage: str) -> list[Path]:
+    """The Python files of a stage; the base stage is agentwatch/ without its edges."""
+    if stage != "agentwatch":
+        return sorted((ROOT / stage).rglob("*.py"))
+    return sorted(p for p in (ROOT / "agentwatch").glob("*.py") if not p.name.startswith("cli"))
+
+
+# Known defect: agentwatch/lake.py still reaches into ingest (manifest, stage) and detectors (catalog)
+# instead of owning them, and query.py opens the lake through detectors.catalog (issue 8, lake
+# restructure). Strict: the day both are fixed this mark must go.
+BASE_REACHES_DOWNSTREAM = pytest.mark.xfail(
+    strict=True, reason="agentwatch/lake.py imports ingest and detectors; agentwatch/query.py imports detectors")
+
+
+@pytest.mark.parametrize("stage", [
+    pytest.param(s, marks=BASE_REACHES_DOWNSTREAM) if s == "agentwatch" else s for s in sorted(FORBIDDEN)
+])
 def test_stage_imports_point_upstream(stage: str) -> None:
-    files = sorted((ROOT / stage).rglob("*.py"))
-    assert files or stage in ("flows", "app")
+    files = stage_files(stage)
+    assert files
     bad = [
         f"{path.relative_to(ROOT)} imports {name}"
         for path in files
-        for name in imported_modules(path)
-        for other in FORBIDDEN[stage]
-        if name == f"agentwatch.{other}" or name.startswith(f"agentwatch.{other}.")
+        for name in sorted(imported_modules(path.read_text(encoding="utf-8"), package_of(path)))
+        if is_forbidden(name, stage)
     ]
     assert bad == []
+
+
+@pytest.mark.parametrize(("source", "package", "stage"), [
+    ("from agentwatch import detectors", "agentwatch.ingest", "ingest"),
+    ("from ..flows import pipeline", "agentwatch.detectors", "detectors"),
+    ("from .. import app", "agentwatch.flows", "flows"),
+    ("def later():\n    import agentwatch.flows.steps", "agentwatch.detectors", "detectors"),
+    ("from agentwatch.cli import main", "agentwatch.detectors", "detectors"),
+    ("from agentwatch.cli_detect import detect", "agentwatch.flows", "flows"),
+    ("from agentwatch.sample.generate import write_sample", "agentwatch.app", "app"),
+    ("from agentwatch import sample", "agentwatch.flows", "flows"),
+    ("from agentwatch.ingest.schema import EVENT_SCHEMA", "agentwatch", "agentwatch"),
+])
+def test_every_way_of_importing_a_downstream_module_is_caught(source: str, package: str, stage: str) -> None:
+    assert any(is_forbidden(name, stage) for name in imported_modules(source, package))
+
+
+@pytest.mark.parametrize(("source", "package", "stage"), [
+    ("from agentwatch import errors, lake", "agentwatch.detectors", "detectors"),
+    ("from . import entities", "agentwatch.detectors", "detectors"),
+    ("from agentwatch.detectors.metrics import build_metrics", "agentwatch.flows", "flows"),
+    ("from agentwatch.client import x", "agentwatch.ingest", "ingest"),
+])
+def test_upstream_imports_pass(source: str, package: str, stage: str) -> None:
+    assert not any(is_forbidden(name, stage) for name in imported_modules(source, package))

@@ -22,7 +22,8 @@ def test_ingest_prints_the_reconciliation(tmp_path: Path, lake: Path) -> None:
     src = write_lines(tmp_path / "a.jsonl", [line(seq=1, event_id="e1"), b"{oops", line(seq=2, event_id="e1")])
     code, out = run(lake, "ingest", str(src))
     assert code == 0
-    assert "3 records read = 2 decoded + 1 quarantined + 0 skipped; 2 events decoded = 1 written + 1 duplicates" in out
+    assert ("  native: 1 file; 3 lines read = 2 decoded + 1 quarantined + 0 skipped; "
+            "2 events = 1 written + 1 duplicates") in out
 
 
 def test_sql_formats_and_refuses_writes(tmp_path: Path, lake: Path) -> None:

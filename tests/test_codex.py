@@ -151,7 +151,8 @@ def test_ids_are_stable_unique_and_ordered_by_line() -> None:
     assert len(ids) == len(set(ids)) == 44
     exec_rows = first[3]
     assert [(r["event_id"], r["seq"]) for r in exec_rows[2:4]] == [
-        ("codex-exec-2025-11-02T14-30-00:5:0", 5000), ("codex-exec-2025-11-02T14-30-00:5:1", 5001)]
+        ("codex-exec-2025-11-02T14-30-00:5:64cc8c3b2e47972f:0", 5000),
+        ("codex-exec-2025-11-02T14-30-00:5:64cc8c3b2e47972f:1", 5001)]  # line, its hash, index
     for rows in first:
         assert [r["seq"] for r in rows] == sorted(r["seq"] for r in rows)
 

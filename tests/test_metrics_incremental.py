@@ -8,8 +8,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from agentwatch.detectors.metrics import affected_sessions, build_metrics, merge_sessions
+from agentwatch.detectors.metrics import affected_sessions, build_metrics
 from tests.approval_support import ALICE, ALICE_KEYS, MALLORY, signed
 from tests.builders import (
     START,
@@ -93,6 +94,15 @@ def normalized(table: pa.Table) -> list[dict]:
     return table.sort_by([(k, "ascending") for k in keys]).to_pylist()
 
 
+def replaced(stored: pa.Table, affected: pa.Table, rebuilt: pa.Table) -> pa.Table:
+    """Stored rows of the unaffected sessions plus the rebuilt ones (what detectors/derived.py stores)."""
+    def keys(table: pa.Table) -> pa.Array:
+        return pc.binary_join_element_wise(table["agent_id"], table["session_id"], "\x1f")
+
+    kept = stored.filter(pc.invert(pc.is_in(keys(stored), keys(affected))))
+    return pa.concat_tables([kept, rebuilt.cast(stored.schema)])
+
+
 def test_incremental_build_equals_full_rebuild():
     first, later = fleet()
     full_steps, full_sessions = build(connect(first + later))
@@ -102,8 +112,8 @@ def test_incremental_build_equals_full_rebuild():
     affected = affected_sessions(con, "new_events", baseline_days=BASELINE_DAYS)
     new_steps, new_sessions = build(con, sessions_filter=affected, publish=False)
 
-    assert normalized(merge_sessions(stored_sessions, new_sessions)) == normalized(full_sessions)
-    assert normalized(merge_sessions(stored_steps, new_steps)) == normalized(full_steps)
+    assert normalized(replaced(stored_sessions, affected, new_sessions)) == normalized(full_sessions)
+    assert normalized(replaced(stored_steps, affected, new_steps)) == normalized(full_steps)
     assert 0 < new_sessions.num_rows < full_sessions.num_rows
     outcomes = set(full_steps.column("approval_outcome").to_pylist())
     assert {"approved", "invalid_signature", "after_the_fact", "missing"} <= outcomes
@@ -125,35 +135,3 @@ def test_a_filter_rebuilds_only_the_sessions_named():
     con = connect(first + later)
     _, sessions = build(con, sessions_filter=[("a1", "s3"), ("a0", "s0")])
     assert sorted(sessions.column("session_id").to_pylist()) == ["s0", "s3"]
-
-
-def test_merge_replaces_every_row_of_a_rebuilt_session_and_keeps_the_rest():
-    stored = pa.table({"agent_id": ["a", "a", "b"], "session_id": ["s1", "s1", "s2"], "step_index": [1, 2, 1],
-                       "v": [1, 2, 3]})
-    rebuilt = pa.table({"agent_id": ["a"], "session_id": ["s1"], "step_index": [1], "v": [9]})
-    merged = merge_sessions(stored, rebuilt)
-    assert merged.to_pylist() == [
-        {"agent_id": "a", "session_id": "s1", "step_index": 1, "v": 9},
-        {"agent_id": "b", "session_id": "s2", "step_index": 1, "v": 3},
-    ]
-
-
-def test_building_a_few_agents_at_a_time_equals_one_build():
-    first, later = fleet()
-    one_steps, one_sessions = build(connect(first + later))
-    con = connect(first + later)
-    result = build_metrics(con, AGENTS, baseline_days=BASELINE_DAYS, chunk_events=50)
-    assert result.count_rounds == 2  # two agents, each over 50 events
-    assert normalized(con.table("metrics_sessions").to_arrow_table()) == normalized(one_sessions)
-    assert normalized(con.table("metrics_steps").to_arrow_table()) == normalized(one_steps)
-
-
-def test_rounds_written_to_parquet_as_they_are_built_give_the_same_rows(tmp_path):
-    first, later = fleet()
-    one_steps, one_sessions = build(connect(first + later))
-    con = connect(first + later)
-    result = build_metrics(con, AGENTS, baseline_days=BASELINE_DAYS, chunk_events=50, out_dir=tmp_path)
-    assert sorted(p.name for p in (tmp_path / "steps").iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
-    assert result.count_sessions == one_sessions.num_rows
-    assert normalized(con.table("sessions").to_arrow_table()) == normalized(one_sessions)
-    assert normalized(con.table("steps").to_arrow_table()) == normalized(one_steps)

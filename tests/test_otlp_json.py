@@ -14,8 +14,9 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import detect_format
 from agentwatch.ingest.formats.otlp_json import decode_otlp_json, decode_otlp_spans
+from agentwatch.ingest.formats.otlp_values import MAX_NANOS
 from agentwatch.ingest.receiver import request_to_otlp_json
-from agentwatch.ingest.records import Location
+from agentwatch.ingest.records import MAX_INT64, SEQ_SLOTS, Location
 from tests.otlp_builders import BASE_NS, TRACE, decode, kv, request, span
 
 FIXTURES = Path(__file__).parent / "fixtures" / "otlp"
@@ -185,6 +186,8 @@ HOSTILE = [
     ("missing start time", request(span(startTimeUnixNano="0")), f"{SPAN0}.startTimeUnixNano: missing"),
     ("time past int64", request(span(startTimeUnixNano=str(2**63))),
      f"{SPAN0}.startTimeUnixNano: integer {2**63} is outside 64-bit range"),
+    ("time whose seq would pass int64", request(span(startTimeUnixNano=str(2**63 - 1))),
+     f"{SPAN0}.startTimeUnixNano: {2**63 - 1} is outside 1970..2262"),
     ("boolean kind", request(span(kind=True)), f"{SPAN0}.kind: expected integer enum, got boolean"),
     ("tokens as text", with_attribute("gen_ai.usage.input_tokens", {"stringValue": "52"}),
      f"{SPAN0}.attributes['gen_ai.usage.input_tokens']: expected integer, got string"),
@@ -274,6 +277,13 @@ def test_odd_but_valid_values_are_kept_not_crashed_on() -> None:
     assert kept["span"]["traceState"] == "vendor=1"
     assert kept["span"]["end_time_unix_nano"] == BASE_NS  # no end: the start
     assert kept["future"] == {"uuidValue": "123"} and kept["nan"] is None and kept["empty"] is None
+
+
+def test_the_last_accepted_time_leaves_room_for_every_seq_of_its_span() -> None:
+    last = str(MAX_NANOS)
+    rows = decode(request(span(attributes=CHAT, startTimeUnixNano=last, endTimeUnixNano=last)))
+    assert [r["flags"] for r in rows] == [["ts_future"]]
+    assert rows[0]["seq"] + SEQ_SLOTS - 1 <= MAX_INT64  # the span's 1000th event would still fit
 
 
 def test_attribute_named_like_a_reserved_key_is_renamed_not_overwritten() -> None:

@@ -138,6 +138,17 @@ def test_a_plain_application_log_is_kept_as_unknown_with_its_text() -> None:
     assert (row["event_type"], row["text"], row["flags"]) == ("unknown", "disk almost full", ["unknown_event_type"])
 
 
+def test_the_resource_schema_url_and_dropped_counts_are_kept() -> None:
+    record = {"timeUnixNano": "1767225600000000000", "body": {"stringValue": "hi"},
+              "traceId": "4bf92f3577b34da6a3ce929d0e0e4736"}
+    request = log_request(record)
+    request["resourceLogs"][0]["schemaUrl"] = "https://opentelemetry.io/schemas/1.26.0"
+    request["resourceLogs"][0]["resource"]["droppedAttributesCount"] = 2
+    (row,) = decode(request, fmt="otlp_logs")
+    assert orjson.loads(row["attrs"])["log"]["resource_fields"] == {
+        "droppedAttributesCount": 2, "schemaUrl": "https://opentelemetry.io/schemas/1.26.0"}
+
+
 def test_a_log_without_session_or_trace_and_a_native_record_are_quarantined(lake: Path, tmp_path: Path) -> None:
     orphan = log_request({"timeUnixNano": "1767225600000000000", "body": {"stringValue": "hi"}})
     native = {"ts": "2026-01-01T00:00:00Z", "agent_id": "a", "session_id": "s", "event_type": "user_prompt"}

@@ -3,6 +3,7 @@ time, OTLP runs split across export batches, tool results that name only their c
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,9 +12,10 @@ import orjson
 import pytest
 
 from agentwatch.detectors.catalog import connect
+from agentwatch.ingest.formats import REGISTRY, SkipRecord, get_format
 from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.ingest.records import SETTABLE, DecodedEvent
-from tests.otlp_builders import TRACE, request, span
+from agentwatch.ingest.records import SETTABLE, DecodedEvent, FileHints, Location
+from tests.otlp_builders import TRACE, kv, request, span
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -103,6 +105,39 @@ def test_openinference_span_ids_repeated_across_sessions_never_merge(lake: Path,
     assert rows(lake, "select session_id from events order by 1") == [("sess-1",), ("sess-2",)]
 
 
+def rollout(session: str) -> list[dict]:
+    meta = {"id": session, "timestamp": "2026-05-01T10:00:00.000Z", "cwd": "/srv/app"}
+    prompt = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "deploy"}]}
+    return [{"timestamp": "2026-05-01T10:00:00.000Z", "type": "session_meta", "payload": meta},
+            {"timestamp": "2026-05-01T10:00:01.000Z", "type": "response_item", "payload": prompt}]
+
+
+def test_codex_rollouts_with_the_same_lines_in_two_sessions_never_merge(lake: Path, tmp_path: Path) -> None:
+    one, two = "019a2d7a-41c4-78b1-b7cc-a45d62a89c01", "019a2d7a-41c4-78b1-b7cc-a45d62a89c02"
+    a = write_lines(tmp_path / "s" / f"rollout-2026-05-01T10-00-00-{one}.jsonl", rollout(one))
+    b = write_lines(tmp_path / "s" / f"rollout-2026-05-01T10-00-00-{two}.jsonl", rollout(two))
+    grown = write_lines(tmp_path / "backup" / a.name, [*rollout(one), rollout(one)[1]])  # resumed: one line more
+    report = ingest(lake, a, b, grown)
+    assert [(f.events_written, f.duplicates) for f in report.files] == [(2, 0), (2, 0), (1, 2)]
+    assert rows(lake, "select session_id, count(*) from events group by 1 order by 1") == [(one, 3), (two, 2)]
+
+
+def claude_log(session: str) -> dict:
+    attributes = kv({"event.name": "user_prompt", "session.id": session, "prompt": "run the tests"})
+    record = {"timeUnixNano": "1767225600000000000", "body": {"stringValue": "claude_code.user_prompt"},
+              "attributes": attributes}
+    scope = {"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": [record]}
+    return {"resourceLogs": [{"resource": {"attributes": kv({"service.name": "claude-code"})}, "scopeLogs": [scope]}]}
+
+
+def test_otlp_log_events_alike_in_two_sessions_never_merge(lake: Path, tmp_path: Path) -> None:
+    a = write_lines(tmp_path / "a.jsonl", [claude_log("s-1"), claude_log("s-2")])
+    b = write_lines(tmp_path / "b.jsonl", [claude_log("s-2")])  # a retried export
+    report = ingest(lake, a, b)
+    assert [(f.events_written, f.duplicates) for f in report.files] == [(2, 0), (0, 1)]
+    assert rows(lake, "select session_id from events order by 1") == [("s-1",), ("s-2",)]
+
+
 def test_one_id_in_two_formats_is_two_events(lake: Path, tmp_path: Path) -> None:
     otlp = write_lines(tmp_path / "t.jsonl", [otlp_run("conv-a", "svc")])
     same = native(f"{TRACE}:00f067aa0ba902b7:0", "conv-a", agent="planner")
@@ -165,6 +200,18 @@ def test_exec_stream_of_any_name_takes_its_time_from_the_uuidv7_thread_id(lake: 
                     datetime.fromtimestamp(millis / 1000, UTC), ["ts_from_thread_id"])]
 
 
+def test_a_resumed_thread_in_a_second_stream_keeps_every_event_and_a_copy_adds_none(lake: Path,
+                                                                                   tmp_path: Path) -> None:
+    again = {"type": "item.completed", "item": {"id": "item_1", "type": "agent_message", "text": "again"}}
+    resumed = [EXEC[0], EXEC[1], again]  # its line 3 is where the first run's tool call was
+    first = write_lines(tmp_path / "run1.jsonl", EXEC)
+    second = write_lines(tmp_path / "run2.jsonl", resumed)  # `codex exec resume`: the same thread, from line 1
+    copy = write_lines(tmp_path / "artifacts" / "run1-copy.jsonl", [*EXEC, {"type": "turn.started"}])
+    report = ingest(lake, first, second, copy)
+    assert [(f.events_written, f.duplicates) for f in report.files] == [(4, 0), (1, 1), (0, 4)]
+    assert rows(lake, "select count(distinct session_id), count(*) from events") == [(1, 5)]
+
+
 def test_exec_stream_without_a_thread_start_takes_the_file_mtime(lake: Path, tmp_path: Path) -> None:
     path = write_lines(tmp_path / "tail.jsonl", EXEC[2:])  # cut: the thread.started line is missing
     os.utime(path, ns=(1_767_225_600_000_000_000, 1_767_225_600_000_000_000))
@@ -220,12 +267,25 @@ def test_a_trace_without_any_identified_span_keeps_the_trace_as_session(lake: Pa
 
 # --- a tool result names its call's tool ------------------------------------------------------
 
-def test_claude_code_tool_result_takes_the_name_of_its_call(lake: Path, tmp_path: Path) -> None:
-    session = "00000000-0000-4000-8000-0000000000aa"
+def tool_exchange(session: str) -> tuple[dict, dict]:
+    """A Claude Code tool call and, in a later record, its result naming only the call's id."""
     call = claude_record(session, "a1", "assistant", "")
     call["message"]["content"] = [{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}]
     result = {**claude_record(session, "u2", "user", ""), "timestamp": "2026-05-01T10:00:05.000Z"}
     result["message"]["content"] = [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "a.txt"}]
+    return call, result
+
+
+def test_claude_code_tool_result_takes_the_name_of_its_call_in_the_same_file(lake: Path, tmp_path: Path) -> None:
+    session = "00000000-0000-4000-8000-0000000000ab"
+    ingest(lake, write_lines(tmp_path / "p" / f"{session}.jsonl", list(tool_exchange(session))))
+    got = rows(lake, "select event_type, tool_name, flags from events order by seq")
+    assert got == [("tool_call", "Bash", []), ("tool_result", "Bash", ["tool_name_from_call"])]
+
+
+def test_claude_code_tool_result_takes_the_name_of_its_call(lake: Path, tmp_path: Path) -> None:
+    session = "00000000-0000-4000-8000-0000000000aa"
+    call, result = tool_exchange(session)
     ingest(lake, write_lines(tmp_path / "p" / f"{session}.jsonl", [call]))
     ingest(lake, write_lines(tmp_path / "p2" / "p" / f"{session}.jsonl", [result]))  # a later file and run
     got = rows(lake, "select event_type, tool_name, flags from events order by seq")
@@ -239,7 +299,33 @@ def test_decoded_events_name_exactly_the_settable_columns() -> None:
     assert set(DecodedEvent.__dataclass_fields__) == SETTABLE | {"flags"}
     with pytest.raises(TypeError, match="tool_nmae"):
         DecodedEvent.of({"event_type": "tool_call", "tool_nmae": "Bash"})  # a misspelt column fails here
+    with pytest.raises(TypeError, match="tool_nmae"):
+        DecodedEvent(event_type="tool_call", tool_nmae="Bash")  # type: ignore[call-arg]
     event = DecodedEvent.of({"event_type": "tool_call", "tool_name": "Bash", "flags": ("ts_from_file_mtime",)})
     with pytest.raises(AttributeError):
         event.tool_name = "rm"  # frozen
     assert event.as_fields() == {"event_type": "tool_call", "tool_name": "Bash"}
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EVERY_FORMAT = {  # a fixture file of each registered format
+    "native": None,
+    "otlp_json": FIXTURES / "otlp" / "genai.jsonl",
+    "openinference": FIXTURES / "otlp" / "openinference.jsonl",
+    "otlp_logs": FIXTURES / "otlp" / "claude_code_logs.jsonl",
+    "claude_code": FIXTURES / "claude_code" / "-home-dev-shop" / "0b6e4d2c-9a8f-4e7d-b6c5-a4b3c2d1e0f9.jsonl",
+    "codex": FIXTURES / "codex" / "exec" / "codex-exec-2025-11-02T14-30-00.jsonl",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_format_decodes_to_typed_records(name: str, tmp_path: Path) -> None:
+    path = EVERY_FORMAT[name] or native_file(tmp_path, 3)
+    fmt = get_format(name)
+    lines = path.read_bytes().splitlines()
+    hints = FileHints(first_record=lines[0])
+    events = []
+    for line_no, line in enumerate(lines, start=1):
+        with contextlib.suppress(SkipRecord):
+            events += fmt.decode(orjson.loads(line), Location(name, str(path), 0, line_no, hints))
+    assert events and all(type(event) is DecodedEvent for event in events)

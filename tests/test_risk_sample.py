@@ -172,8 +172,6 @@ def test_a_standing_gap_is_one_finding_per_run_of_days(fleet):
     assert len(runs) < gap_days == sum(r["days"] for r in runs)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect since issues 9+12 merged: the mail-assistant's (OTLP) autonomy "
-                   "gap finding gets an empty evidence list; fix risk_evidence_events.sql, then drop this mark")
 def test_gaps_are_findings_with_the_findings_columns(fleet):
     _, con = fleet
     findings = rows(con, "select * from risk_findings")

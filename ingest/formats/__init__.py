@@ -4,11 +4,12 @@ A format module defines `FORMAT = Format(...)`:
 
 - `sniff(first_record: bytes) -> bool` recognizes the format from a file's first non-blank line
   (`--format auto`);
-- `decode(record, where) -> list[dict]` turns one parsed JSON record into zero or more events keyed
-  by canonical column names (see `ingest.schema`). It is pure: no I/O, no clock. It raises
-  `RecordError(reason)` for a record it cannot map (quarantined) and `SkipRecord(reason)` for one
-  that carries no event by design (counted per reason in the manifest). Fields without a column go
-  in an `attrs` dict; `ingest.records.normalize_event` validates and completes every event.
+- `decode(record, where) -> list[DecodedEvent]` turns one parsed JSON record into zero or more
+  typed, frozen events (`ingest.records.DecodedEvent`: a field per canonical column, so a misspelt
+  column is an error). It is pure: no I/O, no clock. It raises `RecordError(reason)` for a record it
+  cannot map (quarantined) and `SkipRecord(reason)` for one that carries no event by design (counted
+  per reason in the manifest). What has no column goes in the event's `attrs` dict;
+  `ingest.records.normalize_event` validates and completes every event.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentwatch.errors import ConfigError
+from agentwatch.ingest.records import DecodedEvent
 
 # name -> module; imported on first use so one broken format never blocks the others.
 REGISTRY: dict[str, str] = {
@@ -43,7 +45,7 @@ class Format:
 
     name: str
     sniff: Callable[[bytes], bool]
-    decode: Callable[[Any, Any], list[dict[str, Any]]]
+    decode: Callable[[Any, Any], list[DecodedEvent]]
 
 
 def get_format(name: str) -> Format:

@@ -17,7 +17,7 @@ One event per content block (a string `content` is one block), so one record giv
 Ids, order, sessions:
 - `event_id` = `<uuid>:<block index>`. A resumed session copies earlier records, uuids included, into
   its new file: the copies deduplicate. `span_id` = uuid, `parent_span_id` = parentUuid.
-- `seq` = timestamp in microseconds * 1000 + block index: a session can span files (resume), so
+- `seq` = `seq_of(timestamp in microseconds, block index)`: a session can span files (resume), so
   line numbers do not order it. Ties between records of the same microsecond keep no defined order.
 - A sidechain record (`isSidechain`: a Task/Agent sub-agent, inline in old versions, in
   `<session>/subagents/agent-<id>.jsonl` in newer ones) belongs to the child session
@@ -58,7 +58,7 @@ from agentwatch.ingest.formats.fields import (
     quoted,
     without,
 )
-from agentwatch.ingest.records import EPOCH, DecodedEvent, Location, json_kind, micros_since_epoch, parse_ts, seq_of
+from agentwatch.ingest.records import DecodedEvent, Location, json_kind, micros_of_text, seq_of
 
 AGENT_PREFIX = "claude-code:"
 SPAWN_TOOLS = frozenset({"Task", "Agent"})
@@ -154,7 +154,7 @@ def _project_of(source_file: str, cwd: str | None) -> str:
 def _micros(ts: str) -> int:
     """Microseconds since the epoch, parsed by the same rules as `normalize_event`."""
     try:
-        return micros_since_epoch(parse_ts(ts, [], EPOCH))
+        return micros_of_text(ts)
     except RecordError as exc:
         raise RecordError(exc.message.replace("`ts`", "`timestamp`", 1)) from exc
 

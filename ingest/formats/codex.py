@@ -25,19 +25,24 @@ Codex logs name no model per message (turn_context does), no agent and no human.
 Sessions, ids, order: a line does not carry its session: `session_id` is the uuid the rollout file is
 named by (Codex names it after the session id), else the file's stem; an exec stream's is the
 `thread_id` of its first line (`thread.started`), whatever the file is called. `agent_id` is `codex`.
-`event_id` = `<session>:<line>:<index>`, `seq` = line * 1000 + index: a rollout is one session
-written in order, resumed by appending. Lines without a timestamp take, for exec streams, the time
-in the thread id when it is a UUIDv7 (flagged `ts_from_thread_id`); else (and for bare rollouts) the
-one in the file name (`YYYY-MM-DD[THH-MM-SS]`, local time: stored as UTC, flagged `ts_assumed_utc`);
-else, for exec streams, the file's mtime (flagged `ts_from_file_mtime`); else they are quarantined.
+`event_id` = `<session>:<line>:<index>`, `seq` = `seq_of(line, index)`: a rollout is one session
+written in order, resumed by appending. An exec event's id also holds a hash of the line
+(`<session>:<line>:<hash>:<index>`): a resumed thread's next stream starts again at line 1, and its
+events must not merge with the first run's, while a copy of a stream still deduplicates. Lines
+without a timestamp take, for exec streams, the time in the thread id when it is a UUIDv7 (flagged
+`ts_from_thread_id`); else (and for bare rollouts) the one in the file name (`YYYY-MM-DD[THH-MM-SS]`,
+local time: stored as UTC, flagged `ts_assumed_utc`); else, for exec streams, the file's mtime
+(flagged `ts_from_file_mtime`); else they are quarantined.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any, NoReturn
+
+import orjson
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
@@ -54,7 +59,7 @@ from agentwatch.ingest.formats.fields import (
     quoted,
     without,
 )
-from agentwatch.ingest.records import EPOCH, DecodedEvent, Location, json_kind, seq_of
+from agentwatch.ingest.records import DecodedEvent, Location, json_kind, seq_of, time_of_nanos
 
 AGENT_ID = "codex"
 ROLLOUT_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg", "compacted"})
@@ -101,9 +106,10 @@ def decode_codex(record: Any, where: Location) -> list[DecodedEvent]:
     exec_thread = _exec_thread(where.hints.first_record)
     session = exec_thread or _session_of(where.source_file)
     events, ts, flags = _route(record, where, exec_thread)
+    line = f"{where.line_no}:{_digest(record)}" if _is_exec_event(record) else str(where.line_no)
     for index, event in enumerate(events):
         event.update(
-            event_id=f"{session}:{where.line_no}:{index}",
+            event_id=f"{session}:{line}:{index}",
             ts=ts,
             seq=seq_of(where.line_no, index),
             agent_id=AGENT_ID,
@@ -120,7 +126,7 @@ def _route(record: dict, where: Location, thread: str | None) -> tuple[list[dict
         if not isinstance(kind, str):
             raise RecordError(f"`type`: expected string, got {json_kind(kind)}")
         return _rollout_line(kind, record), get_str(record, "timestamp", required=True), ()
-    if isinstance(kind, str) and ("." in kind or kind == "error"):
+    if _is_exec_event(record):
         return (decode_exec_event(record), *_exec_ts(where, thread, f"codex exec {kind} event"))
     if isinstance(kind, str):
         ts = get_str(record, "timestamp") or _name_ts(where, "bare codex rollout line")
@@ -128,6 +134,17 @@ def _route(record: dict, where: Location, thread: str | None) -> tuple[list[dict
     if kind is None and "id" in record and "timestamp" in record:
         return [_meta(record, "")], get_str(record, "timestamp", required=True), ()
     raise RecordError(f"not a codex record: `type` is {json_kind(kind)}")
+
+
+def _is_exec_event(record: dict) -> bool:
+    kind = record.get("type")
+    return "payload" not in record and isinstance(kind, str) and ("." in kind or kind == "error")
+
+
+def _digest(record: dict) -> str:
+    """What an exec event says, hashed: `codex exec resume` writes the same thread to another stream
+    whose lines restart at 1, so the line number alone would merge its events with the first run's."""
+    return hashlib.md5(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), usedforsecurity=False).hexdigest()[:16]
 
 
 def _exec_thread(first_record: bytes) -> str | None:
@@ -144,12 +161,12 @@ def _exec_ts(where: Location, thread: str | None, what: str) -> tuple[Any, tuple
     creation time in ms), else the file name's, else the file's mtime. Each is flagged."""
     if thread is not None and thread[14] == "7":
         millis = int(thread.replace("-", "")[:12], 16)
-        return EPOCH + timedelta(milliseconds=millis), ("ts_from_thread_id",)
+        return time_of_nanos(millis * 1_000_000), ("ts_from_thread_id",)
     if _NAME_TS.search(file_stem(where.source_file)):
         return _name_ts(where, what), ()
     if where.hints.mtime_ns is None:
         raise RecordError(f"{what} has no timestamp, and neither its thread id nor its file name carries one")
-    return EPOCH + timedelta(microseconds=where.hints.mtime_ns // 1000), ("ts_from_file_mtime",)
+    return time_of_nanos(where.hints.mtime_ns), ("ts_from_file_mtime",)
 
 
 def _rollout_line(kind: str, record: dict) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.records import SEQ_SLOTS, json_kind
+from agentwatch.ingest.records import SEQ_SLOTS, check_str, json_kind
 
 MAX_ID_CHARS = 256
 # Blocks per record: the block index is folded into `seq`, which has SEQ_SLOTS for it.
@@ -26,13 +26,9 @@ _SUFFIXES = (".gz", ".jsonl", ".ndjson", ".json")
 
 def get_str(obj: Mapping[str, Any], key: str, path: str = "", *, required: bool = False) -> str | None:
     """The string at `key`; None when absent or null, unless required."""
-    value = obj.get(key)
-    if value is None:
-        if required:
-            raise RecordError(f"missing `{path}{key}`")
-        return None
-    if not isinstance(value, str):
-        raise RecordError(f"`{path}{key}`: expected string, got {json_kind(value)}")
+    value = check_str(obj.get(key), f"`{path}{key}`")
+    if value is None and required:
+        raise RecordError(f"missing `{path}{key}`")
     return value
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.records import json_kind
+from agentwatch.ingest.records import check_str, json_kind
 
 ROLE_EVENT_TYPES = {
     "system": "system_prompt",
@@ -117,18 +117,18 @@ def _part(message: Message, j: int, part: Any) -> dict[str, Any]:
 
 
 def _text_part(part: dict[str, Any], path: str, role: str) -> tuple[dict[str, Any], set[str]]:
-    return {"event_type": role_event_type(role), "text": _str(part, "content", path)}, {"content"}
+    return {"event_type": role_event_type(role), "text": str_at(part, "content", path)}, {"content"}
 
 
 def _reasoning_part(part: dict[str, Any], path: str, role: str) -> tuple[dict[str, Any], set[str]]:
-    return {"event_type": "reasoning", "text": _str(part, "content", path)}, {"content"}
+    return {"event_type": "reasoning", "text": str_at(part, "content", path)}, {"content"}
 
 
 def _tool_call_part(part: dict[str, Any], path: str, role: str) -> tuple[dict[str, Any], set[str]]:
     event = {
         "event_type": "tool_call",
-        "tool_name": _str(part, "name", path),
-        "tool_call_id": _str(part, "id", path),
+        "tool_name": str_at(part, "name", path),
+        "tool_call_id": str_at(part, "id", path),
         "tool_args": part.get("arguments"),
     }
     return event, {"name", "id", "arguments"}
@@ -136,7 +136,7 @@ def _tool_call_part(part: dict[str, Any], path: str, role: str) -> tuple[dict[st
 
 def _tool_response_part(part: dict[str, Any], path: str, role: str) -> tuple[dict[str, Any], set[str]]:
     key = "response" if "response" in part else "result"  # early semconv examples said `result`
-    event = {"event_type": "tool_result", "tool_call_id": _str(part, "id", path), "text": as_text(part.get(key))}
+    event = {"event_type": "tool_result", "tool_call_id": str_at(part, "id", path), "text": as_text(part.get(key))}
     return event, {"id", key}
 
 
@@ -165,8 +165,6 @@ def as_text(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
-def _str(part: dict[str, Any], key: str, path: str) -> str | None:
-    value = part.get(key)
-    if value is not None and not isinstance(value, str):
-        raise RecordError(f"{path}.{key}: expected string, got {json_kind(value)}")
-    return value
+def str_at(obj: dict[str, Any], key: str, path: str) -> str | None:
+    """The string at `obj[key]` (None when absent), named `path.key` when it is another kind."""
+    return check_str(obj.get(key), f"{path}.{key}")

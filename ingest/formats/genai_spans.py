@@ -33,6 +33,7 @@ from agentwatch.ingest.formats.genai_messages import (
 )
 from agentwatch.ingest.formats.otlp_common import Span, SpanEvent
 from agentwatch.ingest.formats.otlp_spans import Convention, Identity, MappedSpan, SpanContext
+from agentwatch.ingest.formats.otlp_values import first_str, int_attr, str_attr
 from agentwatch.ingest.records import json_kind
 
 CHAT_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
@@ -85,12 +86,18 @@ def map_genai_span(span: Span, ctx: SpanContext) -> MappedSpan:
 
 
 def _map_chat(span: Span, mapped: MappedSpan) -> None:
-    parts, history = _messages_parts(span, mapped)
+    add_call_parts(span, mapped, *_messages_parts(span, mapped), TOKEN_KEYS)
+
+
+def add_call_parts(span: Span, mapped: MappedSpan, parts: list[dict[str, Any]], history: list[Any],
+                   token_keys: dict[str, str]) -> None:
+    """A model call's events: one llm_response carries the call's token usage (a text-less one at the
+    span's end when none was captured); the repeated input history is kept once, on the first event."""
     anchor = next((p for p in parts if p["event_type"] == "llm_response"), None)
     if anchor is None:
         anchor = {"event_type": "llm_response", "time_ns": span.end_ns, "source": "span"}
         parts.append(anchor)
-    for column, key in TOKEN_KEYS.items():
+    for column, key in token_keys.items():
         if key in span.attributes:
             anchor[column] = int_attr(span.attributes, key)
             mapped.consumed.add(key)
@@ -235,31 +242,6 @@ def consume_first(a: dict[str, Any], mapped: MappedSpan, keys: tuple[str, ...]) 
     key, value = first_str(a, keys)
     if key is not None:
         mapped.consumed.add(key)
-    return value
-
-
-def first_str(a: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, str | None]:
-    """The first non-empty string attribute among `keys`, and its key."""
-    for key in keys:
-        value = str_attr(a, key)
-        if value:
-            return key, value
-    return None, None
-
-
-def str_attr(a: dict[str, Any], key: str) -> str | None:
-    """A string attribute; another kind is rejected, never coerced."""
-    value = a.get(key)
-    if value is not None and not isinstance(value, str):
-        raise RecordError(f"attributes[{key!r}]: expected string, got {json_kind(value)}")
-    return value
-
-
-def int_attr(a: dict[str, Any], key: str) -> int | None:
-    """An integer attribute (intValue); another kind is rejected, never coerced."""
-    value = a.get(key)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise RecordError(f"attributes[{key!r}]: expected integer, got {json_kind(value)}")
     return value
 
 

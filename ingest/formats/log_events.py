@@ -34,6 +34,7 @@ import orjson
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.genai_messages import as_text, conversation_parts, parse_messages
+from agentwatch.ingest.formats.otlp_values import first_str, service_name
 from agentwatch.ingest.records import json_kind
 
 if TYPE_CHECKING:
@@ -75,29 +76,14 @@ def map_log_record(log: LogRecord) -> MappedLog:
 
 def _identity(log: LogRecord, family: str) -> tuple[str, str]:
     a = log.attributes
-    agent = _first(a, AGENT_KEYS) or FAMILIES.get(family) or _service(log)
-    session = _first(a, SESSION_KEYS) or log.trace_id
+    agent = first_str(a, AGENT_KEYS)[1] or FAMILIES.get(family) or service_name(log.resource)
+    session = first_str(a, SESSION_KEYS)[1] or log.trace_id
     if agent is None:
         raise RecordError("attributes: no agent identity (gen_ai.agent.*, a known agent, resource service.name)")
     if session is None:
         raise RecordError("attributes: no session identity (session.id, conversation.id, "
                           "gen_ai.conversation.id or a trace id)")
     return agent, session
-
-
-def _first(a: dict[str, Any], keys: tuple[str, ...]) -> str | None:
-    for key in keys:
-        value = a.get(key)
-        if isinstance(value, str) and value:
-            return value
-        if value is not None and not isinstance(value, str):
-            raise RecordError(f"attributes[{key!r}]: expected string, got {json_kind(value)}")
-    return None
-
-
-def _service(log: LogRecord) -> str | None:
-    service = log.resource.get("service.name")
-    return service if isinstance(service, str) and service else None
 
 
 def _str(a: dict[str, Any], key: str) -> str | None:

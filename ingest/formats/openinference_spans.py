@@ -21,18 +21,11 @@ from __future__ import annotations
 from typing import Any
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.formats.genai_messages import Message, conversation_parts
-from agentwatch.ingest.formats.genai_spans import (
-    consume_first,
-    consume_identity,
-    first_str,
-    int_attr,
-    spawn_parts,
-    str_attr,
-)
+from agentwatch.ingest.formats.genai_messages import Message, conversation_parts, str_at
+from agentwatch.ingest.formats.genai_spans import add_call_parts, consume_first, consume_identity, spawn_parts
 from agentwatch.ingest.formats.otlp_common import Span
 from agentwatch.ingest.formats.otlp_spans import Convention, Identity, MappedSpan, SpanContext
-from agentwatch.ingest.records import json_kind
+from agentwatch.ingest.formats.otlp_values import first_str, str_attr
 
 KIND_KEY = "openinference.span.kind"
 AGENT_KEYS = ("agent.name",)
@@ -81,17 +74,7 @@ def _map_llm(span: Span, mapped: MappedSpan) -> None:
     for part in parts:
         if part["event_type"] == "user_prompt":
             part["actor"] = actor
-    anchor = next((p for p in parts if p["event_type"] == "llm_response"), None)
-    if anchor is None:
-        anchor = {"event_type": "llm_response", "time_ns": span.end_ns, "source": "span"}
-        parts.append(anchor)
-    for column, key in TOKEN_KEYS.items():
-        if key in a:
-            anchor[column] = int_attr(a, key)
-            mapped.consumed.add(key)
-    if history:
-        parts[0].setdefault("part", {})["input_history"] = history
-    mapped.parts.extend(parts)
+    add_call_parts(span, mapped, parts, history, TOKEN_KEYS)
 
 
 def _map_tool(span: Span, mapped: MappedSpan) -> None:
@@ -128,7 +111,7 @@ def _texts(a: dict[str, Any], prefix: str, key: str, role: str, time_ns: int, ma
     messages = []
     for n, flat in indexed(a, prefix, mapped.consumed):
         path = f"attributes['{prefix}.{n}']"
-        text = _flat_str(flat, key, path)
+        text = str_at(flat, key, path)
         extras = {k: v for k, v in flat.items() if k != key}
         messages.append(Message(role, [{"type": "text", "content": text}], time_ns, prefix, path, extras, flat))
     return messages
@@ -136,7 +119,7 @@ def _texts(a: dict[str, Any], prefix: str, key: str, role: str, time_ns: int, ma
 
 def _message(flat: dict[str, Any], path: str, time_ns: int, source: str) -> Message:
     """An OpenInference message in the GenAI shape: {role, parts}."""
-    role = _flat_str(flat, "message.role", path)
+    role = str_at(flat, "message.role", path)
     if role is None:
         raise RecordError(f"{path}.message.role: missing")
     used = {"message.role"}
@@ -154,7 +137,7 @@ def _message(flat: dict[str, Any], path: str, time_ns: int, source: str) -> Mess
 
 
 def _content_parts(flat: dict[str, Any], role: str, path: str, used: set[str]) -> list[dict[str, Any]]:
-    content = _flat_str(flat, "message.content", path)
+    content = str_at(flat, "message.content", path)
     parts: list[dict[str, Any]] = []
     if content is not None:
         used.add("message.content")
@@ -171,13 +154,6 @@ def _content_parts(flat: dict[str, Any], role: str, path: str, used: set[str]) -
         else:
             parts.append({"type": kind, **rest})
     return parts
-
-
-def _flat_str(flat: dict[str, Any], key: str, path: str) -> str | None:
-    value = flat.get(key)
-    if value is not None and not isinstance(value, str):
-        raise RecordError(f"{path}.{key}: expected string, got {json_kind(value)}")
-    return value
 
 
 OPENINFERENCE = Convention(openinference_identity, map_openinference_span)

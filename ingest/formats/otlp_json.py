@@ -11,17 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format
 from agentwatch.ingest.formats.genai_spans import GENAI
 from agentwatch.ingest.formats.openinference_spans import KIND_KEY, OPENINFERENCE
-from agentwatch.ingest.formats.otlp_common import Span, has_span_attribute, load_envelope
+from agentwatch.ingest.formats.otlp_common import TRACES, Span, has_span_attribute, load_envelope
 from agentwatch.ingest.formats.otlp_spans import Convention, decode_request, decode_spans
-from agentwatch.ingest.records import Location
+from agentwatch.ingest.records import DecodedEvent, Location
 
 
 def sniff_otlp_json(first_record: bytes) -> bool:
     """An OTLP trace request none of whose spans is OpenInference."""
-    envelope = load_envelope(first_record)
+    envelope = load_envelope(first_record, TRACES)
     return envelope is not None and not has_span_attribute(envelope, KIND_KEY)
 
 
@@ -30,12 +31,12 @@ def pick_convention(span: Span) -> Convention:
     return OPENINFERENCE if KIND_KEY in span.attributes else GENAI
 
 
-def decode_otlp_json(record: Any, where: Location) -> list[dict[str, Any]]:
+def decode_otlp_json(record: Any, where: Location) -> list[DecodedEvent]:
     """All events of all spans of one request; one malformed span quarantines the record."""
     return decode_request(record, pick_convention)
 
 
-def decode_otlp_spans(record: Any) -> list[tuple[str, list[dict[str, Any]] | Exception]]:
+def decode_otlp_spans(record: Any) -> list[tuple[str, list[DecodedEvent] | RecordError]]:
     """Each span's events or its own error (for accepting part of a request)."""
     return decode_spans(record, pick_convention)
 

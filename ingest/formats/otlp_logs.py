@@ -8,10 +8,10 @@ the envelope (same OTLP/JSON rules as traces: hex ids, int64 as strings) and com
 
 - event_id = "log:<digest>:<n>", the digest a hash of the record with its resource and scope: the
   same record exported twice (a retried batch) deduplicates; two different records never collide.
-- seq = the event's time in microseconds * 1000 + n, as for spans.
+- seq = `seq_of(the event's time in microseconds, n)`, as for spans.
 - ts = `timeUnixNano`, else `observedTimeUnixNano`, else the `event.timestamp` attribute.
 - attrs: every attribute not mapped to a column, plus "log" (name, severity, body when not mapped,
-  other fields), "resource" and "scope".
+  other fields, the resource's other fields as "resource_fields"), "resource" and "scope".
 
 A malformed log record quarantines its whole request (the record of the file), its path in the reason.
 """
@@ -19,28 +19,29 @@ A malformed log record quarantines its whole request (the record of the file), i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import orjson
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format
-from agentwatch.ingest.formats.fields import load_object
 from agentwatch.ingest.formats.log_events import map_log_record
-from agentwatch.ingest.formats.otlp_common import (
-    _array,
-    _decode_scope,
-    _require_object,
-    _rest,
+from agentwatch.ingest.formats.otlp_common import LOGS, RawItem, all_or_error, item_event, iter_raw_items, load_envelope
+from agentwatch.ingest.formats.otlp_values import (
     decode_any,
     decode_attributes,
     hex_id,
+    require_object,
+    rest_of,
     unix_nanos,
 )
-from agentwatch.ingest.records import EPOCH, DecodedEvent, Location, json_kind, micros_since_epoch, parse_ts, seq_of
+from agentwatch.ingest.records import (
+    DecodedEvent,
+    Location,
+    check_str,
+    micros_of_text,
+)
 
 LOG_FIELDS = frozenset({"timeUnixNano", "observedTimeUnixNano", "severityNumber", "severityText", "body",
                         "attributes", "traceId", "spanId", "eventName"})
@@ -60,72 +61,42 @@ class LogRecord:
     severity: dict[str, Any]
     extra: dict[str, Any]
     resource: dict[str, Any]
+    resource_extra: dict[str, Any]  # the resource's other fields (schemaUrl, dropped counts)
     scope: dict[str, Any]
     digest: str
 
 
 def sniff_otlp_logs(first_record: bytes) -> bool:
     """An OTLP logs export request."""
-    obj = load_object(first_record)
-    return obj is not None and isinstance(obj.get("resourceLogs"), list)
+    return load_envelope(first_record, LOGS) is not None
 
 
-def decode_otlp_logs(record: Any, where: Location) -> list[dict[str, Any]]:
+def decode_otlp_logs(record: Any, where: Location) -> list[DecodedEvent]:
     """All events of all log records of one request; one malformed record quarantines the request."""
-    events: list[dict[str, Any]] = []
-    for _, result in decode_log_records(record):
-        if isinstance(result, RecordError):
-            raise result
-        events.extend(result)
-    return events
+    return all_or_error(decode_log_records(record))
 
 
-def decode_log_records(record: Any) -> list[tuple[str, list[dict[str, Any]] | RecordError]]:
+def decode_log_records(record: Any) -> list[tuple[str, list[DecodedEvent] | RecordError]]:
     """Each log record's events, or the error that rejects it alone, keyed by its path."""
-    results: list[tuple[str, list[dict[str, Any]] | RecordError]] = []
-    for path, raw, resource, scope in iter_raw_logs(record):
+    results: list[tuple[str, list[DecodedEvent] | RecordError]] = []
+    for raw in iter_raw_items(record, LOGS):
         try:
-            log = parse_log(path, raw, resource, scope)
-            results.append((path, _events(log)))
+            results.append((raw.path, _events(parse_log(raw))))
         except RecordError as exc:
-            reason = exc.message if exc.message.startswith(path) else f"{path}: {exc.message}"
-            results.append((path, RecordError(reason)))
+            reason = exc.message if exc.message.startswith(raw.path) else f"{raw.path}: {exc.message}"
+            results.append((raw.path, RecordError(reason)))
     return results
 
 
-def log_path(ri: int, si: int, li: int) -> str:
-    """The JSON path of a log record within its request."""
-    return f"resourceLogs[{ri}].scopeLogs[{si}].logRecords[{li}]"
-
-
-def iter_raw_logs(record: Any) -> Iterator[tuple[str, Any, dict[str, Any], dict[str, Any]]]:
-    """(path, raw record, resource attributes, scope) of every log record; a malformed envelope fails."""
-    if not isinstance(record, dict):
-        raise RecordError(f"expected an OTLP logs request object, got {json_kind(record)}")
-    if "resourceLogs" not in record:  # a record that holds no request is not an empty request
-        raise RecordError("not an OTLP logs export request: no `resourceLogs`")
-    for ri, resource_logs in enumerate(_array(record, "resourceLogs", "")):
-        rpath = f"resourceLogs[{ri}]"
-        _require_object(resource_logs, rpath)
-        resource_obj = resource_logs.get("resource") or {}
-        _require_object(resource_obj, f"{rpath}.resource")
-        resource = decode_attributes(resource_obj.get("attributes"), f"{rpath}.resource.attributes")
-        for si, scope_logs in enumerate(_array(resource_logs, "scopeLogs", rpath)):
-            spath = f"{rpath}.scopeLogs[{si}]"
-            _require_object(scope_logs, spath)
-            scope = _decode_scope(scope_logs, spath)
-            for li, raw in enumerate(_array(scope_logs, "logRecords", spath)):
-                yield log_path(ri, si, li), raw, resource, scope
-
-
-def parse_log(path: str, data: Any, resource: dict[str, Any], scope: dict[str, Any]) -> LogRecord:
+def parse_log(raw: RawItem) -> LogRecord:
     """Decode one log record's JSON."""
-    _require_object(data, path)
+    data, path = raw.data, raw.path
+    require_object(data, path)
     attributes = decode_attributes(data.get("attributes"), f"{path}.attributes")
     body = decode_any(data.get("body"), f"{path}.body")
     name = _name_of(data.get("eventName"), attributes.get("event.name"), body, path)
     severity = {k: data[k] for k in ("severityNumber", "severityText") if k in data}
-    digest = hashlib.md5(orjson.dumps([resource, scope, data], option=orjson.OPT_SORT_KEYS),
+    digest = hashlib.md5(orjson.dumps([raw.resource, raw.scope, data], option=orjson.OPT_SORT_KEYS),
                          usedforsecurity=False).hexdigest()
     return LogRecord(
         path=path,
@@ -136,9 +107,10 @@ def parse_log(path: str, data: Any, resource: dict[str, Any], scope: dict[str, A
         trace_id=hex_id(data.get("traceId"), f"{path}.traceId", 16, required=False),
         span_id=hex_id(data.get("spanId"), f"{path}.spanId", 8, required=False),
         severity=severity,
-        extra=_rest(data, LOG_FIELDS),
-        resource=resource,
-        scope=scope,
+        extra=rest_of(data, LOG_FIELDS),
+        resource=raw.resource,
+        resource_extra=raw.resource_extra,
+        scope=raw.scope,
         digest=digest,
     )
 
@@ -147,8 +119,7 @@ def _name_of(event_name: Any, attribute: Any, body: Any, path: str) -> str:
     """The event's name: `eventName`, the `event.name` attribute, or a body that is a dotted name
     (Claude Code writes `event.name` = `tool_result` and the body `claude_code.tool_result`); the
     first one qualified with its family wins."""
-    if event_name is not None and not isinstance(event_name, str):
-        raise RecordError(f"{path}.eventName: expected string, got {json_kind(event_name)}")
+    check_str(event_name, f"{path}.eventName")
     named_body = body if isinstance(body, str) and 0 < len(body) <= 128 and " " not in body and "." in body else None
     candidates = [n for n in (event_name, attribute, named_body) if isinstance(n, str) and n]
     return next((n for n in candidates if "." in n), candidates[0] if candidates else "")
@@ -161,33 +132,26 @@ def _time_of(data: dict[str, Any], attributes: dict[str, Any], path: str) -> int
             return nanos
     stamp = attributes.get("event.timestamp")
     if isinstance(stamp, str):
-        return micros_since_epoch(parse_ts(stamp, [], EPOCH)) * 1000
+        return micros_of_text(stamp) * 1000
     raise RecordError(f"{path}: no time (timeUnixNano, observedTimeUnixNano or event.timestamp)")
 
 
-def _events(log: LogRecord) -> list[dict[str, Any]]:
+def _events(log: LogRecord) -> list[DecodedEvent]:
     mapped = map_log_record(log)
     base = {key: value for key, value in log.attributes.items() if key not in mapped.consumed}
     meta: dict[str, Any] = {"name": log.name, **log.severity, **log.extra}
     if not mapped.body_consumed and log.body is not None:
         meta["body"] = log.body
+    if log.resource_extra:
+        meta["resource_fields"] = log.resource_extra
     events = []
     for n, part in enumerate(sorted(mapped.parts, key=lambda p: p["time_ns"])):
         part = dict(part)
         time_ns = part.pop("time_ns")
         attrs = {**base, "log": meta, "resource": log.resource, "scope": log.scope, **part.pop("attrs", {})}
-        event = {
-            "event_id": f"log:{log.digest}:{n}",
-            "ts": EPOCH + timedelta(microseconds=time_ns // 1000),
-            "seq": seq_of(time_ns // 1000, n),
-            "agent_id": mapped.agent_id,
-            "session_id": mapped.session_id,
-            "trace_id": log.trace_id,
-            "span_id": log.span_id,
-        }
-        event.update(part)
-        event["attrs"] = attrs
-        events.append(DecodedEvent.of(event))
+        columns = {"event_id": f"log:{log.digest}:{n}", "agent_id": mapped.agent_id,
+                   "session_id": mapped.session_id, "trace_id": log.trace_id, "span_id": log.span_id}
+        events.append(item_event(time_ns, n, columns | part, attrs))
     return events
 
 

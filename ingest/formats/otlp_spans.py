@@ -5,7 +5,7 @@ belongs to (`Identity`) and which events it is (`MappedSpan.parts`); this module
 
 - event_id = "{trace_id}:{span_id}:{n}", n the event's index within its span (events sorted by time):
   the same span exported twice (a retried batch) gives the same ids, so ingest deduplicates it.
-- seq = the event's time in microseconds * 1000 + n (n capped at 999). One record never sees a whole
+- seq = `seq_of(the event's time in microseconds, n)` (n capped at 999). One record never sees a whole
   session, so order comes from time: monotone within a session, ties broken within a span.
 - agent_id: the span's own agent, else its nearest ancestor's within the same request, else the
   resource's `service.name`. session_id: the span's own, else the nearest ancestor's within the same
@@ -31,12 +31,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.formats.otlp_common import RawSpan, Span, iter_raw_spans, parse_span
-from agentwatch.ingest.records import EPOCH, DecodedEvent, seq_of
+from agentwatch.ingest.formats.otlp_common import (
+    TRACES,
+    RawItem,
+    Span,
+    all_or_error,
+    item_event,
+    iter_raw_items,
+    parse_span,
+)
+from agentwatch.ingest.formats.otlp_values import service_name
+from agentwatch.ingest.records import DecodedEvent
 
 STATUS = {"ok": "ok", "error": "error"}
 # attrs keys this module writes; a span attribute with one of these names is kept as "attribute:<name>".
@@ -90,23 +98,18 @@ class _Node:
     identity: Identity
 
 
-def decode_request(record: Any, pick: Callable[[Span], Convention]) -> list[dict[str, Any]]:
+def decode_request(record: Any, pick: Callable[[Span], Convention]) -> list[DecodedEvent]:
     """Every event of every span of one request; the first malformed span fails the record."""
-    events: list[dict[str, Any]] = []
-    for _, result in decode_spans(record, pick):
-        if isinstance(result, RecordError):
-            raise result
-        events.extend(result)
-    return events
+    return all_or_error(decode_spans(record, pick))
 
 
 def decode_spans(
     record: Any, pick: Callable[[Span], Convention]
-) -> list[tuple[str, list[dict[str, Any]] | RecordError]]:
+) -> list[tuple[str, list[DecodedEvent] | RecordError]]:
     """Each span's events, or the error that rejects that span alone, keyed by the span's path."""
-    parsed: list[tuple[RawSpan, Span | RecordError, Identity | None]] = []
+    parsed: list[tuple[RawItem, Span | RecordError, Identity | None]] = []
     index: dict[tuple[str, str], _Node] = {}
-    for raw in iter_raw_spans(record):
+    for raw in iter_raw_items(record, TRACES):
         try:
             span = parse_span(raw)
             own = _at(span, pick(span).identity, span)
@@ -115,7 +118,7 @@ def decode_spans(
             continue
         parsed.append((raw, span, own))
         index[(span.trace_id, span.span_id)] = _Node(span.parent_span_id, own)
-    results: list[tuple[str, list[dict[str, Any]] | RecordError]] = []
+    results: list[tuple[str, list[DecodedEvent] | RecordError]] = []
     for raw, span, own in parsed:
         if isinstance(span, RecordError):
             results.append((raw.path, span))
@@ -127,14 +130,14 @@ def decode_spans(
     return results
 
 
-def _span_events(span: Span, own: Identity, index: dict, convention: Convention) -> list[dict[str, Any]]:
+def _span_events(span: Span, own: Identity, index: dict, convention: Convention) -> list[DecodedEvent]:
     ctx = _at(span, resolve_context, span, own, index)
     mapped = _at(span, convention.map_span, span, ctx)
     parts = mapped.parts or [{"event_type": mapped.fallback_type, "time_ns": span.start_ns, "source": "span"}]
     parts = parts + _exception_parts(span, mapped.consumed_events)
     parts.sort(key=lambda part: part["time_ns"])
     base = _base_attrs(span, mapped, ctx)
-    return [DecodedEvent.of(_event(span, ctx, mapped, base, n, part)) for n, part in enumerate(parts)]
+    return [_event(span, ctx, mapped, base, n, part) for n, part in enumerate(parts)]
 
 
 def _at(span: Span, step: Callable[..., Any], *args: Any) -> Any:
@@ -148,8 +151,7 @@ def _at(span: Span, step: Callable[..., Any], *args: Any) -> Any:
 def resolve_context(span: Span, own: Identity, index: dict[tuple[str, str], _Node]) -> SpanContext:
     """Fill what the span does not say from its ancestors within the request, then the resource."""
     chain = [own, *(node.identity for node in _ancestors(span, index))]
-    service = span.resource.get("service.name")
-    service = service if isinstance(service, str) and service else None
+    service = service_name(span.resource)
     agent_id, agent_src = _first(chain, "agent_id", service, "service.name")
     session_id, session_src = _first(chain, "session_id", span.trace_id, "trace_id")
     if agent_id is None:
@@ -219,7 +221,7 @@ def _event_json(event: Any) -> dict[str, Any]:
 
 
 def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any], n: int,
-           part: dict[str, Any]) -> dict[str, Any]:
+           part: dict[str, Any]) -> DecodedEvent:
     part = dict(part)
     time_ns = part.pop("time_ns")
     attrs = dict(base)
@@ -228,10 +230,8 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
     if extras:
         attrs["part"] = extras
     attrs.update(part.pop("top_attrs", {}))
-    event = {
+    columns = {
         "event_id": f"{span.trace_id}:{span.span_id}:{n}",
-        "ts": EPOCH + timedelta(microseconds=time_ns // 1000),
-        "seq": seq_of(time_ns // 1000, n),
         "agent_id": ctx.agent_id,
         "session_id": ctx.session_id,
         "trace_id": span.trace_id,
@@ -240,6 +240,4 @@ def _event(span: Span, ctx: SpanContext, mapped: MappedSpan, base: dict[str, Any
         "model": None if part.get("event_type") in INPUT_TYPES else mapped.model,
         "status": STATUS.get(span.status_code),
     }
-    event.update(part)
-    event["attrs"] = attrs
-    return event
+    return item_event(time_ns, n, columns | part, attrs)

@@ -16,8 +16,8 @@ with flagged as (
 ranked as (
     select
         *,
-        list_transform(counted, lambda r: case r.level when 'critical' then 4 when 'high' then 3
-            when 'medium' then 2 else 1 end) as ranks
+        -- a level's rank is its position in $levels (low first); an unknown level ranks as the lowest
+        list_transform(counted, lambda r: coalesce(list_position($levels, r.level), 1)) as ranks
     from flagged
 ),
 
@@ -26,7 +26,7 @@ current_alerts as (
         ranked.alert_key,
         ranked.agent_id,
         ranked.session_id,
-        ['low', 'medium', 'high', 'critical'][coalesce(list_max(ranks), 2)] as level,
+        $levels[coalesce(list_max(ranks), 2)] as level,
         left(coalesce(counted[1].text, 'flagged session'), 200) as title,
         list_transform(counted, lambda r: r.id) as rule_ids,
         ranked.risk_score,

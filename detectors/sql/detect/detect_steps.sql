@@ -6,8 +6,7 @@
 --   is_untrusted_source  a call whose result is text from outside (web, mail, tickets, MCP, ...)
 --   is_injection_text / is_credential_solicit / is_ransom_text  what a text says (results, writes)
 --   is_injection_flag    ingest flagged injection phrasing in the event (flags named injection*)
---   permission_mode      the agent's permission mode recorded on the event (Claude Code permissionMode,
---                        Codex sandbox_policy)
+--   permission_mode      the agent's permission mode recorded on the event (stg_events)
 --   identical_result_count  calls in the session with the same tool, arguments and result text
 --   untrusted_kinds  kinds of the call's untrusted argument entities (metrics' untrusted-argument flow)
 --   untrusted_new_kinds  the same, for entities the agent never named in a call of an earlier session
@@ -28,16 +27,9 @@ results as (
 ),
 
 modes as (
-    -- a cheap substring test first: parsing every event's attrs as JSON costs more than the rest
-    select agent_id, session_id, event_id,
-        -- Codex: approval_policy=never with a read-only sandbox is safe; the sandbox mode is what counts
-        coalesce(json_extract_string(attrs, '$.permissionMode'), json_extract_string(attrs, '$.permission_mode'),
-            json_extract_string(attrs, '$.sandbox_policy.mode'), json_extract_string(attrs, '$.sandbox_policy'))
-            as permission_mode
-    from events
-    where (contains(attrs, 'ermission') or contains(attrs, 'sandbox_policy'))
-        and (json_exists(attrs, '$.permissionMode') or json_exists(attrs, '$.permission_mode')
-            or json_exists(attrs, '$.sandbox_policy'))
+    select agent_id, session_id, event_id, permission_mode
+    from stg_events
+    where permission_mode is not null
 ),
 
 named as (

@@ -13,7 +13,7 @@ with calls as (
     select
         agent_id, agent_key, session_key, session_day, is_target, step_index, tool_name, entities,
         row_number() over segment as call_position,
-        count(*) over segment as calls_in_segment
+        count(*) over (partition by session_key, prompt_index) as calls_in_segment
     from int_events
     where event_type = 'tool_call'
     window segment as (partition by session_key, prompt_index order by step_index)

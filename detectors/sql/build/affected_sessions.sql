@@ -1,5 +1,6 @@
 -- grain: one row per session whose metrics can change when the events in `new_events` arrive
--- (`new_events` has the canonical columns and its rows are already part of `events`):
+-- (`new_events` names them by agent_id, session_id and event_id, and its rows are already part of
+-- `events`, read here through staging as `stg_events`):
 --   the sessions the new events touch;
 --   the same agent's sessions whose baseline window (days d-B .. d-1) holds the day a touched session
 --   starts on, counting its start before the new events and after (a late event can move it);
@@ -14,14 +15,14 @@ sessions as (
         agent_id,
         session_id,
         max(parent_session_id) as parent_session_id,
-        cast(timezone('UTC', min(ts)) as date) as session_day
-    from events
+        cast(timezone('UTC', min(event_at)) as date) as session_day
+    from stg_events
     group by agent_id, session_id
 ),
 
 old_events as (
-    select events.agent_id, events.session_id, events.ts
-    from events
+    select stg_events.agent_id, stg_events.session_id, stg_events.event_at
+    from stg_events
     semi join touched using (agent_id, session_id)
     anti join new_events using (event_id)
 ),
@@ -31,7 +32,7 @@ touched_days as (
     from sessions
     semi join touched using (agent_id, session_id)
     union
-    select agent_id, cast(timezone('UTC', min(ts)) as date)
+    select agent_id, cast(timezone('UTC', min(event_at)) as date)
     from old_events
     group by agent_id, session_id
 ),

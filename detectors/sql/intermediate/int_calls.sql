@@ -25,9 +25,9 @@ approvals as (
         tool_call_id,
         min(step_index) as approval_step_index,
         arg_min(actor, step_index) as approval_actor,
-        arg_min(json_extract_string(attrs, '$.key_id'), step_index) as approval_key_id,
-        arg_min(json_extract_string(attrs, '$.signature'), step_index) as approval_signature,
-        arg_min(json_extract_string(attrs, '$.summary'), step_index) as approval_summary
+        arg_min(approval_key_id, step_index) as approval_key_id,
+        arg_min(approval_signature, step_index) as approval_signature,
+        arg_min(approval_summary, step_index) as approval_summary
     from int_events
     where is_target and event_type = 'approval' and tool_call_id is not null
     group by session_key, tool_call_id
@@ -72,7 +72,7 @@ final as (
         approvals.approval_key_id,
         approvals.approval_signature,
         approvals.approval_summary,
-        case when is_sensitive then coalesce(approval_outcomes.approval_outcome, 'missing') end as approval_outcome,
+        case when is_sensitive then coalesce(approval_outcomes.approval_outcome, $outcome_missing) end as approval_outcome,
         coalesce(results.has_result, false) as has_result,
         turns.turn_has_reasoning as has_reasoning,
         turns.turn_has_tokens as has_token_usage,

@@ -36,14 +36,14 @@ with volume as (
         sum(len(untrusted_entities))::bigint as count_untrusted_entities,
         -- oversight coverage = sensitive calls with a verified approval / sensitive calls
         count(*) filter (where is_sensitive) as count_sensitive_actions,
-        count(*) filter (where approval_outcome = 'approved') as count_approved_sensitive_actions,
-        count(*) filter (where approval_outcome = 'approved') / nullif(count(*) filter (where is_sensitive), 0)
+        count(*) filter (where approval_outcome = $outcome_approved) as count_approved_sensitive_actions,
+        count(*) filter (where approval_outcome = $outcome_approved) / nullif(count(*) filter (where is_sensitive), 0)
             as oversight_coverage,
-        count(*) filter (where approval_outcome = 'missing') as count_approval_missing,
-        count(*) filter (where approval_outcome = 'invalid_signature') as count_approval_invalid_signature,
-        count(*) filter (where approval_outcome = 'unknown_key') as count_approval_unknown_key,
-        count(*) filter (where approval_outcome = 'summary_mismatch') as count_approval_summary_mismatch,
-        count(*) filter (where approval_outcome = 'after_the_fact') as count_approval_after_the_fact,
+        count(*) filter (where approval_outcome = $outcome_missing) as count_approval_missing,
+        count(*) filter (where approval_outcome = $outcome_invalid_signature) as count_approval_invalid_signature,
+        count(*) filter (where approval_outcome = $outcome_unknown_key) as count_approval_unknown_key,
+        count(*) filter (where approval_outcome = $outcome_summary_mismatch) as count_approval_summary_mismatch,
+        count(*) filter (where approval_outcome = $outcome_after_the_fact) as count_approval_after_the_fact,
         -- telemetry coverage = calls with reasoning, token usage and a result all captured / calls
         count(*) filter (where has_reasoning and has_token_usage and has_result)
             / nullif(count(*) filter (where event_type = 'tool_call'), 0) as telemetry_coverage,
@@ -54,10 +54,10 @@ with volume as (
         coalesce(max(repeat_count), 0) as max_tool_repeat,
         count(*) filter (where is_repeat_call) as count_repeated_tool_calls,
         -- hostile text flagged at ingest: events carrying each kind
-        count(*) filter (where list_contains(flags, 'invisible_unicode')) as count_flag_invisible_unicode,
-        count(*) filter (where list_contains(flags, 'ansi_escape')) as count_flag_ansi_escape,
-        count(*) filter (where list_contains(flags, 'markdown_link_payload')) as count_flag_markdown_link_payload,
-        count(*) filter (where list_contains(flags, 'injection_phrase')) as count_flag_injection_phrase,
+        count(*) filter (where list_contains(flags, $flag_invisible_unicode)) as count_flag_invisible_unicode,
+        count(*) filter (where list_contains(flags, $flag_ansi_escape)) as count_flag_ansi_escape,
+        count(*) filter (where list_contains(flags, $flag_markdown_link_payload)) as count_flag_markdown_link_payload,
+        count(*) filter (where list_contains(flags, $flag_injection_phrase)) as count_flag_injection_phrase,
         count(*) filter (where len(flags) > 0) as count_flagged_events
     from int_steps
     group by session_key

@@ -7,7 +7,7 @@
 -- Order within a session is the metric models' order (seq, then time, then event_id), so positions
 -- here agree with `step_index` in int_events.
 with linked as (
-    select stg_events.*
+    select stg_events.* exclude (permission_mode)
     from stg_events
     join metrics_targets using (agent_id, session_id)
     where stg_events.tool_call_id is not null
@@ -41,9 +41,9 @@ final as (
         approvals.tool_call_id,
         approvals.event_id,
         approvals.position,
-        json_extract_string(approvals.attrs, '$.key_id') as key_id,
-        json_extract_string(approvals.attrs, '$.signature') as signature,
-        json_extract_string(approvals.attrs, '$.summary') as summary,
+        approvals.approval_key_id as key_id,
+        approvals.approval_signature as signature,
+        approvals.approval_summary as summary,
         calls.call_tool_name,
         calls.call_tool_args,
         coalesce(calls.has_call, false) as has_call,

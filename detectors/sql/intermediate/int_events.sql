@@ -12,8 +12,8 @@
 -- output messages and again as the execute_tool span; likewise its result) is one action: tool_call /
 -- tool_result events repeating the same tool_call_id with the same arguments (whitespace and case
 -- aside) or the same result text keep only the first.
-with events as (
-    select stg_events.*, int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day,
+with context_events as (
+    select stg_events.* exclude (permission_mode), int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day,
         int_sessions.is_target
     from stg_events
     join int_sessions using (agent_id, session_id)
@@ -36,7 +36,7 @@ ordered as (
         sum(cast(event_type = 'user_prompt' as integer)) over session_order as prompt_index,
         sum(cast(event_type in ('user_prompt', 'approval') as integer)) over session_order as human_turn_index,
         sum(cast(event_type in ('user_prompt', 'tool_result') as integer)) over session_order as turn_index
-    from events
+    from context_events
     window session_order as (
         partition by session_key
         order by seq, event_at, event_id
@@ -116,30 +116,26 @@ final as (
         input_tokens,
         output_tokens,
         -- Claude Code writes one record per content block and repeats the response's usage on each:
-        -- only the first event of a model message (attrs.message.id) counts toward token sums
-        json_extract_string(attrs, '$.message.id') is not null and row_number() over (
-            partition by session_key, json_extract_string(attrs, '$.message.id') order by step_index
+        -- only the first event of a model message (message_id) counts toward token sums
+        message_id is not null and row_number() over (
+            partition by session_key, message_id order by step_index
         ) > 1 as is_repeated_usage,
         status,
         flags,
-        attrs,
+        approval_key_id,
+        approval_signature,
+        approval_summary,
         step_index,
         prompt_index,
         human_turn_index,
         turn_index,
         tokens,
         coalesce(entities, []) as entities,
-        case when event_type = 'tool_call' then
-            case
-                when is_privilege then 'privilege'
-                when is_destructive then 'destructive'
-                when is_spawn then 'spawn'
-                when is_network then 'network'
-                when is_write then 'write'
-                when is_read then 'read'
-                else 'other'
-            end
-        end as tool_category,
+        -- the first category that applies, in $category_precedence (tool_categories.py) order
+        case when event_type = 'tool_call' then coalesce(list_filter($category_precedence, lambda c: map {
+            'privilege': is_privilege, 'destructive': is_destructive, 'spawn': is_spawn,
+            'network': is_network, 'write': is_write, 'read': is_read
+        }[c])[1], 'other') end as tool_category,
         coalesce(is_privilege, false) as is_privilege,
         coalesce(is_destructive, false) as is_destructive,
         coalesce(is_spawn, false) as is_spawn,

@@ -1,6 +1,0 @@
--- grain: one row per agent with sessions to build or read: how many events its context holds.
-select agent_key, agent_id, sum(count_events) as context_events
-from int_sessions
-where is_requested_context
-group by agent_key, agent_id
-order by agent_key

@@ -1,0 +1,47 @@
+-- grain: one row per canonical event (staging: renames, casts and the few `attrs` fields the models
+-- need, nothing else). Read by every other model instead of `events`, so the canonical names are
+-- mapped, and the raw `attrs` JSON parsed, in this one place:
+--   message_id          Claude Code's model message id (attrs.message.id): the events of one message
+--                       repeat its token usage
+--   approval_key_id, approval_signature, approval_summary
+--                       what a human signed (approval events only; DESIGN: approval attrs)
+--   permission_mode     the agent's permission mode recorded on the event (Claude Code permissionMode,
+--                       Codex sandbox_policy: its mode is what counts). A cheap substring test first:
+--                       parsing every event's attrs as JSON costs more than the rest
+with source as (
+    select * from events
+),
+
+final as (
+    select
+        agent_id,
+        session_id,
+        parent_session_id,
+        event_id,
+        seq,
+        ts as event_at,
+        cast(timezone('UTC', ts) as date) as event_date,
+        event_type,
+        actor,
+        tool_name,
+        tool_call_id,
+        tool_args,
+        text as event_text,
+        cast(input_tokens as bigint) as input_tokens,
+        cast(output_tokens as bigint) as output_tokens,
+        status,
+        flags,
+        json_extract_string(attrs, '$.message.id') as message_id,
+        case when event_type = 'approval' then json_extract_string(attrs, '$.key_id') end as approval_key_id,
+        case when event_type = 'approval' then json_extract_string(attrs, '$.signature') end as approval_signature,
+        case when event_type = 'approval' then json_extract_string(attrs, '$.summary') end as approval_summary,
+        case when (contains(attrs, 'ermission') or contains(attrs, 'sandbox_policy'))
+            then coalesce(json_extract_string(attrs, '$.permissionMode'),
+                json_extract_string(attrs, '$.permission_mode'),
+                json_extract_string(attrs, '$.sandbox_policy.mode'),
+                json_extract_string(attrs, '$.sandbox_policy'))
+        end as permission_mode
+    from source
+)
+
+select * from final
