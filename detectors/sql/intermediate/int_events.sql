@@ -11,7 +11,9 @@
 -- One tool call reported twice in a session (OTel GenAI instrumentations log it in the chat span's
 -- output messages and again as the execute_tool span; likewise its result) is one action: tool_call /
 -- tool_result events repeating the same tool_call_id with the same arguments (whitespace and case
--- aside) or the same result text keep only the first.
+-- aside) or the same result text keep only the first. Only those events get a comparison key (the
+-- text without RE2's `\s` characters: tab, newline, form feed, carriage return, space): building it
+-- for every text cost as much as splitting all texts into words.
 with context_events as (
     select stg_events.* exclude (permission_mode), int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day,
         int_sessions.is_target
@@ -24,7 +26,11 @@ with context_events as (
         or stg_events.event_type not in ('tool_call', 'tool_result')
         or row_number() over (
             partition by int_sessions.session_key, stg_events.tool_call_id, stg_events.event_type,
-                lower(regexp_replace(coalesce(stg_events.tool_args, stg_events.event_text, ''), '\s+', '', 'g'))
+                case when stg_events.tool_call_id is not null and stg_events.event_type in ('tool_call', 'tool_result')
+                    then lower(replace(replace(replace(replace(replace(
+                        coalesce(stg_events.tool_args, stg_events.event_text, ''),
+                        ' ', ''), chr(9), ''), chr(10), ''), chr(12), ''), chr(13), ''))
+                end
             order by stg_events.seq, stg_events.event_at, stg_events.event_id
         ) = 1
 ),
