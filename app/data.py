@@ -25,7 +25,6 @@ import streamlit as st
 
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError, LakeError
-from agentwatch.ingest.manifest import MANIFEST_DIR
 from agentwatch.lake import Lake
 from agentwatch.query import check_query, explain_error
 
@@ -64,11 +63,7 @@ def manifest_head(lake: str) -> str:
 
     Entries are written once under increasing names and never rewritten, so the newest name is a
     cheap key for "the lake as of now" (no need to read every entry on each rerun)."""
-    folder = Path(lake) / MANIFEST_DIR
-    if not folder.is_dir():
-        return ""
-    names = [p.name for p in folder.iterdir() if p.suffix == ".json" and not p.name.startswith(".")]
-    return max(names, default="")
+    return Lake(lake).head()
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

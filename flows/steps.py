@@ -11,8 +11,8 @@ from agentwatch.detectors.derived import MetricsRun, run_metrics
 from agentwatch.errors import InputError
 from agentwatch.flows.context import RunContext
 from agentwatch.flows.sources import Discovery, discover_files, recorded_inputs
-from agentwatch.ingest.manifest import read_entries
 from agentwatch.ingest.pipeline import IngestReport, ingest_paths
+from agentwatch.lake.inventory import remember_inventory
 
 # One ingest batch (= one manifest entry) holds at most this much input: big enough that a night of
 # small files is a handful of entries, small enough that a failed batch costs little to redo.
@@ -48,7 +48,7 @@ class IngestSummary:
 
 def discover(ctx: RunContext, only_new: bool = False) -> Discovery:
     """The files this run ingests; `only_new` (the guard) skips files the manifest lists at the same size."""
-    known = recorded_inputs(read_entries(ctx.lake_path)) if only_new else None
+    known = recorded_inputs(ctx.lake.entries()) if only_new else None
     return discover_files(ctx.paths, ctx.sources, ctx.spool, known=known)
 
 
@@ -112,13 +112,18 @@ def _summarize(report: IngestReport, unreadable: list[FileFailure], taken: int) 
 
 
 def build_metrics(ctx: RunContext) -> MetricsRun:
-    """Session metrics for the sessions new events touched (a full build the first time)."""
-    return run_metrics(ctx.lake_path, ctx.inventory, memory_limit=ctx.memory_limit)
+    """Session metrics for the sessions new events touched (a full build the first time); the
+    inventory given to the run is remembered in the lake first."""
+    if not ctx.lake.exists():
+        return MetricsRun("up_to_date", 0, 0, 0, None)  # nothing was ever ingested: nothing to measure
+    if ctx.inventory_path is not None:
+        remember_inventory(ctx.lake, ctx.inventory, str(ctx.inventory_path))
+    return run_metrics(ctx.lake, ctx.declared_inventory(), memory_limit=ctx.memory_limit)
 
 
 def has_pending_events(ctx: RunContext) -> bool:
     """Ingest batches committed after the last metrics build (the guard's "anything new?")."""
-    entries = read_entries(ctx.lake_path)
+    entries = ctx.lake.entries()
     last_ingest = max((e["seq"] for e in entries if e.get("kind") == "ingest"), default=0)
     watermark = max((e.get("watermark", 0) for e in entries if e.get("kind") == "metrics"), default=0)
     return last_ingest > watermark

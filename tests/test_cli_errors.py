@@ -128,6 +128,7 @@ def test_flags_are_checked_where_they_are_read(aw, lake: Path, args: list[str], 
 ])
 def test_memory_limit_is_a_size(aw, monkeypatch, lake: Path, value: str, message: str | None) -> None:
     monkeypatch.setenv("AGENTWATCH_MEMORY_LIMIT", value)
+    (lake / "_manifest").mkdir(parents=True)  # a lake: `sql` refuses where there is none
     code, _, err = aw("--lake", str(lake), "sql", "select 1")
     expected = (2, f"agentwatch: error: {message} in AGENTWATCH_MEMORY_LIMIT\n") if message else (0, "")
     assert (code, err) == expected
