@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from agentwatch.errors import ConfigError
+from agentwatch.flows.runners import parse_task_runner
 from agentwatch.flows.sources import parse_sources
 from agentwatch.ingest.spool import default_spool_dir
 from agentwatch.inventory import Agent
@@ -47,6 +48,7 @@ def build_context(settings: Mapping[str, Any], paths: Iterable[str | Path] = (),
                   now: datetime | None = None) -> RunContext:
     """A run context from resolved settings (`agentwatch.config.load_settings`); validates what it reads."""
     lake = Path(settings["lake"])
+    parse_task_runner(settings.get("task_runner"))  # a typo fails here, before any work, not mid-run
     inventory_path = Path(settings["inventory"]) if settings.get("inventory") else None
     return RunContext(
         lake_path=lake,

@@ -4,6 +4,7 @@ small frozen summary. No Prefect here: the flows wrap these, and tests call them
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from agentwatch.detectors.derived import MetricsRun, run_metrics
 from agentwatch.errors import InputError
 from agentwatch.flows.context import RunContext
 from agentwatch.flows.sources import Discovery, discover_files, recorded_inputs
+from agentwatch.ingest.parallel import DecodedFile, commit_decoded, decode_scratch, remove_scratch
 from agentwatch.ingest.pipeline import IngestReport, ingest_paths
+from agentwatch.ingest.sanitize import Sanitizer
 from agentwatch.lake.inventory import remember_inventory
 
 # One ingest batch (= one manifest entry) holds at most this much input: big enough that a night of
@@ -78,6 +81,30 @@ def ingest_batch(ctx: RunContext, files: tuple[Path, ...], spooled: tuple[Path, 
                 raise
             pending.remove(Path(exc.where))
             unreadable.append(FileFailure(exc.where, exc.message))
+    taken = _release_spool(report, set(spooled))
+    return _summarize(report, unreadable, taken)
+
+
+def prepare_decode(ctx: RunContext) -> Path:
+    """A fresh folder for one batch's decoded parts; the masking key exists before workers read it."""
+    Sanitizer.for_lake(ctx.lake_path)  # created here once, never by two workers at the same time
+    scratch = decode_scratch(ctx.lake_path, uuid.uuid4().hex)
+    remove_scratch(scratch.parent)  # a crashed run's parts: the run lock says no other run is using them
+    scratch.mkdir(parents=True)
+    return scratch
+
+
+def decode_arguments(ctx: RunContext, files: tuple[Path, ...], scratch: Path) -> list[tuple]:
+    """`decode_file`'s arguments for each file (plain values: they travel to the workers)."""
+    return [(ctx.lake_path, path, scratch / f"{n:06d}", ctx.now, ctx.memory_limit) for n, path in enumerate(files)]
+
+
+def commit_batch(ctx: RunContext, decoded: tuple[DecodedFile, ...], scratch: Path,
+                 spooled: tuple[Path, ...] = ()) -> IngestSummary:
+    """Commit one batch the workers decoded, as `ingest_batch` would have; then drop its parts."""
+    unreadable = [FileFailure(str(d.path), d.error) for d in decoded if d.error]
+    report = commit_decoded(ctx.lake_path, list(decoded), ctx.now, ctx.memory_limit)
+    remove_scratch(scratch)
     taken = _release_spool(report, set(spooled))
     return _summarize(report, unreadable, taken)
 

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import duckdb
 import pyarrow as pa
 
 from agentwatch import __version__
@@ -33,6 +34,18 @@ from agentwatch.lake.store import sha256_file
 
 INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".log", ".log.gz")
 Progress = Callable[[int], None]  # called with bytes read
+
+
+class Sink(Protocol):
+    """Where a file's decoded events and quarantine rows go: the batch's Stage, or a worker's parts."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def add_events(self, file_index: int, table: pa.Table) -> None: ...
+
+    def add_quarantine(self, file_index: int, table: pa.Table) -> None: ...
+
+    def drop_file(self, file_index: int) -> None: ...
 
 
 @dataclass
@@ -115,33 +128,34 @@ def ingest_paths(
         sanitizer = sanitizer or Sanitizer.for_lake(lake.root)
         known = ingested_hashes(writer.entries)
         # A secret in a file's name must not reach `source_file`, quarantine or the manifest either.
-        reports = [FileReport(sanitizer.mask_path(str(p)), _hash_input(p), bytes=p.stat().st_size) for p in files]
-        batch_id = _batch_id(writer.seq, reports)
+        reports = [FileReport(sanitizer.mask_path(str(p)), hash_input(p), bytes=p.stat().st_size) for p in files]
+        batch_id = batch_id_for(writer.seq, reports)
         stage = Stage(writer, batch_id, memory_limit)
         try:
             seen: set[str] = set()
             chosen: dict[int, Format] = {}
             for index, (path, report) in enumerate(zip(files, reports, strict=True)):
-                picked = _choose_format(path, fmt, report)
-                if picked is not None and not _skip_known(report, {} if reingest else known, seen):
+                picked = choose_format(path, fmt, report)
+                if picked is not None and not skip_known(report, {} if reingest else known, seen):
                     chosen[index] = picked
             items = [(i, files[i], reports[i].path, f.name, reports[i].bytes) for i, f in chosen.items()]
             for index, bulk in with_prepared_lines(stage.con, items, now, sanitizer.mask_events):
-                _ingest_file(files[index], index, reports[index], stage, chosen[index], now, sanitizer, progress, bulk)
-            entry = _commit(writer, stage, batch_id, reports, now)
+                stage_file(files[index], index, reports[index], stage, chosen[index], now, sanitizer, progress, bulk)
+            entry = commit_stage(writer, stage, batch_id, reports, now)
         finally:
             stage.close()
     return IngestReport(reports, entry)
 
 
-def _hash_input(path: Path) -> str:
+def hash_input(path: Path) -> str:
+    """The file's sha256; an unreadable file is an InputError naming it."""
     try:
         return sha256_file(path)
     except OSError as exc:  # before anything is staged: the run stops, nothing half-written exists
         raise InputError(f"cannot read input: {exc.strerror or exc}", str(path)) from exc
 
 
-def _choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
+def choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
     """The file's format (detected from its first record for `auto`); None when it cannot be read."""
     try:
         chosen = get_format(fmt) if fmt != "auto" else detect_format(_first_record(path))
@@ -152,7 +166,8 @@ def _choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
     return chosen
 
 
-def _skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set[str]) -> bool:
+def skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set[str]) -> bool:
+    """Mark a file already stored, or a repeat of content earlier in the batch; True when skipped."""
     formats = known.get(report.sha256, {})
     if any(formats.values()) or report.format in formats:  # stored, or this format already tried
         report.status = "skipped_already_ingested"
@@ -162,22 +177,24 @@ def _skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set
     return report.status != "ingested"
 
 
-def _batch_id(seq: int, reports: list[FileReport]) -> str:
+def batch_id_for(seq: int, reports: list[FileReport]) -> str:
+    """The next batch's id: its manifest position and a digest of its inputs."""
     digest = hashlib.sha256("\n".join(r.sha256 for r in reports).encode()).hexdigest()[:12]
     return f"{seq:08d}-{digest}"
 
 
-def _ingest_file(
+def stage_file(
     path: Path,
     index: int,
     report: FileReport,
-    stage: Stage,
+    stage: Sink,
     chosen: Format,
     now: datetime,
     sanitizer: Sanitizer,
     progress: Progress | None,
     bulk: PreparedLines | None = None,
 ) -> None:
+    """Decode, mask and stage one file's lines; a file unreadable as a whole is marked failed."""
     try:
         hints = FileHints(_first_record(path), path.stat().st_mtime_ns)
         ctx = DecodeContext(chosen, report.path, now, stage.con, hints, bulk)
@@ -191,7 +208,7 @@ def _ingest_file(
 
 
 def _stage_batch(
-    batch: LineBatch | OversizeLine, ctx: DecodeContext, index: int, report: FileReport, stage: Stage,
+    batch: LineBatch | OversizeLine, ctx: DecodeContext, index: int, report: FileReport, stage: Sink,
     sanitizer: Sanitizer,
 ) -> None:
     if isinstance(batch, OversizeLine):
@@ -233,7 +250,9 @@ def _first_record(path: Path) -> bytes:
     return b""
 
 
-def _commit(writer: LakeWriter, stage: Stage, batch_id: str, reports: list[FileReport], now: datetime) -> dict | None:
+def commit_stage(writer: LakeWriter, stage: Stage, batch_id: str, reports: list[FileReport],
+                 now: datetime) -> dict | None:
+    """Write the staged batch out and commit its manifest entry (None when no file was ingested)."""
     staged, written = stage.finish(now)
     for index, report in enumerate(reports):
         if report.status == "ingested":
