@@ -14,6 +14,7 @@ from agentwatch.cli_control import approve, escalate, gate, keygen, resume
 from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rules
 from agentwatch.cli_flows import run, serve
 from agentwatch.cli_ingest import ingest, receive
+from agentwatch.cli_lake import verify
 from agentwatch.cli_risk import risk
 from agentwatch.cli_show import show
 from agentwatch.cli_sql import sql
@@ -55,35 +56,19 @@ def cli(ctx: click.Context, lake: str | None, inventory: str | None, config: str
 @click.pass_obj
 def metrics(obj: Context, baseline_days: int) -> None:
     """Compute session metrics (steps, sessions) for everything ingested since the last run."""
+    from agentwatch.cli_lake import command_inventory, warn_unknown_agents
     from agentwatch.detectors.derived import run_metrics
-    from agentwatch.inventory import load_inventory
+    from agentwatch.lake import Lake
 
-    inventory = load_inventory(obj.inventory) if obj.inventory else {}
-    if not inventory:
-        click.echo("no inventory given (--inventory): declared scope and approval rules are not checked", err=True)
-    run = run_metrics(obj.lake, inventory, baseline_days=baseline_days, memory_limit=obj.settings["memory_limit"])
+    Lake(obj.lake).require()
+    run = run_metrics(obj.lake, command_inventory(obj), baseline_days=baseline_days,
+                      memory_limit=obj.settings["memory_limit"])
+    warn_unknown_agents(run.unknown_agents)
     if run.mode == "up_to_date":
         click.echo("metrics up to date: no batch ingested since the last run")
         return
     click.echo(f"metrics {run.mode}: {run.sessions_rebuilt:,} sessions rebuilt; lake now holds "
                f"{run.count_sessions:,} sessions, {run.count_steps:,} steps")
-
-
-@cli.command()
-@click.option("--head", "expect_head", help="The manifest head hash you recorded elsewhere; fail if it differs.")
-@click.pass_obj
-def verify(obj: Context, expect_head: str | None) -> None:
-    """Re-hash every lake file against the manifest's hash chain."""
-    from agentwatch.ingest.manifest import verify_lake
-
-    result = verify_lake(obj.lake, expect_head)
-    for problem in result.problems:
-        click.echo(f"TAMPERED {inert_text(problem)}", err=True)
-    state = "FAILED" if result.problems else "ok"
-    click.echo(f"verify {state}: {result.entries} manifest entries, {result.files} files, "
-               f"{len(result.problems)} problems; head {result.head}")
-    if result.problems:
-        raise SystemExit(1)
 
 
 @cli.command()
@@ -135,6 +120,7 @@ cli.add_command(ingest)
 cli.add_command(receive)
 cli.add_command(sql)
 cli.add_command(show)
+cli.add_command(verify)
 cli.add_command(risk)
 cli.add_command(keygen)
 cli.add_command(approve)

@@ -12,6 +12,7 @@ import click
 
 if TYPE_CHECKING:
     from agentwatch.cli import Context
+    from agentwatch.flows.pipeline import RunSummary
 
 
 @click.command()
@@ -28,7 +29,7 @@ def run(obj: Context, paths: tuple[Path, ...], use_prefect: bool) -> None:
 
     settings = absolute_settings(obj.settings)
     if not settings["inventory"]:
-        click.echo("no inventory given (--inventory): declared scope and approval rules are not checked", err=True)
+        click.echo("no inventory given (--inventory): the run uses the one remembered in the lake, if any", err=True)
     try:
         if use_prefect:
             summary = _run_with_prefect(settings, paths)
@@ -38,6 +39,7 @@ def run(obj: Context, paths: tuple[Path, ...], use_prefect: bool) -> None:
         click.echo(render_text(exc.summary))
         raise SystemExit(_fail(exc)) from None
     click.echo(render_text(summary))
+    _warn_unknown_agents(summary)
 
 
 @click.command()
@@ -74,6 +76,16 @@ def _run_with_prefect(settings: dict, paths: tuple[Path, ...]):
     from agentwatch.flows.nightly import nightly_flow
 
     return nightly_flow(settings=settings, paths=[str(p) for p in paths])
+
+
+def _warn_unknown_agents(summary: RunSummary) -> None:
+    """Agents in the events the inventory does not declare: say so on stderr."""
+    from agentwatch.cli_lake import warn_unknown_agents
+    from agentwatch.detectors.derived import MetricsRun
+
+    for step in summary.steps:
+        if isinstance(step.summary, MetricsRun):
+            warn_unknown_agents(step.summary.unknown_agents)
 
 
 def _step_started(label: str) -> None:

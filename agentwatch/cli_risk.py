@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 def risk(obj: Context, agent_ids: tuple[str, ...], what_if: tuple[str, ...], fmt: str, update: bool | None) -> None:
     """Each agent's risk dimensions and quadrants, measured vs declared (tables agent_risk, risk_findings,
     risk_alerts; measured again when stale), with what-if controls."""
+    from agentwatch.cli_lake import command_inventory
     from agentwatch.detectors.risk import risk_is_current, run_risk
     from agentwatch.detectors.risk_model import load_controls
     from agentwatch.detectors.risk_report import TABLE_COLUMNS, agent_report, latest_rows, table_rows
     from agentwatch.errors import ConfigError
-    from agentwatch.inventory import load_inventory
     from agentwatch.lake import Lake
     from agentwatch.render import render
 
@@ -42,10 +42,7 @@ def risk(obj: Context, agent_ids: tuple[str, ...], what_if: tuple[str, ...], fmt
     high, lake = float(settings["risk_high"]), Lake(obj.lake).require()
     note = "agent_risk as last measured (--update measures again)"
     if update or (update is None and not risk_is_current(lake)):
-        inventory = load_inventory(obj.inventory) if obj.inventory else {}
-        if not inventory:
-            click.echo("no inventory given (--inventory): every agent is undeclared", err=True)
-        run = run_risk(lake, inventory=inventory, now=datetime.now(UTC), high=high,
+        run = run_risk(lake, inventory=command_inventory(obj), now=datetime.now(UTC), high=high,
                        gap=int(settings["risk_gap"]), controls=controls)
         note = (f"{run.agent_days} agent-days measured ({len(run.undeclared_agents)} agents undeclared); "
                 f"{run.findings} declared-vs-observed findings, {run.alerts} quadrant alerts")

@@ -57,6 +57,10 @@ SETTINGS = (
     Setting("run_lock_timeout", 600, "Seconds a run waits for another run of the same lake before refusing.",
             bounds=(0, None)),
     Setting("prefect_home", "", "PREFECT_HOME for `run --prefect` and `serve`; empty: <lake>/_prefect."),
+    Setting("task_runner", "thread", "Where the nightly flow's tasks run: `thread` (this process), `dask` (a local "
+            "cluster on 127.0.0.1), or a Dask scheduler address (tcp://host:8786) whose workers see the lake."),
+    Setting("dask_workers", 2, "Worker processes of the local Dask cluster (`task_runner = \"dask\"`).",
+            bounds=(1, None)),
     Setting("prefect_port", 4200, "Port of the local Prefect server `serve` starts when PREFECT_API_URL is unset.",
             bounds=(1, 65535)),
 )

@@ -35,7 +35,16 @@ POSITION = re.compile(r"\n\nLINE (\d+): ([^\n]*)\n( *)\^")
 
 def run_query(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyConnection:
     """The executed query, its rows not yet fetched; InvalidSql for anything but one read-only statement."""
-    from agentwatch.detectors.catalog import check_read_only
+    check_query(query)
+    try:
+        return con.execute(query)
+    except duckdb.Error as exc:
+        raise explain_error(exc) from None
+
+
+def check_query(query: str) -> None:
+    """InvalidSql unless the text is exactly one read-only statement (the `sql` command and the app's hunt)."""
+    from agentwatch.lake.connection import check_read_only
 
     try:
         count = len(duckdb.extract_statements(query))
@@ -44,10 +53,6 @@ def run_query(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyConn
     if count > 1:
         raise InvalidSql(f"{count} statements given; run one query at a time", "the query")
     check_read_only(query)
-    try:
-        return con.execute(query)
-    except duckdb.Error as exc:
-        raise explain_error(exc) from None
 
 
 def column_names(cursor: duckdb.DuckDBPyConnection) -> list[str]:

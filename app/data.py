@@ -24,9 +24,9 @@ import pyarrow as pa
 import streamlit as st
 
 from agentwatch.config import load_settings
-from agentwatch.errors import AgentwatchError, InvalidSql, LakeError
-from agentwatch.ingest.manifest import MANIFEST_DIR
+from agentwatch.errors import AgentwatchError, LakeError
 from agentwatch.lake import Lake
+from agentwatch.query import check_query, explain_error
 
 SQL_DIR = Path(__file__).parent / "sql"
 HUNTS_DIR = Path(__file__).parent / "hunts"
@@ -63,11 +63,7 @@ def manifest_head(lake: str) -> str:
 
     Entries are written once under increasing names and never rewritten, so the newest name is a
     cheap key for "the lake as of now" (no need to read every entry on each rerun)."""
-    folder = Path(lake) / MANIFEST_DIR
-    if not folder.is_dir():
-        return ""
-    names = [p.name for p in folder.iterdir() if p.suffix == ".json" and not p.name.startswith(".")]
-    return max(names, default="")
+    return Lake(lake).head()
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -136,14 +132,13 @@ def session_options(src: Source, limit: int = 500) -> pd.DataFrame:
 
 
 def run_hunt(src: Source, sql: str) -> tuple[pd.DataFrame, bool]:
-    """A read-only query (same check as `agentwatch sql`); at most HUNT_ROW_LIMIT rows, and whether it was cut."""
-    from agentwatch.detectors.catalog import check_read_only
-
-    check_read_only(sql)
+    """A read-only query (same checks and error wording as `agentwatch sql`); at most HUNT_ROW_LIMIT rows,
+    and whether it was cut."""
+    check_query(sql)
     try:
         table = query(src, sql)
     except duckdb.Error as exc:
-        raise InvalidSql(f"query failed: {exc}") from exc
+        raise explain_error(exc) from None
     if table is None:
         return pd.DataFrame(), False
     cut = table.num_rows > HUNT_ROW_LIMIT

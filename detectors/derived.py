@@ -3,7 +3,7 @@
 A `metrics` manifest entry records a watermark: the last ingest entry whose events it covers. The
 next run rebuilds only the sessions those newer events can change (`affected_sessions`), merges them
 into the stored tables inside DuckDB (so memory stays bounded), writes the merged tables as new files
-and commits an entry that adds them and removes the old ones. The result equals a full rebuild.
+and commits an entry that replaces the old ones. The result equals a full rebuild.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from typing import Any
 import duckdb
 import orjson
 
-from agentwatch.detectors.catalog import connect
 from agentwatch.detectors.metrics import OUTPUT_TABLES, affected_sessions, build_metrics
-from agentwatch.ingest.manifest import append_entry, live_files, read_entries
-from agentwatch.ingest.stage import TMP_DIR, Output, lake_lock, publish_output, sql_list
 from agentwatch.inventory import Agent
+from agentwatch.lake import Lake, LakeWriter
+from agentwatch.lake.inventory import agents_not_in
+from agentwatch.lake.layout import EVENTS
+from agentwatch.lake.sql import read_parquet
 
 # lake table -> sort order of its rows (one session's rows stay together)
 TABLE_ORDER = {"steps": "agent_id, session_id, seq, event_id", "sessions": "agent_id, session_id"}
@@ -36,14 +37,16 @@ class MetricsRun:
     count_steps: int
     count_sessions: int
     entry: dict[str, Any] | None
+    unknown_agents: tuple[str, ...] = ()  # in events, not in the inventory: no declared scope to check
 
 
 def run_metrics(
-    lake: Path, inventory: Mapping[str, Agent], *, baseline_days: int = 7, memory_limit: str = "1GB"
+    lake: Lake | Path, inventory: Mapping[str, Agent], *, baseline_days: int = 7, memory_limit: str = "1GB"
 ) -> MetricsRun:
     """Bring `steps` and `sessions` up to date with every committed ingest batch."""
-    with lake_lock(lake):
-        entries = read_entries(lake)
+    lake = (lake if isinstance(lake, Lake) else Lake(lake)).require()
+    with lake.writer() as writer:
+        entries = writer.entries
         settings = settings_hash(inventory, baseline_days)
         last = next((e for e in reversed(entries) if e.get("kind") == "metrics"), None)
         if last and last.get("settings_hash") != settings:
@@ -51,28 +54,22 @@ def run_metrics(
         ingests = [e for e in entries if e.get("kind") == "ingest"]
         watermark = last["watermark"] if last else 0
         new = [e for e in ingests if e["seq"] > watermark]
+        con = writer.connection(memory_limit=memory_limit)
+        unknown = agents_not_in(con, inventory) if inventory else ()
         if last and not new:
-            return MetricsRun("up_to_date", 0, 0, 0, None)
-        con = connect(lake, hardened=False)
-        con.execute(f"set memory_limit = '{memory_limit}'")
-        con.execute(f"set temp_directory = '{lake / TMP_DIR / 'metrics-spill'}'")
+            return MetricsRun("up_to_date", 0, 0, 0, None, unknown)
         if last is None:
             result = build_metrics(con, inventory, baseline_days=baseline_days, publish=False)
             mode, rebuilt = "full", result.count_sessions
         else:
             rebuilt = _rebuild_affected(con, inventory, new, baseline_days, lake)
             mode = "incremental"
-        outputs = [_write_table(con, lake, name, mode, len(entries) + 1) for name in TABLE_ORDER]
-        stale = [p for p, o in live_files(entries).items() if o["table"] in TABLE_ORDER]
-        entry = append_entry(lake, {
-            "kind": "metrics", "mode": mode, "watermark": ingests[-1]["seq"] if ingests else 0,
-            "settings_hash": settings,
-            "sessions_rebuilt": rebuilt, "outputs": [o.as_dict() for o in outputs], "removes": stale,
+        counts = {name: _write_table(con, writer, name, mode) for name in TABLE_ORDER}
+        entry = writer.commit("metrics", extra={
+            "mode": mode, "watermark": ingests[-1]["seq"] if ingests else 0, "settings_hash": settings,
+            "sessions_rebuilt": rebuilt,
         })
-        for path in stale:
-            (lake / path).unlink(missing_ok=True)
-        counts = {o.table: o.rows for o in outputs}
-        return MetricsRun(mode, rebuilt, counts["steps"], counts["sessions"], entry)
+        return MetricsRun(mode, rebuilt, counts["steps"], counts["sessions"], entry, unknown)
 
 
 def settings_hash(inventory: Mapping[str, Agent], baseline_days: int) -> str:
@@ -85,15 +82,15 @@ def settings_hash(inventory: Mapping[str, Agent], baseline_days: int) -> str:
 
 def _rebuild_affected(
     con: duckdb.DuckDBPyConnection, inventory: Mapping[str, Agent], new: list[dict], baseline_days: int,
-    lake: Path,
+    lake: Lake,
 ) -> int:
-    files = [str(lake / o["path"]) for e in new for o in e.get("outputs", ()) if o["table"] == "events"]
+    files = [lake.store.uri(o["path"]) for e in new for o in e.get("outputs", ()) if o["table"] == EVENTS]
     if not files:
         con.execute("create table metrics_steps as select * from steps limit 0")
         con.execute("create table metrics_sessions as select * from sessions limit 0")
         con.execute("create table affected as select null::varchar as agent_id, null::varchar as session_id limit 0")
         return 0
-    con.execute(f"create view new_events as select * from read_parquet({sql_list(files)}, hive_partitioning = true)")
+    con.execute(f"create view new_events as select * from {read_parquet(files)}")
     affected = affected_sessions(con, baseline_days=baseline_days)
     con.register("affected_arrow", affected)
     con.execute("create table affected as select * from affected_arrow")
@@ -101,15 +98,13 @@ def _rebuild_affected(
     return len(affected)
 
 
-def _write_table(con: duckdb.DuckDBPyConnection, lake: Path, name: str, mode: str, seq: int) -> Output:
-    """Write the table's full new content (stored rows of unaffected sessions + rebuilt ones)."""
+def _write_table(con: duckdb.DuckDBPyConnection, writer: LakeWriter, name: str, mode: str) -> int:
+    """Stage the table's full new content (stored rows of unaffected sessions + rebuilt ones); its rows."""
     rebuilt = OUTPUT_TABLES[name]
     if mode == "full":
         source = f"select * from {rebuilt}"
     else:
-        source = (f"select * from {name} anti join affected using (agent_id, session_id) "
+        stored = read_parquet(writer.lake.table_files(name))  # the table itself: its view joins other tables
+        source = (f"select * from {stored} anti join affected using (agent_id, session_id) "
                   f"union all by name select * from {rebuilt}")
-    tmp = lake / TMP_DIR / f"{name}.parquet"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"copy ({source} order by {TABLE_ORDER[name]}) to '{tmp}' (format parquet, compression zstd)")
-    return publish_output(lake, tmp, name, f"{name}/part-{seq:08d}.parquet")
+    return writer.replace(name, con.sql(f"{source} order by {TABLE_ORDER[name]}")).rows

@@ -34,8 +34,8 @@ from agentwatch.detectors.findings import find_rule_hits, prepare_detect_tables
 from agentwatch.detectors.metrics import build_metrics
 from agentwatch.detectors.rules import Rule
 from agentwatch.errors import ConfigError
-from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA
 from agentwatch.inventory import DIMENSIONS, SCOPE_KINDS, Agent
+from agentwatch.schema import EVENT_COLUMNS, EVENT_SCHEMA
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TEXT_STEPS = {"user": "user_prompt", "system": "system_prompt", "response": "llm_response", "reasoning": "reasoning"}

@@ -11,10 +11,12 @@ from types import MappingProxyType
 from typing import Any
 
 from agentwatch.errors import ConfigError
+from agentwatch.flows.runners import parse_task_runner
 from agentwatch.flows.sources import parse_sources
 from agentwatch.ingest.spool import default_spool_dir
-from agentwatch.inventory import Agent, load_inventory
+from agentwatch.inventory import Agent
 from agentwatch.lake import Lake
+from agentwatch.lake.inventory import load_snapshot, use_inventory
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class RunContext:
     """What one run works on: the lake, the inventory, where its input comes from, and its clock."""
 
     lake_path: Path
-    inventory: Mapping[str, Agent]
+    inventory: Mapping[str, Agent]  # the file given ({} without one; the stages then use the lake's snapshot)
     inventory_path: Path | None
     paths: tuple[Path, ...]  # explicit PATHs; empty: the sources and the spool
     sources: tuple[str, ...]
@@ -37,15 +39,20 @@ class RunContext:
         """The lake object the later stages take."""
         return Lake(self.lake_path)
 
+    def declared_inventory(self) -> Mapping[str, Agent]:
+        """The inventory the stages use: the file given, else the one the lake remembers."""
+        return self.inventory if self.inventory_path is not None else load_snapshot(self.lake)
+
 
 def build_context(settings: Mapping[str, Any], paths: Iterable[str | Path] = (), *,
                   now: datetime | None = None) -> RunContext:
     """A run context from resolved settings (`agentwatch.config.load_settings`); validates what it reads."""
     lake = Path(settings["lake"])
+    parse_task_runner(settings.get("task_runner"))  # a typo fails here, before any work, not mid-run
     inventory_path = Path(settings["inventory"]) if settings.get("inventory") else None
     return RunContext(
         lake_path=lake,
-        inventory=load_inventory(inventory_path) if inventory_path else {},
+        inventory=use_inventory(Lake(lake), inventory_path, remember=False) if inventory_path else {},
         inventory_path=inventory_path,
         paths=tuple(Path(p) for p in paths),
         sources=parse_sources(settings.get("sources", "")),

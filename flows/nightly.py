@@ -1,5 +1,6 @@
-"""The nightly flow: discover new files -> ingest (a task run per batch of files) -> the stages in
-pipeline order (metrics today; detect, risk and escalate as they land), then a summary artifact.
+"""The nightly flow: discover new files -> ingest (a task run per batch of files; under Dask, a task
+run per file on the workers, then the batch's commit) -> the stages in pipeline order (metrics,
+detect, risk, escalate), then a summary artifact.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from prefect.runtime import flow_run
 
 from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import RunSummary, run_pipeline
+from agentwatch.flows.runners import open_task_runner
 from agentwatch.flows.tasks import PrefectRunner
 
 
@@ -26,4 +28,5 @@ def run_name(kind: str) -> str:
 def nightly_flow(settings: dict[str, Any], paths: list[str] | None = None) -> RunSummary:
     """The whole pipeline once over everything new under the sources, the spool, or PATHs."""
     ctx = build_context(settings, paths or ())
-    return run_pipeline(ctx, PrefectRunner("agentwatch-nightly"), flow="nightly")
+    with open_task_runner(settings) as task_runner:
+        return run_pipeline(ctx, PrefectRunner("agentwatch-nightly", task_runner), flow="nightly")

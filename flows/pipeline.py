@@ -12,12 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from agentwatch.errors import AgentwatchError, ConfigError, InputError
 from agentwatch.flows import stages, steps
 from agentwatch.flows.context import RunContext
 from agentwatch.flows.runlock import run_lock
+from agentwatch.ingest.parallel import decode_file
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,23 @@ class StepFailed(AgentwatchError):
 
 
 class Runner(Protocol):
-    """Executes steps (directly, or as Prefect tasks) and publishes the run's summary."""
+    """Executes steps (directly, or as Prefect tasks) and publishes the run's summary; a `parallel`
+    runner maps ingest's decoding over the files of a batch on its workers."""
+
+    parallel: bool
 
     def step(self, name: str, label: str, fn: Callable[..., Any], *args: Any, retries: int = 0) -> Any: ...
+
+    def map(self, name: str, labels: list[str], fn: Callable[..., Any], arg_list: list[tuple[Any, ...]],
+            retries: int = 0) -> list[Any]: ...
 
     def publish(self, summary: RunSummary) -> None: ...
 
 
 class DirectRunner:
     """Calls each step as a plain function; `echo` receives one line per finished step."""
+
+    parallel = False
 
     def __init__(self, echo: Callable[[str], None] | None = None):
         self.echo = echo
@@ -103,6 +113,11 @@ class DirectRunner:
         if self.echo:
             self.echo(label)
         return fn(*args)
+
+    def map(self, name: str, labels: list[str], fn: Callable[..., Any], arg_list: list[tuple[Any, ...]],
+            retries: int = 0) -> list[Any]:
+        """Each call in turn."""
+        return [self.step(name, label, fn, *args) for label, args in zip(labels, arg_list, strict=True)]
 
     def publish(self, summary: RunSummary) -> None:
         """Nothing to publish outside Prefect: the CLI prints the summary."""
@@ -132,8 +147,7 @@ def _run_steps(ctx: RunContext, runner: Runner, guard: bool, stages: tuple[Stage
     batches = steps.plan_batches(discovery.files)
     for number, batch in enumerate(batches, start=1):
         label = f"ingest {number}/{len(batches)}: {len(batch)} files from {batch[0].name}"
-        if _timed(results, runner, "ingest", label, steps.ingest_batch, ctx, batch, discovery.spooled,
-                  retries=2) is _FAILED:
+        if _ingest(results, runner, ctx, batch, label, discovery.spooled) is _FAILED:
             return ""
     if guard and not steps.has_pending_events(ctx):
         return "nothing new since the last run: later stages skipped"
@@ -141,6 +155,22 @@ def _run_steps(ctx: RunContext, runner: Runner, guard: bool, stages: tuple[Stage
         if _timed(results, runner, stage.name, f"{stage.name} {ctx.lake_path}", stage.run, ctx) is _FAILED:
             return ""
     return ""
+
+
+def _ingest(results: list[StepResult], runner: Runner, ctx: RunContext, batch: tuple[Path, ...], label: str,
+            spooled: tuple[Path, ...]) -> Any:
+    """One batch: in one step, or (parallel runner) decoded file by file on the workers, then committed."""
+    if not runner.parallel:
+        return _timed(results, runner, "ingest", label, steps.ingest_batch, ctx, batch, spooled, retries=2)
+    clock, scratch = time.monotonic(), steps.prepare_decode(ctx)
+    try:
+        decoded = runner.map("decode", [f"decode {path.parent.name}/{path.name}" for path in batch], decode_file,
+                             steps.decode_arguments(ctx, batch, scratch))
+    except Exception as exc:  # a worker's failure ends the run like any failed step
+        results.append(StepResult("decode", f"decode: {label}", time.monotonic() - clock, error=_reason(exc)))
+        return _FAILED
+    return _timed(results, runner, "ingest", label, steps.commit_batch, ctx, tuple(decoded), scratch, spooled,
+                  retries=2)
 
 
 def _timed(results: list[StepResult], runner: Runner, name: str, label: str, fn: Callable[..., Any],

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from agentwatch.errors import LakeError
+from agentwatch.lake.layout import RUN_LOCK
 
-LOCK_NAME = "_run.lock"
 POLL_SECONDS = 0.2
 
 
@@ -29,7 +29,7 @@ def run_lock(lake: Path, timeout: float) -> Iterator[float]:
     """Hold the lake's run lock; yields the seconds spent waiting for it."""
     lake.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with open(lake / LOCK_NAME, "w") as handle:
+    with open(lake / RUN_LOCK, "w") as handle:
         while not _try_lock(handle):
             if time.monotonic() - started >= timeout:
                 raise RunBusy(f"another agentwatch run has held this lake for over {timeout:g} s "

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agentwatch.errors import ConfigError
+from agentwatch.lake.layout import PREFECT_DIR
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 180.0  # seconds: 12 s to healthy on a fresh home here, far more when the cores are shared
@@ -28,7 +29,7 @@ STOP_TIMEOUT = 20.0
 
 def prefect_home(settings: Mapping[str, Any]) -> Path:
     """PREFECT_HOME for this lake: the `prefect_home` setting, else <lake>/_prefect."""
-    return Path(settings.get("prefect_home") or Path(settings["lake"]) / "_prefect").resolve()
+    return Path(settings.get("prefect_home") or Path(settings["lake"]) / PREFECT_DIR).resolve()
 
 
 def prefect_env(home: Path) -> dict[str, str]:

@@ -64,7 +64,7 @@ def measure_risk(ctx: RunContext) -> RiskRun | StageSkipped:
     if is_current(ctx.lake.entries(), "risk"):
         return StageSkipped()
     settings = ctx.settings
-    return run_risk(ctx.lake, inventory=ctx.inventory, now=ctx.now, high=float(settings.get("risk_high", 3)),
+    return run_risk(ctx.lake, inventory=ctx.declared_inventory(), now=ctx.now, high=float(settings.get("risk_high", 3)),
                     gap=int(settings.get("risk_gap", 2)), controls=load_controls(settings.get("risk_controls") or None))
 
 

@@ -4,6 +4,7 @@ small frozen summary. No Prefect here: the flows wrap these, and tests call them
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from agentwatch.detectors.derived import MetricsRun, run_metrics
 from agentwatch.errors import InputError
 from agentwatch.flows.context import RunContext
 from agentwatch.flows.sources import Discovery, discover_files, recorded_inputs
-from agentwatch.ingest.manifest import read_entries
+from agentwatch.ingest.parallel import DecodedFile, commit_decoded, decode_scratch, remove_scratch
 from agentwatch.ingest.pipeline import IngestReport, ingest_paths
+from agentwatch.ingest.sanitize import Sanitizer
+from agentwatch.lake.inventory import remember_inventory
 
 # One ingest batch (= one manifest entry) holds at most this much input: big enough that a night of
 # small files is a handful of entries, small enough that a failed batch costs little to redo.
@@ -48,7 +51,7 @@ class IngestSummary:
 
 def discover(ctx: RunContext, only_new: bool = False) -> Discovery:
     """The files this run ingests; `only_new` (the guard) skips files the manifest lists at the same size."""
-    known = recorded_inputs(read_entries(ctx.lake_path)) if only_new else None
+    known = recorded_inputs(ctx.lake.entries()) if only_new else None
     return discover_files(ctx.paths, ctx.sources, ctx.spool, known=known)
 
 
@@ -78,6 +81,30 @@ def ingest_batch(ctx: RunContext, files: tuple[Path, ...], spooled: tuple[Path, 
                 raise
             pending.remove(Path(exc.where))
             unreadable.append(FileFailure(exc.where, exc.message))
+    taken = _release_spool(report, set(spooled))
+    return _summarize(report, unreadable, taken)
+
+
+def prepare_decode(ctx: RunContext) -> Path:
+    """A fresh folder for one batch's decoded parts; the masking key exists before workers read it."""
+    Sanitizer.for_lake(ctx.lake_path)  # created here once, never by two workers at the same time
+    scratch = decode_scratch(ctx.lake_path, uuid.uuid4().hex)
+    remove_scratch(scratch.parent)  # a crashed run's parts: the run lock says no other run is using them
+    scratch.mkdir(parents=True)
+    return scratch
+
+
+def decode_arguments(ctx: RunContext, files: tuple[Path, ...], scratch: Path) -> list[tuple]:
+    """`decode_file`'s arguments for each file (plain values: they travel to the workers)."""
+    return [(ctx.lake_path, path, scratch / f"{n:06d}", ctx.now, ctx.memory_limit) for n, path in enumerate(files)]
+
+
+def commit_batch(ctx: RunContext, decoded: tuple[DecodedFile, ...], scratch: Path,
+                 spooled: tuple[Path, ...] = ()) -> IngestSummary:
+    """Commit one batch the workers decoded, as `ingest_batch` would have; then drop its parts."""
+    unreadable = [FileFailure(str(d.path), d.error) for d in decoded if d.error]
+    report = commit_decoded(ctx.lake_path, list(decoded), ctx.now, ctx.memory_limit)
+    remove_scratch(scratch)
     taken = _release_spool(report, set(spooled))
     return _summarize(report, unreadable, taken)
 
@@ -112,13 +139,18 @@ def _summarize(report: IngestReport, unreadable: list[FileFailure], taken: int) 
 
 
 def build_metrics(ctx: RunContext) -> MetricsRun:
-    """Session metrics for the sessions new events touched (a full build the first time)."""
-    return run_metrics(ctx.lake_path, ctx.inventory, memory_limit=ctx.memory_limit)
+    """Session metrics for the sessions new events touched (a full build the first time); the
+    inventory given to the run is remembered in the lake first."""
+    if not ctx.lake.exists():
+        return MetricsRun("up_to_date", 0, 0, 0, None)  # nothing was ever ingested: nothing to measure
+    if ctx.inventory_path is not None:
+        remember_inventory(ctx.lake, ctx.inventory, str(ctx.inventory_path))
+    return run_metrics(ctx.lake, ctx.declared_inventory(), memory_limit=ctx.memory_limit)
 
 
 def has_pending_events(ctx: RunContext) -> bool:
     """Ingest batches committed after the last metrics build (the guard's "anything new?")."""
-    entries = read_entries(ctx.lake_path)
+    entries = ctx.lake.entries()
     last_ingest = max((e["seq"] for e in entries if e.get("kind") == "ingest"), default=0)
     watermark = max((e.get("watermark", 0) for e in entries if e.get("kind") == "metrics"), default=0)
     return last_ingest > watermark

@@ -32,22 +32,48 @@ def run_step(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     return fn(*args)
 
 
-class PrefectRunner:
-    """Runs each step as a Prefect task inside the current flow run."""
+def _task_options(name: str, label: str, retries: int) -> dict[str, Any]:
+    options: dict[str, Any] = {"name": name, "task_run_name": lambda: inert_text(label)}  # not a template
+    if retries:
+        options.update(retries=retries, retry_delay_seconds=RETRY_DELAYS[:retries], retry_condition_fn=failed_on_io)
+    return options
 
-    def __init__(self, artifact_key: str):
+
+class PrefectRunner:
+    """Runs each step as a Prefect task inside the current flow run; mapped steps go to `task_runner`
+    (a started Dask task runner) when there is one."""
+
+    def __init__(self, artifact_key: str, task_runner: Any = None):
         self.artifact_key = artifact_key
+        self.task_runner = task_runner
+
+    @property
+    def parallel(self) -> bool:
+        """Mapped steps run on the cluster's workers."""
+        return self.task_runner is not None
 
     def step(self, name: str, label: str, fn: Callable[..., Any], *args: Any, retries: int = 0) -> Any:
         """The step as a task run named by its (inert) label; I/O failures retried `retries` times."""
-        options: dict[str, Any] = {"name": name, "task_run_name": lambda: inert_text(label)}
-        if retries:
-            options.update(retries=retries, retry_delay_seconds=RETRY_DELAYS[:retries],
-                           retry_condition_fn=failed_on_io)
-        result = run_step.with_options(**options)(fn, quote(args))
+        result = run_step.with_options(**_task_options(name, label, retries))(fn, quote(args))
+        self._log(label, result)
+        return result
+
+    def map(self, name: str, labels: list[str], fn: Callable[..., Any], arg_list: list[tuple[Any, ...]],
+            retries: int = 0) -> list[Any]:
+        """One task run per argument tuple, submitted at once to the task runner; results in order."""
+        futures = [
+            self.task_runner.submit(run_step.with_options(**_task_options(name, label, retries)),
+                                    {"fn": fn, "args": args})  # plain values: nothing to quote
+            for label, args in zip(labels, arg_list, strict=True)
+        ]
+        results = [future.result() for future in futures]
+        for label, result in zip(labels, results, strict=True):
+            self._log(label, result)
+        return results
+
+    def _log(self, label: str, result: Any) -> None:
         fields = ", ".join(f"{k}={v}" for k, v in scalar_fields(result))
         get_run_logger().info("%s: %s", inert_text(label), inert_text(fields))
-        return result
 
     def publish(self, summary: RunSummary) -> None:
         """The summary as the run's markdown artifact (the latest one per flow under one key)."""

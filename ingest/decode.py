@@ -1,8 +1,9 @@
 """Decode a batch of raw lines into canonical events, quarantine entries and skip counts.
 
-Native JSON Lines take a vectorized path (DuckDB, `native_fast.sql`) for the lines that are plainly
-clean; every other line, and every line of other formats, goes through `decode_line`, one record at a
-time, which owns the policy. Both paths give the same events for a clean line (tested).
+Native JSON Lines (`native_fast`) and OTLP/JSON trace requests (`otlp_fast`) take a vectorized path
+(DuckDB) for the lines that are plainly clean; every other line, and every line of other formats,
+goes through `decode_line`, one record at a time, which owns the policy. Both paths give the same
+events for a clean line (tested).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import pyarrow.compute as pc
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.native_fast import decode_native_fast
+from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, FileHints, Location, normalize_event
-from agentwatch.ingest.schema import EVENT_SCHEMA
+from agentwatch.schema import EVENT_SCHEMA
 
 BOM = b"\xef\xbb\xbf"
 
@@ -32,6 +34,7 @@ class Decoded:
     """What one batch became."""
 
     events: list[pa.Table] = field(default_factory=list)
+    masked: list[pa.Table] = field(default_factory=list)  # events masked already (decoded with other files)
     quarantine: list[dict[str, Any]] = field(default_factory=list)  # line_no, offset, reason, raw
     skipped: Counter = field(default_factory=Counter)  # reason -> records
     records: int = 0  # non-blank lines read
@@ -52,21 +55,28 @@ class DecodeContext:
     now: datetime
     con: duckdb.DuckDBPyConnection
     hints: FileHints = FileHints()
+    bulk: PreparedLines | None = None  # this file's lines already decoded (and masked) with other files
+
+
+def record_lines(batch: LineBatch) -> tuple[pa.Table, int]:
+    """The batch's non-blank lines as text (line_no, source_offset, line), and how many were blank."""
+    text, invalid_utf8 = _as_text(batch.lines)
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
+    if invalid_utf8 is not None:
+        blank = pc.and_(blank, pc.invert(invalid_utf8))
+    table = pa.table({"line_no": batch.line_nos, "source_offset": batch.offsets, "line": text})
+    return table.filter(pc.invert(blank)), pc.sum(blank).as_py() or 0
 
 
 def decode_batch(batch: LineBatch, ctx: DecodeContext) -> Decoded:
     """Decode every line of a batch; blank lines are counted, never records."""
     out = Decoded()
-    text, invalid_utf8 = _as_text(batch.lines)
-    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
-    if invalid_utf8 is not None:
-        blank = pc.and_(blank, pc.invert(invalid_utf8))
-    out.blank = pc.sum(blank).as_py() or 0
-    out.records = len(text) - out.blank
-    table = pa.table({"line_no": batch.line_nos, "source_offset": batch.offsets, "line": text})
-    table = table.filter(pc.invert(blank))
+    table, out.blank = record_lines(batch)
+    out.records = len(table)
     if ctx.fmt.name == "native":
         table = _decode_native_fast(table, ctx, out)
+    elif ctx.fmt.name == "otlp_json":
+        table = _decode_otlp_fast(table, ctx, out)
     first = int(batch.line_nos[0]) if len(batch.line_nos) else 0
     for line_no in table.column("line_no").to_pylist():
         i = line_no - first
@@ -103,6 +113,16 @@ def _decode_native_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa
     out.decoded_records += len(events)
     if len(events) == len(table):
         return table.slice(0, 0)
+    return table.filter(pc.invert(pc.is_in(table.column("line_no"), done)))
+
+
+def _decode_otlp_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa.Table:
+    """Decode the OTLP trace requests the bulk path can prove in bulk; return the lines left."""
+    bulk = ctx.bulk or decode_otlp_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, ctx.now + FUTURE_TOLERANCE)
+    events, done = bulk.take(table.column("line_no"))
+    if len(events):
+        (out.masked if ctx.bulk else out.events).append(events)
+    out.decoded_records += len(done)
     return table.filter(pc.invert(pc.is_in(table.column("line_no"), done)))
 
 

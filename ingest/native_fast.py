@@ -16,8 +16,8 @@ import polars as pl
 import pyarrow as pa
 
 from agentwatch.ingest.records import SETTABLE
-from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA, EVENT_TYPES, REQUIRED_FIELDS, STATUSES
-from agentwatch.ingest.schema import STRING_FIELDS as SCHEMA_STRINGS
+from agentwatch.schema import EVENT_COLUMNS, EVENT_SCHEMA, EVENT_TYPES, REQUIRED_FIELDS, STATUSES
+from agentwatch.schema import STRING_FIELDS as SCHEMA_STRINGS
 
 SQL = (Path(__file__).parent / "native_fast.sql").read_text()
 # The fields a native record may carry, in column order; `attrs` is the one more the record sets.

@@ -13,22 +13,39 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import duckdb
 import pyarrow as pa
 
 from agentwatch import __version__
 from agentwatch.errors import InputError
 from agentwatch.ingest.decode import DecodeContext, decode_batch
 from agentwatch.ingest.formats import Format, detect_format, get_format
-from agentwatch.ingest.manifest import append_entry, ingested_hashes, read_entries, sha256_file
+from agentwatch.ingest.otlp_fast import PreparedLines
+from agentwatch.ingest.otlp_fast_files import with_prepared_lines
 from agentwatch.ingest.reader import MAX_LINE_BYTES, LineBatch, OversizeLine, iter_line_batches, open_input
 from agentwatch.ingest.records import FileHints
 from agentwatch.ingest.sanitize import Sanitizer
-from agentwatch.ingest.stage import Stage, lake_lock
+from agentwatch.ingest.stage import Stage
+from agentwatch.lake import Lake, LakeWriter
+from agentwatch.lake.manifest import ingested_hashes
+from agentwatch.lake.store import sha256_file
 
 INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".log", ".log.gz")
 Progress = Callable[[int], None]  # called with bytes read
+
+
+class Sink(Protocol):
+    """Where a file's decoded events and quarantine rows go: the batch's Stage, or a worker's parts."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def add_events(self, file_index: int, table: pa.Table) -> None: ...
+
+    def add_quarantine(self, file_index: int, table: pa.Table) -> None: ...
+
+    def drop_file(self, file_index: int) -> None: ...
 
 
 @dataclass
@@ -89,7 +106,7 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
 
 
 def ingest_paths(
-    lake: Path,
+    lake: Lake | Path,
     paths: Iterable[Path],
     *,
     fmt: str = "auto",
@@ -106,34 +123,39 @@ def ingest_paths(
     (events already in the lake still deduplicate)."""
     now = now or datetime.now(UTC)
     files = expand_inputs(paths)
-    with lake_lock(lake):
-        sanitizer = sanitizer or Sanitizer.for_lake(lake)
-        known = ingested_hashes(lake)
+    lake = lake if isinstance(lake, Lake) else Lake(lake)
+    with lake.writer() as writer:
+        sanitizer = sanitizer or Sanitizer.for_lake(lake.root)
+        known = ingested_hashes(writer.entries)
         # A secret in a file's name must not reach `source_file`, quarantine or the manifest either.
-        reports = [FileReport(sanitizer.mask_path(str(p)), _hash_input(p), bytes=p.stat().st_size) for p in files]
-        batch_id = _batch_id(lake, reports)
-        stage = Stage(lake, batch_id, memory_limit)
+        reports = [FileReport(sanitizer.mask_path(str(p)), hash_input(p), bytes=p.stat().st_size) for p in files]
+        batch_id = batch_id_for(writer.seq, reports)
+        stage = Stage(writer, batch_id, memory_limit)
         try:
             seen: set[str] = set()
+            chosen: dict[int, Format] = {}
             for index, (path, report) in enumerate(zip(files, reports, strict=True)):
-                chosen = _choose_format(path, fmt, report)
-                if chosen is None or _skip_known(report, {} if reingest else known, seen):
-                    continue
-                _ingest_file(path, index, report, stage, chosen, now, sanitizer, progress)
-            entry = _commit(lake, stage, batch_id, reports, now)
+                picked = choose_format(path, fmt, report)
+                if picked is not None and not skip_known(report, {} if reingest else known, seen):
+                    chosen[index] = picked
+            items = [(i, files[i], reports[i].path, f.name, reports[i].bytes) for i, f in chosen.items()]
+            for index, bulk in with_prepared_lines(stage.con, items, now, sanitizer.mask_events):
+                stage_file(files[index], index, reports[index], stage, chosen[index], now, sanitizer, progress, bulk)
+            entry = commit_stage(writer, stage, batch_id, reports, now)
         finally:
             stage.close()
     return IngestReport(reports, entry)
 
 
-def _hash_input(path: Path) -> str:
+def hash_input(path: Path) -> str:
+    """The file's sha256; an unreadable file is an InputError naming it."""
     try:
         return sha256_file(path)
     except OSError as exc:  # before anything is staged: the run stops, nothing half-written exists
         raise InputError(f"cannot read input: {exc.strerror or exc}", str(path)) from exc
 
 
-def _choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
+def choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
     """The file's format (detected from its first record for `auto`); None when it cannot be read."""
     try:
         chosen = get_format(fmt) if fmt != "auto" else detect_format(_first_record(path))
@@ -144,7 +166,8 @@ def _choose_format(path: Path, fmt: str, report: FileReport) -> Format | None:
     return chosen
 
 
-def _skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set[str]) -> bool:
+def skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set[str]) -> bool:
+    """Mark a file already stored, or a repeat of content earlier in the batch; True when skipped."""
     formats = known.get(report.sha256, {})
     if any(formats.values()) or report.format in formats:  # stored, or this format already tried
         report.status = "skipped_already_ingested"
@@ -154,24 +177,27 @@ def _skip_known(report: FileReport, known: dict[str, dict[str, bool]], seen: set
     return report.status != "ingested"
 
 
-def _batch_id(lake: Path, reports: list[FileReport]) -> str:
+def batch_id_for(seq: int, reports: list[FileReport]) -> str:
+    """The next batch's id: its manifest position and a digest of its inputs."""
     digest = hashlib.sha256("\n".join(r.sha256 for r in reports).encode()).hexdigest()[:12]
-    return f"{len(read_entries(lake)) + 1:08d}-{digest}"
+    return f"{seq:08d}-{digest}"
 
 
-def _ingest_file(
+def stage_file(
     path: Path,
     index: int,
     report: FileReport,
-    stage: Stage,
+    stage: Sink,
     chosen: Format,
     now: datetime,
     sanitizer: Sanitizer,
     progress: Progress | None,
+    bulk: PreparedLines | None = None,
 ) -> None:
+    """Decode, mask and stage one file's lines; a file unreadable as a whole is marked failed."""
     try:
         hints = FileHints(_first_record(path), path.stat().st_mtime_ns)
-        ctx = DecodeContext(chosen, report.path, now, stage.con, hints)
+        ctx = DecodeContext(chosen, report.path, now, stage.con, hints, bulk)
         for batch in iter_line_batches(path):
             _stage_batch(batch, ctx, index, report, stage, sanitizer)
             if progress and isinstance(batch, LineBatch):
@@ -182,7 +208,7 @@ def _ingest_file(
 
 
 def _stage_batch(
-    batch: LineBatch | OversizeLine, ctx: DecodeContext, index: int, report: FileReport, stage: Stage,
+    batch: LineBatch | OversizeLine, ctx: DecodeContext, index: int, report: FileReport, stage: Sink,
     sanitizer: Sanitizer,
 ) -> None:
     if isinstance(batch, OversizeLine):
@@ -192,6 +218,8 @@ def _stage_batch(
         return
     decoded = decode_batch(batch, ctx)
     events = sanitizer.mask_events(decoded.event_table())
+    if decoded.masked:
+        events = pa.concat_tables([*decoded.masked, events])
     report.records_read += decoded.records
     report.records_decoded += decoded.decoded_records
     report.blank_lines += decoded.blank
@@ -222,23 +250,22 @@ def _first_record(path: Path) -> bytes:
     return b""
 
 
-def _commit(lake: Path, stage: Stage, batch_id: str, reports: list[FileReport], now: datetime) -> dict | None:
-    outputs, staged, written = stage.finish(now)
+def commit_stage(writer: LakeWriter, stage: Stage, batch_id: str, reports: list[FileReport],
+                 now: datetime) -> dict | None:
+    """Write the staged batch out and commit its manifest entry (None when no file was ingested)."""
+    staged, written = stage.finish(now)
     for index, report in enumerate(reports):
         if report.status == "ingested":
             report.events_written = written.get(index, 0)
             report.duplicates = staged.get(index, 0) - report.events_written
     if not any(r.status == "ingested" for r in reports):
         return None
-    entry = {
-        "kind": "ingest",
+    return writer.commit("ingest", extra={
         "batch_id": batch_id,
         "committed_at": now.isoformat(),
         "agentwatch_version": __version__,
         "inputs": [_input_record(r) for r in reports if r.status != "skipped_already_ingested"],
-        "outputs": [o.as_dict() for o in outputs],
-    }
-    return append_entry(lake, entry)
+    })
 
 
 def _input_record(report: FileReport) -> dict[str, Any]:

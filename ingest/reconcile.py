@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from agentwatch.lake.sql import sql_list
+
 SQL_DIR = Path(__file__).parent
 LAKE_COLUMNS = ("source_format", "agent_id", "session_id", "trace_id", "span_id", "parent_span_id",
                 "event_type", "tool_call_id", "tool_name", "attrs", "flags")
@@ -28,7 +30,7 @@ def reconcile_staged(con: duckdb.DuckDBPyConnection, lake_files: list[str]) -> N
     near = _near_days(days)
     files = [f for f in lake_files if any(f"/date={d}/" in f for d in near)]
     columns = ", ".join(LAKE_COLUMNS)
-    source = f"read_parquet({_sql_list(files)})" if files else "staged_raw limit 0"
+    source = f"read_parquet({sql_list(files)})" if files else "staged_raw limit 0"
     con.execute(f"create view lake_events as select {columns} from {source}")
     con.execute((SQL_DIR / "orphan_traces.sql").read_text())
     _build(con, "identity_fixes", "staged_identified", "staged_raw")
@@ -43,11 +45,6 @@ def _build(con: duckdb.DuckDBPyConnection, fixes: str, view: str, source: str) -
         con.execute((SQL_DIR / f"{view}.sql").read_text())
     else:
         con.execute(f"create view {view} as select * from {source}")
-
-
-def _sql_list(values: list[str]) -> str:
-    """A SQL list literal (views take no parameters), quotes escaped."""
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
 def _near_days(days: list[date]) -> set[str]:

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.schema import (
+from agentwatch.schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
     INTEGER_FIELDS,

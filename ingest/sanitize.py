@@ -19,11 +19,12 @@ import pyarrow as pa
 from agentwatch.errors import ConfigError
 from agentwatch.ingest.hostile import flag_frame
 from agentwatch.ingest.injection import injection_flags
-from agentwatch.ingest.manifest import publish
 from agentwatch.ingest.redact import mask_bytes, mask_frame, mask_text
-from agentwatch.ingest.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+from agentwatch.lake.layout import KEYS_DIR
+from agentwatch.lake.store import publish
+from agentwatch.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 
-KEY_FILE = "_keys/redaction.key"
+KEY_FILE = f"{KEYS_DIR}/redaction.key"
 KEY_ENV = "AGENTWATCH_REDACTION_KEY"
 # Every free-text column a source controls; provenance and enums are set by ingest itself.
 MASKED_COLUMNS = (

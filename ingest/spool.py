@@ -14,14 +14,15 @@ import time
 import uuid
 from pathlib import Path
 
-from agentwatch.ingest.manifest import fsync_dir
+from agentwatch.lake.layout import SPOOL_DIR
+from agentwatch.lake.store import fsync_dir
 
 SUFFIX = ".jsonl"
 
 
 def default_spool_dir(lake: str | Path) -> Path:
     """Where `agentwatch receive` spools by default: `<lake>/_spool/otlp`."""
-    return Path(lake) / "_spool" / "otlp"
+    return Path(lake) / SPOOL_DIR / "otlp"
 
 
 def spooled_files(spool_dir: str | Path) -> list[Path]:

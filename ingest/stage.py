@@ -1,77 +1,34 @@
-"""Staging for one ingest batch: decoded events collect in a DuckDB file under `_tmp/`, then are
-deduplicated, sorted and written as Parquet that becomes visible only when the manifest commits it.
+"""Staging for one ingest batch: decoded events collect in a DuckDB file in the lake writer's scratch
+folder, then are deduplicated, sorted and written as Parquet that the writer publishes; they become
+visible only when the manifest commits them.
 
 DuckDB spills to disk past its memory limit, so a batch of any size stays in bounded memory.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from agentwatch.errors import LakeError
-from agentwatch.ingest.manifest import committed_files, publish, read_entries, sha256_file
 from agentwatch.ingest.reconcile import reconcile_staged
-from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA, QUARANTINE_SCHEMA
+from agentwatch.lake import LakeWriter, Output
+from agentwatch.lake.connection import connect_duckdb
+from agentwatch.lake.layout import EVENTS, QUARANTINE, table_folder
+from agentwatch.lake.sql import quote_literal, sql_list
+from agentwatch.schema import EVENT_COLUMNS, EVENT_SCHEMA, QUARANTINE_SCHEMA
 
-TMP_DIR = "_tmp"
 ROW_GROUP_ROWS = 122_880
 # Low-cardinality columns gain from dictionaries; free text only pays for them.
 DICTIONARY_COLUMNS = ("agent_id", "session_id", "parent_session_id", "event_type", "actor", "model", "tool_name",
                       "status", "source_format", "source_file")
 # Min/max statistics serve pruning on these; on free text they would only copy log text into the footer.
 STATISTICS_COLUMNS = ("ts", "agent_id", "session_id", "seq", "event_type", "tool_name")
-
-
-@contextmanager
-def lake_lock(lake: Path) -> Iterator[None]:
-    """Hold the lake's single-writer lock; a second writer fails at once with a clear error."""
-    lake.mkdir(parents=True, exist_ok=True)
-    with open(lake / "_lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise LakeError("another agentwatch process is writing this lake", str(lake)) from exc
-        _remove_uncommitted(lake)
-        yield
-
-
-def _remove_uncommitted(lake: Path) -> None:
-    """Clear what a writer that died before its commit left: staging, and files no entry lists yet."""
-    shutil.rmtree(lake / TMP_DIR, ignore_errors=True)
-    committed = len(read_entries(lake))
-    for table_dir in (p for p in lake.iterdir() if p.is_dir() and p.name not in ("_manifest", "_keys", "_spool")):
-        for path in table_dir.rglob("part-*.parquet"):
-            seq = path.stem.split("-")[1]
-            if seq.isdigit() and int(seq) > committed:
-                path.unlink()
-
-
-@dataclass(frozen=True)
-class Output:
-    """One Parquet file a batch adds to the lake."""
-
-    table: str
-    path: str  # relative to the lake
-    rows: int
-    bytes: int
-    sha256: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """The manifest's record of this file."""
-        return {"table": self.table, "path": self.path, "rows": self.rows, "bytes": self.bytes, "sha256": self.sha256}
 
 
 DUPLICATES_SQL = (Path(__file__).parent / "duplicates.sql").read_text()
@@ -82,7 +39,7 @@ class _PartitionWriter:
 
     def __init__(self, folder: Path, batch_id: str, day: Any):
         self.day = day
-        self.rel = f"events/date={day}/part-{batch_id}.parquet"
+        self.rel = f"{table_folder(EVENTS)}/date={day}/part-{batch_id}.parquet"
         self.path = folder / f"events-{day}.parquet"
         self.writer = pq.ParquetWriter(
             self.path, EVENT_SCHEMA, compression="zstd",
@@ -105,25 +62,16 @@ def _split_by_day(table: pa.Table) -> list[tuple[Any, pa.Table]]:
     return [(days[a], table.slice(a, b - a)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def sql_list(values: list[str]) -> str:
-    """A SQL list literal of strings, quotes escaped (for table functions that take no parameters)."""
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
 class Stage:
     """Collects one batch's events and quarantine rows, then writes them out."""
 
-    def __init__(self, lake: Path, batch_id: str, memory_limit: str = "1GB"):
-        self.lake = lake
+    def __init__(self, writer: LakeWriter, batch_id: str, memory_limit: str = "1GB"):
+        self.writer = writer
         self.batch_id = batch_id
-        self.dir = lake / TMP_DIR / batch_id
+        self.dir = writer.tmp_dir / "stage"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.dir / "stage.duckdb"))
-        self.con.execute(f"set memory_limit = '{memory_limit}'")
-        self.con.execute(f"set temp_directory = '{self.dir / 'spill'}'")
-        self.con.execute("set TimeZone = 'UTC'")
-        self.con.execute("set preserve_insertion_order = true")
-        self.con.execute("set enable_progress_bar = false")
+        self.con = connect_duckdb(str(self.dir / "stage.duckdb"), memory_limit=memory_limit,
+                                  spill_dir=self.dir / "spill")
         self.con.execute(
             "create table staged_quarantine (file_index integer, source_file varchar, source_format varchar, "
             "source_offset bigint, line_no bigint, reason varchar, raw blob, raw_truncated boolean, "
@@ -160,26 +108,27 @@ class Stage:
             part.unlink()
         self.con.execute("delete from staged_quarantine where file_index = ?", [file_index])
 
-    def finish(self, now: datetime) -> tuple[list[Output], dict[int, int], dict[int, int]]:
-        """Deduplicate and write the batch; return outputs and per-file staged and written counts."""
-        outputs: list[Output] = []
+    def finish(self, now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+        """Deduplicate and publish the batch's files through the writer; return per-file staged and
+        written counts."""
         staged: dict[int, int] = {}
         dropped: dict[int, int] = {}
         if any(self.dir.glob("staged-*.parquet")):
-            self.con.execute(f"create view staged_raw as select * from read_parquet('{self.dir}/staged-*.parquet')")
-            reconcile_staged(self.con, committed_files(self.lake, "events"))
+            staged_files = quote_literal(str(self.dir / "staged-*.parquet"))
+            self.con.execute(f"create view staged_raw as select * from read_parquet({staged_files})")
+            reconcile_staged(self.con, self.writer.lake.table_files(EVENTS))
             staged = self._count("select file_index, count(*) from staged group by all")
             dropped = self._find_duplicates()
-            outputs = self._write_events()
+            self._write_events()
         if self._scalar("select count(*) from staged_quarantine"):
-            outputs.append(self._write_quarantine(now))
+            self._write_quarantine(now)
         written = {i: n - dropped.get(i, 0) for i, n in staged.items()}
-        return outputs, staged, written
+        return staged, written
 
     def close(self) -> None:
         """Release the staging database and its files."""
         self.con.close()
-        shutil.rmtree(self.dir.parent, ignore_errors=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def _count(self, sql: str) -> dict[int, int]:
         return {int(i): int(n) for i, n in self.con.execute(sql).fetchall()}
@@ -191,14 +140,14 @@ class Stage:
         """Mark every staged event whose id is already in the lake or appeared earlier in this batch."""
         dates = [r[0] for r in self.con.execute("select distinct ts::date from staged order by 1").fetchall()]
         # An event's ts fixes its partition, so copies of it can only live in the same date folder.
-        existing = [f for f in committed_files(self.lake, "events") if any(f"/date={d}/" in f for d in dates)]
+        existing = [f for f in self.writer.lake.table_files(EVENTS) if any(f"/date={d}/" in f for d in dates)]
         key = "source_format, agent_id, session_id, event_id"
         lake_ids = f"read_parquet({sql_list(existing)})" if existing else f"(select {key} from staged limit 0)"
         self.con.execute(f"create view lake_ids as select {key} from {lake_ids}")
         self.con.execute(DUPLICATES_SQL)
         return self._count("select file_index, count(*) from dropped group by all")
 
-    def _write_events(self) -> list[Output]:
+    def _write_events(self) -> None:
         """Stream the batch sorted by (date, agent, session, seq) into one zstd file per date."""
         columns = ", ".join(EVENT_COLUMNS)
         relation = self.con.sql(
@@ -206,19 +155,17 @@ class Stage:
             "anti join dropped using (stage_row) "
             "order by day, agent_id, session_id, seq, ts, event_id"
         )
-        outputs: list[Output] = []
         writer: _PartitionWriter | None = None
         with relation.to_arrow_reader(batch_size=ROW_GROUP_ROWS) as reader:
             for batch in reader:
                 for day, piece in _split_by_day(pa.Table.from_batches([batch])):
                     if writer is None or writer.day != day:
                         if writer is not None:
-                            outputs.append(publish_output(self.lake, writer.close(), "events", writer.rel))
+                            self.writer.publish(writer.close(), EVENTS, writer.rel)
                         writer = _PartitionWriter(self.dir, self.batch_id, day)
                     writer.write(piece)
         if writer is not None:
-            outputs.append(publish_output(self.lake, writer.close(), "events", writer.rel))
-        return outputs
+            self.writer.publish(writer.close(), EVENTS, writer.rel)
 
     def _write_quarantine(self, now: datetime) -> Output:
         relation = self.con.sql(
@@ -233,15 +180,5 @@ class Stage:
         ):
             for batch in reader:
                 writer.write_table(pa.Table.from_batches([batch]).cast(QUARANTINE_SCHEMA))
-        return publish_output(self.lake, tmp, "quarantine", f"_quarantine/part-{self.batch_id}.parquet")
+        return self.writer.publish(tmp, QUARANTINE, f"{table_folder(QUARANTINE)}/part-{self.batch_id}.parquet")
 
-
-def publish_output(lake: Path, tmp: Path, table: str, rel: str) -> Output:
-    """fsync a finished Parquet file, record its hash and rename it into the lake (uncommitted until
-    the manifest lists it)."""
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    rows = pq.ParquetFile(tmp).metadata.num_rows
-    output = Output(table, rel, rows, tmp.stat().st_size, sha256_file(tmp))
-    publish(tmp, lake / rel)
-    return output

@@ -12,7 +12,6 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agentwatch.detectors.catalog import register_inventory
 from agentwatch.detectors.derived import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
@@ -49,8 +48,7 @@ def add_detections(lake: Path, *, text: str = "") -> None:
     """
     store = Lake(lake)
     with store.writer() as w:
-        con = w.connection()
-        register_inventory(con, INVENTORY)
+        con = w.connection(inventory=INVENTORY)
         con.execute("create temp table reason_hits as " + " union all ".join(
             f"""select s.agent_id, s.session_id, '{rid}' as id, '{level}' as level, '{title}' || $text as text,
                        (select list(event_id order by seq) from steps t where t.agent_id = s.agent_id

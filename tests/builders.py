@@ -24,7 +24,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from agentwatch.ingest.schema import EVENT_COLUMNS, EVENT_SCHEMA
+from agentwatch.schema import EVENT_COLUMNS, EVENT_SCHEMA
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 Step = dict[str, Any]

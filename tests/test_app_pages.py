@@ -306,6 +306,19 @@ def test_hunt_refuses_anything_but_reading_the_lake(monkeypatch, full_lake, tmp_
     assert not out.exists() and not at.get("download_button")
 
 
+@pytest.mark.parametrize(("sql", "said"), [
+    ("select * from sesions", 'sesions does not exist! Did you mean "sessions"? in the query'),
+    ("select 1; select 2", "2 statements given; run one query at a time in the query"),
+])
+def test_hunt_errors_read_like_the_sql_command(monkeypatch, full_lake, sql, said) -> None:
+    at = open_page(monkeypatch, full_lake, "hunt")
+    at.text_area[0].set_value(sql)
+    [run] = [b for b in at.button if b.label == "Run"]
+    run.click().run()
+    assert any("refused or failed" in e.value for e in at.error)
+    assert any(said in c.value for c in at.code), [c.value for c in at.code]
+
+
 def test_hunt_without_a_lake_says_what_to_run(monkeypatch, tmp_path) -> None:
     at = open_page(monkeypatch, tmp_path / "none", "hunt")
     assert "no lake here yet" in infos(at).lower()

@@ -7,23 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.cli import run_cli
 from agentwatch.detectors.derived import run_metrics
 from tests.native_lines import line, write_lines
 
 AT_15 = "in the query at line 1, column 15"
-
-
-@pytest.fixture
-def aw(capsys: pytest.CaptureFixture[str]):
-    """Run the CLI as the `agentwatch` script does; (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = run_cli(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def ingested(lake: Path, tmp_path: Path, *lines: bytes) -> Path:
@@ -128,6 +115,7 @@ def test_flags_are_checked_where_they_are_read(aw, lake: Path, args: list[str], 
 ])
 def test_memory_limit_is_a_size(aw, monkeypatch, lake: Path, value: str, message: str | None) -> None:
     monkeypatch.setenv("AGENTWATCH_MEMORY_LIMIT", value)
+    (lake / "_manifest").mkdir(parents=True)  # a lake: `sql` refuses where there is none
     code, _, err = aw("--lake", str(lake), "sql", "select 1")
     expected = (2, f"agentwatch: error: {message} in AGENTWATCH_MEMORY_LIMIT\n") if message else (0, "")
     assert (code, err) == expected

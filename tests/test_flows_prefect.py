@@ -26,9 +26,10 @@ from prefect.settings import (
 from prefect.testing.utilities import prefect_test_harness
 
 from agentwatch.flows import pipeline, steps, tasks
+from agentwatch.flows.context import build_context
 from agentwatch.flows.guard import guard_flow
 from agentwatch.flows.nightly import nightly_flow
-from agentwatch.flows.pipeline import Stage, StepFailed
+from agentwatch.flows.pipeline import DirectRunner, Stage, StepFailed, run_pipeline
 from agentwatch.lake import Lake
 from tests.escalation_support import http_receiver
 from tests.flow_support import SAMPLE, flow_settings, force_push_file, session_file, sessions_in
@@ -152,3 +153,29 @@ def test_ingest_is_retried_on_io_errors_only(lake: Path, tmp_path: Path, monkeyp
     monkeypatch.setattr(steps, "ingest_batch", buggy)
     assert nightly_flow(settings=settings, return_state=True).is_failed()
     assert calls == [0]
+
+
+@pytest.mark.timeout(900)  # a cluster of two worker processes starts in 5-30 s on shared cores
+def test_nightly_on_a_local_two_worker_dask_cluster_matches_the_single_process_run(tmp_path: Path) -> None:
+    inventory = str(SAMPLE / "agents.yaml")
+    paths = [SAMPLE / "native" / "cicd-assistant", SAMPLE / "otlp"]  # both formats, incidents included
+    single, on_dask = tmp_path / "single", tmp_path / "dask"
+    run_pipeline(build_context(flow_settings(single, inventory=inventory), paths), DirectRunner())
+    settings = flow_settings(on_dask, inventory=inventory, task_runner="dask", dask_workers=2)
+    state = nightly_flow(settings=settings, paths=[str(p) for p in paths], return_state=True)
+    assert state.is_completed()
+    _, task_runs = flow_run_of(state)
+    decoded = [name for name in task_runs if name.startswith("decode ")]
+    assert len(decoded) == 28 and all(task_runs[name].state.is_completed() for name in decoded)
+    assert "decode mail-assistant/2026-11-09.jsonl.gz" in decoded
+    assert "ingest 1/1: 28 files from 2026-11-09.jsonl.gz" in task_runs
+    assert rows(on_dask, "select count(*) from findings") != [(0,)]
+    for query in ("select * from events order by all",
+                  "select * exclude (quarantined_at) from quarantine order by all",
+                  "select * from sessions order by all",
+                  "select * from findings order by all"):
+        assert rows(single, query) == rows(on_dask, query), query
+
+
+def rows(lake: Path, query: str) -> list[tuple]:
+    return Lake(lake).connect().execute(query).fetchall()

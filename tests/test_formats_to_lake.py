@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from agentwatch.detectors.catalog import connect
-from agentwatch.ingest.manifest import verify_lake
 from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.lake.verify import verify_lake
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2026, 11, 25, tzinfo=UTC)

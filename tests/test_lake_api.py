@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 from agentwatch.errors import LakeError
-from agentwatch.ingest.manifest import verify_lake
 from agentwatch.lake import Lake
+from agentwatch.lake.verify import verify_lake
 
 
 def test_replace_and_append_are_visible_only_after_commit(lake: Path) -> None:
@@ -101,3 +101,9 @@ def test_sessions_view_carries_scores_and_alerts_view_the_latest_state(lake: Pat
         ("s1", 3, None, None), ("s2", 4, 0.9, True)]
     assert con.execute("select alert_key, status, status_by, close_reason from alerts order by 1").fetchall() == [
         ("k1", "closed", "bo", "false_positive"), ("k2", "new", None, None)]
+
+
+def test_an_object_storage_location_is_refused_until_a_store_exists() -> None:
+    with pytest.raises(LakeError) as info:
+        Lake("s3://bucket/lake")
+    assert str(info.value) == "only local folders can hold a lake for now, not s3:// locations in s3://bucket/lake"

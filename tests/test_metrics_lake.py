@@ -10,9 +10,9 @@ import pytest
 
 from agentwatch.detectors.catalog import connect
 from agentwatch.detectors.derived import run_metrics
-from agentwatch.ingest.manifest import verify_lake
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
+from agentwatch.lake.verify import verify_lake
 from agentwatch.sample.generate import write_sample
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
