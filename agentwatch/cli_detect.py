@@ -89,7 +89,8 @@ def ack(obj: Context, alert_key: str, by: str, note: str) -> None:
 @click.option("--by", "by", required=True, help="Who closes.")
 @click.option("--note", default="", help="Why (for a false positive: what makes it normal).")
 @click.option("--reason", type=click.Choice(["false_positive", "resolved"]), default="resolved", show_default=True,
-              help="false_positive suppresses this alert's exact pattern for its agent from the next detect on.")
+              help="false_positive suppresses this alert's exact pattern for its agent from the next detect on, "
+                   "and its session becomes a labelled normal example of the agent's anomaly model.")
 @click.pass_obj
 def close(obj: Context, alert_key: str, by: str, note: str, reason: str) -> None:
     """Close an alert, as resolved or as a false positive."""

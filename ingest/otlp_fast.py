@@ -27,7 +27,10 @@ from agentwatch.schema import EVENT_SCHEMA, EVENT_TYPES
 
 HERE = Path(__file__).parent
 # Each step is a temporary table named otlp_fast_<step>, built from otlp_fast_<step>.sql in this order.
-STEPS = ("requests", "resources", "scopes", "spans", "attributes", "lines", "facts", "identity", "parts", "decoded")
+STEPS = (
+    "requests", "resource_entries", "scope_entries", "span_entries", "resources", "scopes", "spans", "attributes",
+    "lines", "facts", "identity", "parts", "decoded",
+)
 REQUIRED = ("event_id", "ts_us", "agent_id", "session_id", "seq", "event_type", "attrs")
 
 

@@ -12,34 +12,6 @@ with resource_attributes as (
     from otlp_fast_resources
 ),
 
-resource_entries as (
-    select
-        line_no,
-        unnest(request.resourceSpans) as resource_entry,
-        generate_subscripts(request.resourceSpans, 1) as ri
-    from otlp_fast_requests
-    where request.resourceSpans is not null
-),
-
-scope_entries as (
-    select
-        line_no,
-        ri,
-        unnest(resource_entry.scopeSpans) as scope_entry,
-        generate_subscripts(resource_entry.scopeSpans, 1) as si
-    from resource_entries
-),
-
-span_entries as (
-    select
-        line_no,
-        ri,
-        si,
-        unnest(scope_entry.spans) as span,
-        generate_subscripts(scope_entry.spans, 1) as pi
-    from scope_entries
-),
-
 span_keys as (
     select
         line_no,
@@ -47,7 +19,7 @@ span_keys as (
         span.attributes as attributes,
         -- the same key `otlp_fast_spans` gives the span
         row_number() over (order by line_no, ri, si, pi) as sk
-    from span_entries
+    from otlp_fast_span_entries
 ),
 
 span_attributes as (

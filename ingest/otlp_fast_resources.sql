@@ -1,12 +1,7 @@
 -- grain: one row per resourceSpans entry of a parsed request, with what its own keys add to the
 -- line's quote and colon counts (each present key: two quotes and a colon).
 with entries as (
-    select
-        line_no,
-        unnest(request.resourceSpans) as entry,
-        generate_subscripts(request.resourceSpans, 1) as ri
-    from otlp_fast_requests
-    where request.resourceSpans is not null
+    select line_no, entry, ri from otlp_fast_resource_entries
 ),
 
 keyed as (

@@ -1,25 +1,7 @@
 -- grain: one row per scopeSpans entry of a parsed request: its scope as the JSON text the per-record
 -- path would store (orjson keeps key order, as DuckDB's minified text does), and its counts.
 -- Only a scope of string `name` / `version` is judged here; anything else is per-record policy.
-with resource_entries as (
-    select
-        line_no,
-        unnest(request.resourceSpans) as resource_entry,
-        generate_subscripts(request.resourceSpans, 1) as ri
-    from otlp_fast_requests
-    where request.resourceSpans is not null
-),
-
-entries as (
-    select
-        line_no,
-        ri,
-        unnest(resource_entry.scopeSpans) as entry,
-        generate_subscripts(resource_entry.scopeSpans, 1) as si
-    from resource_entries
-),
-
-scoped as (
+with scoped as (
     select
         line_no,
         ri,
@@ -27,7 +9,7 @@ scoped as (
         entry,
         entry.scope::varchar as scope_text,
         (entry.scope is not null)::int + (entry.spans is not null)::int as keys
-    from entries
+    from otlp_fast_scope_entries
 ),
 
 final as (

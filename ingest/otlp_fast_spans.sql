@@ -2,35 +2,7 @@
 -- judges them (ids hex, times int64 nanoseconds, enums by number) and its counts. A value the bulk
 -- path does not judge (an enum by name, a status message, a time as a float) marks the span `bad`:
 -- the per-record path takes its line.
-with resource_entries as (
-    select
-        line_no,
-        unnest(request.resourceSpans) as resource_entry,
-        generate_subscripts(request.resourceSpans, 1) as ri
-    from otlp_fast_requests
-    where request.resourceSpans is not null
-),
-
-scope_entries as (
-    select
-        line_no,
-        ri,
-        unnest(resource_entry.scopeSpans) as scope_entry,
-        generate_subscripts(resource_entry.scopeSpans, 1) as si
-    from resource_entries
-),
-
-entries as (
-    select
-        line_no,
-        ri,
-        si,
-        unnest(scope_entry.spans) as span,
-        generate_subscripts(scope_entry.spans, 1) as pi
-    from scope_entries
-),
-
-texts as (
+with texts as (
     select
         line_no,
         ri,
@@ -44,7 +16,7 @@ texts as (
         span.flags::varchar as flags_text,
         span.events::varchar as events_text,
         span.links::varchar as links_text
-    from entries
+    from otlp_fast_span_entries
 ),
 
 judged as (

@@ -20,3 +20,16 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture
 def lake(tmp_path: Path) -> Path:
     return tmp_path / "lake"
+
+
+@pytest.fixture
+def aw(capsys: pytest.CaptureFixture[str]):
+    """Run the CLI as the `agentwatch` script does: a function of the arguments giving (exit code, stdout, stderr)."""
+    from agentwatch.cli import run_cli
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = run_cli(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

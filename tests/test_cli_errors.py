@@ -7,23 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.cli import run_cli
 from agentwatch.detectors.derived import run_metrics
 from tests.native_lines import line, write_lines
 
 AT_15 = "in the query at line 1, column 15"
-
-
-@pytest.fixture
-def aw(capsys: pytest.CaptureFixture[str]):
-    """Run the CLI as the `agentwatch` script does; (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = run_cli(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def ingested(lake: Path, tmp_path: Path, *lines: bytes) -> Path:

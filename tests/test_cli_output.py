@@ -10,21 +10,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agentwatch.cli import run_cli
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.render import csv_cell, render_vertical
 from tests.native_lines import line, write_lines
 from tests.otlp_builders import request, span
-
-
-@pytest.fixture
-def aw(capsys: pytest.CaptureFixture[str]):
-    def run(*args: str) -> tuple[int, str, str]:
-        code = run_cli(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture

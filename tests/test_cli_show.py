@@ -8,7 +8,6 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from agentwatch.cli import run_cli
 from agentwatch.detectors.derived import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import Lake
@@ -16,16 +15,6 @@ from tests.native_lines import line, write_lines
 
 EVIL = "\x1b[2J\u202eowned"
 LONG = "x" * 300
-
-
-@pytest.fixture
-def aw(capsys: pytest.CaptureFixture[str]):
-    def run(*args: str) -> tuple[int, str, str]:
-        code = run_cli(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def story(tmp_path: Path) -> Path:

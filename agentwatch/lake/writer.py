@@ -122,13 +122,12 @@ class LakeWriter:
 
 
 def write_parquet(path: Path, data: Frame) -> None:
-    """Write any frame as one zstd Parquet file, streaming DuckDB relations batch by batch."""
+    """Write any frame as one zstd Parquet file; a DuckDB relation streams, never held in memory."""
     if isinstance(data, pl.DataFrame):
         data = data.to_arrow()
     if isinstance(data, pa.Table):
         pq.write_table(data, path, compression="zstd", row_group_size=ROW_GROUP_ROWS)
         return
-    with data.to_arrow_reader(batch_size=ROW_GROUP_ROWS) as reader, \
-            pq.ParquetWriter(path, reader.schema, compression="zstd") as writer:
-        for batch in reader:
-            writer.write_batch(batch)
+    # DuckDB writes a relation itself, streaming, in full row groups (Arrow batches from its reader
+    # are often smaller than a row group, and each would become one: about twice the bytes)
+    data.write_parquet(str(path), compression="zstd", row_group_size=ROW_GROUP_ROWS)

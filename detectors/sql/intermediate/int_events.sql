@@ -11,22 +11,37 @@
 -- One tool call reported twice in a session (OTel GenAI instrumentations log it in the chat span's
 -- output messages and again as the execute_tool span; likewise its result) is one action: tool_call /
 -- tool_result events repeating the same tool_call_id with the same arguments (whitespace and case
--- aside) or the same result text keep only the first.
-with context_events as (
+-- aside) or the same result text keep only the first. Only those events are numbered, and compared
+-- without RE2's `\s` characters (tab, newline, form feed, carriage return, space) by plain replaces:
+-- keying every event's text with a regexp cost as much as splitting all texts into words.
+with session_events as materialized (
     select stg_events.* exclude (permission_mode), int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day,
-        int_sessions.is_target
+        int_sessions.is_target,
+        (stg_events.tool_call_id is null or stg_events.event_type not in ('tool_call', 'tool_result'))
+            is not true as is_call_report
     from stg_events
     join int_sessions using (agent_id, session_id)
     -- the round's agents are a range of agent_id: a filter the Parquet scan can prune row groups with
     where int_sessions.is_context
         and stg_events.agent_id between $first_agent_id and $last_agent_id
-    qualify stg_events.tool_call_id is null
-        or stg_events.event_type not in ('tool_call', 'tool_result')
-        or row_number() over (
-            partition by int_sessions.session_key, stg_events.tool_call_id, stg_events.event_type,
-                lower(regexp_replace(coalesce(stg_events.tool_args, stg_events.event_text, ''), '\s+', '', 'g'))
-            order by stg_events.seq, stg_events.event_at, stg_events.event_id
-        ) = 1
+),
+
+first_call_reports as (
+    select *
+    from session_events
+    where is_call_report
+    qualify row_number() over (
+        partition by session_key, tool_call_id, event_type,
+            lower(replace(replace(replace(replace(replace(
+                coalesce(tool_args, event_text, ''), ' ', ''), chr(9), ''), chr(10), ''), chr(12), ''), chr(13), ''))
+        order by seq, event_at, event_id
+    ) = 1
+),
+
+context_events as (
+    select * exclude (is_call_report) from session_events where not is_call_report
+    union all
+    select * exclude (is_call_report) from first_call_reports
 ),
 
 ordered as (
