@@ -42,7 +42,7 @@ def app(obj: Context, port: int) -> None:
 
     if not Lake(obj.lake).exists():  # the app starts anyway, and its pages say what to run first
         click.echo(f"no lake at {inert_text(str(obj.lake))} yet: run `agentwatch ingest` or `agentwatch run`", err=True)
-    env = {**os.environ, "AGENTWATCH_LAKE": str(obj.lake.resolve())}
+    env = {**os.environ, "AGENTWATCH_LAKE": str(obj.lake.resolve() if isinstance(obj.lake, Path) else obj.lake)}
     if obj.inventory:
         env["AGENTWATCH_INVENTORY"] = str(obj.inventory.resolve())
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")

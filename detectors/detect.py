@@ -66,7 +66,7 @@ def run_detect(lake: Lake | str | Path, *, inventory: Path | None = None,
     rules = load_rules([BUILTIN_RULES_DIR, *rules_dirs])
     tables = lake.tables()
     if not {"steps", "sessions"} <= tables:
-        raise LakeError("no session metrics yet (run `agentwatch metrics` first)", str(lake.root))
+        raise LakeError("no session metrics yet (run `agentwatch metrics` first)", lake.location)
     with lake.writer() as writer:
         con = writer.connection()
         outputs = detect_tables(con, rules, tables, now=now, window_days=window_days)

@@ -58,7 +58,7 @@ def run_risk(
     check_inventory_controls(inventory, controls)
     lake = (lake if isinstance(lake, Lake) else Lake(lake)).require()
     if not {"sessions", "steps"} <= lake.tables():
-        raise LakeError("no session metrics yet (run `agentwatch metrics` first)", str(lake.root))
+        raise LakeError("no session metrics yet (run `agentwatch metrics` first)", lake.location)
     with lake.writer() as writer:
         con = writer.connection()
         risk = build_agent_risk(measure_dimensions(con, controls), inventory, high=high, now=now)

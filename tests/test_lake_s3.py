@@ -49,8 +49,11 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         patch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN"):
             patch.delenv(name, raising=False)
-        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-        patch.setenv("AGENTWATCH_REDACTION_KEY", "test-key")
+        home = tmp_path_factory.mktemp("home")  # conftest isolates each test; the module's lake is built before
+        patch.setenv("HOME", str(home))
+        patch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+        patch.setenv("PREFECT_HOME", str(home / ".prefect"))
+        patch.setenv("AGENTWATCH_REDACTION_KEY", "test-key")  # conftest's, for the pipeline the module runs
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         try:
             yield f"http://{host}:{port}"
@@ -67,12 +70,6 @@ def piped(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
         codes = [run_cli(["--lake", lake, "--inventory", str(INVENTORY), *argv]) for argv in PIPELINE]
         out[name] = [codes, Lake(lake).connect().sql(SESSIONS).fetchall()]
     return out
-
-
-@pytest.fixture(autouse=True)
-def _aws(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """conftest's isolation resets the redaction key per test: keep the module's (the lake's pseudonyms)."""
-    monkeypatch.setenv("AGENTWATCH_REDACTION_KEY", "test-key")
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
