@@ -179,3 +179,12 @@ def test_an_uploaded_but_uncommitted_object_is_a_leftover_the_next_writer_remove
     with lake.writer():
         pass
     assert f"lake/{key}" not in objects() and verify_lake(lake).leftovers == ()
+
+
+def test_the_masking_key_stays_in_the_local_working_folder(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENTWATCH_REDACTION_KEY")
+    lake = f"s3://{BUCKET}/keyed"
+    assert run_cli(["--lake", lake, "ingest", str(INPUTS[0])]) == 0
+    assert (S3Store(lake).root / "_keys" / "redaction.key").stat().st_mode & 0o777 == 0o600
+    keys = objects("keyed/")
+    assert "keyed/_manifest/00000001.json" in keys and not [k for k in keys if "_keys" in k]
