@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import socket
 import time
 import uuid
@@ -34,12 +33,13 @@ import s3fs
 from fsspec.asyn import sync
 
 from agentwatch.errors import LakeError
-from agentwatch.lake.layout import LOCK_FILE, TMP_DIR
+from agentwatch.lake.layout import LOCK_FILE
+from agentwatch.lake.scratch import LocalScratch
 
 LOCK_TTL_SECONDS = 6 * 3600  # a lock older than this is a crashed writer's, and may be taken over
 
 
-class S3Store:
+class S3Store(LocalScratch):
     """A lake's files under a prefix of an S3 bucket; local needs go to a working folder."""
 
     def __init__(self, location: str, work_dir: Path | None = None, lock_ttl: float = LOCK_TTL_SECONDS):
@@ -119,16 +119,6 @@ class S3Store:
             while chunk := f.read(4 << 20):
                 digest.update(chunk)
         return digest.hexdigest()
-
-    def scratch(self, name: str) -> Path:
-        """A local staging folder in the working folder (uploaded by `put_file`)."""
-        path = self.root / TMP_DIR / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def clear_scratch(self) -> None:
-        """Remove every local staging folder (only under the writer lock)."""
-        shutil.rmtree(self.root / TMP_DIR, ignore_errors=True)
 
     @contextmanager
     def lock(self) -> Iterator[None]:

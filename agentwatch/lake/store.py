@@ -11,17 +11,17 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from agentwatch.errors import LakeError
-from agentwatch.lake.layout import LOCK_FILE, TMP_DIR
+from agentwatch.lake.layout import LOCK_FILE
 from agentwatch.lake.s3store import S3Store
+from agentwatch.lake.scratch import LocalScratch
 
 
-class LocalStore:
+class LocalStore(LocalScratch):
     """A lake's files in a local folder."""
 
     def __init__(self, location: str | Path):
@@ -91,16 +91,6 @@ class LocalStore:
     def sha256(self, key: str) -> str:
         """Hex sha256 of a file's bytes."""
         return sha256_file(self.root / key)
-
-    def scratch(self, name: str) -> Path:
-        """A local staging folder inside the lake (same file system, so `put_file` is a rename)."""
-        path = self.root / TMP_DIR / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def clear_scratch(self) -> None:
-        """Remove every staging folder (only under the writer lock: they are a dead writer's)."""
-        shutil.rmtree(self.root / TMP_DIR, ignore_errors=True)
 
     @contextmanager
     def lock(self) -> Iterator[None]:
