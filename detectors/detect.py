@@ -58,8 +58,9 @@ class DetectRun:
     entry: dict[str, Any]
 
 
-def run_detect(lake: Lake | str | Path, *, inventory: Path | None = None,
-               rules_dirs: Iterable[str | Path] = (), now: datetime, window_days: int = WINDOW_DAYS) -> DetectRun:
+def run_detect(
+    lake: Lake | str | Path, *, rules_dirs: Iterable[str | Path] = (), now: datetime, window_days: int = WINDOW_DAYS
+) -> DetectRun:
     """Evaluate every rule and the anomaly models over the lake and commit scores, findings, alerts."""
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     lake.require()

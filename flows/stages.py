@@ -55,7 +55,7 @@ def detect_sessions(ctx: RunContext) -> DetectRun | StageSkipped:
     """Rules and anomaly models over the lake: session scores, findings, alerts."""
     if is_current(ctx.lake.entries(), "detect"):
         return StageSkipped()
-    return run_detect(ctx.lake, inventory=ctx.inventory_path, rules_dirs=path_list(ctx.settings.get("rules_dirs")),
+    return run_detect(ctx.lake, rules_dirs=path_list(ctx.settings.get("rules_dirs")),
                       now=ctx.now)
 
 

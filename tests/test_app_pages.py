@@ -444,7 +444,7 @@ def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from agentwatch.inventory import load_inventory
 
     lake = measured_lake(tmp_path_factory.mktemp("pipeline") / "lake")
-    run_detect(lake, inventory=INVENTORY, now=NOW)
+    run_detect(lake, now=NOW)
     run_risk(lake, inventory=load_inventory(INVENTORY), now=NOW)
     return lake
 

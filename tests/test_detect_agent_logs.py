@@ -45,7 +45,7 @@ def test_agent_logs_without_inventory_are_scored_and_incidents_named(tmp_path):
     lake = tmp_path / "lake"
     ingest_paths(lake, [logs], now=NOW)
     run_metrics(lake, {})
-    run = run_detect(Lake(lake), inventory=None, rules_dirs=[], now=NOW)
+    run = run_detect(Lake(lake), rules_dirs=[], now=NOW)
     con = Lake(lake).connect()
     assert run.count_sessions == con.execute("select count(*) from sessions").fetchall()[0][0] > 2
     assert con.execute("select count(*) from sessions where risk_score is null").fetchall()[0][0] == 0

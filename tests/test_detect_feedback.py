@@ -5,30 +5,21 @@ score and that of a session like it drop, their reasons say why, nothing else mo
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from agentwatch.cli import cli
-from agentwatch.detectors.derived import run_metrics
 from agentwatch.detectors.detect import run_detect
-from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake
+from tests.detect_support import detected_sample_lake
 
-SAMPLE = Path(__file__).parent.parent / "data" / "sample"
-NOW = datetime(2026, 11, 24, tzinfo=UTC)
 SCORES = "select session_id, anomaly_score, risk_score, flagged, reasons from sessions order by session_id"
 
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    root = tmp_path_factory.mktemp("lake")
-    ingest_paths(root, [SAMPLE], now=NOW)
-    run_metrics(root, load_inventory(SAMPLE / "agents.yaml"))
-    run_detect(Lake(root), inventory=None, rules_dirs=[], now=NOW)
-    return Lake(root)
+    return detected_sample_lake(tmp_path_factory.mktemp("lake"))
 
 
 def scores(lake: Lake) -> dict[str, tuple]:
@@ -49,7 +40,7 @@ def test_a_closed_false_positive_becomes_a_labelled_example_that_lowers_scores_a
     out = CliRunner().invoke(cli, ["--lake", str(lake.root), "close", key, "--by", "ana", "--reason",
                                    "false_positive", "--note", "drift is this task's nature"])
     assert out.exit_code == 0, out.output
-    run_detect(lake, inventory=None, rules_dirs=[], now=datetime(2026, 11, 25, tzinfo=UTC))
+    run_detect(lake, rules_dirs=[], now=datetime(2026, 11, 25, tzinfo=UTC))
     after = scores(lake)
 
     for session in (closed, alike):
@@ -70,5 +61,5 @@ def test_a_closed_false_positive_becomes_a_labelled_example_that_lowers_scores_a
                                    "where model = 'agent:cicd-assistant'").fetchall()
     assert model == [(1,)]
 
-    run_detect(lake, inventory=None, rules_dirs=[], now=datetime(2026, 11, 26, tzinfo=UTC))
+    run_detect(lake, rules_dirs=[], now=datetime(2026, 11, 26, tzinfo=UTC))
     assert scores(lake) == after  # deterministic

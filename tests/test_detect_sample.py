@@ -5,22 +5,17 @@ and a false positive closed with a reason stops counting for that agent."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from agentwatch.cli import cli
-from agentwatch.detectors.derived import run_metrics
 from agentwatch.detectors.detect import run_detect
 from agentwatch.detectors.evaluate import evaluate, read_labels
 from agentwatch.detectors.score import session_reasons
-from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake
+from tests.detect_support import SAMPLE, detected_sample_lake
 
-SAMPLE = Path(__file__).parent.parent / "data" / "sample"
-NOW = datetime(2026, 11, 24, tzinfo=UTC)
 # scenario -> reasons of which at least one must be named in every session of it
 EXPECTED = {
     "db_wipe": {"destructive-sql-unapproved", "mass-deletion", "destructive-on-production"},
@@ -38,11 +33,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    root = tmp_path_factory.mktemp("lake")
-    ingest_paths(root, [SAMPLE], now=NOW)
-    run_metrics(root, load_inventory(SAMPLE / "agents.yaml"))
-    run_detect(Lake(root), inventory=None, rules_dirs=[], now=NOW)
-    return Lake(root)
+    return detected_sample_lake(tmp_path_factory.mktemp("lake"))
 
 
 def labelled(lake: Lake) -> list[tuple]:
@@ -97,7 +88,7 @@ def test_rerun_keeps_alert_keys_state_and_scores(lake):
     key = before[0][0]
     out = CliRunner().invoke(cli, ["--lake", str(lake.root), "ack", key[:10], "--by", "ana", "--note", "looking"])
     assert out.exit_code == 0, out.output
-    run = run_detect(lake, inventory=None, rules_dirs=[], now=datetime(2026, 11, 25, tzinfo=UTC))
+    run = run_detect(lake, rules_dirs=[], now=datetime(2026, 11, 25, tzinfo=UTC))
     assert run.count_new_alerts == 0
     con = lake.connect()
     assert con.execute("select alert_key, first_seen_at from alerts order by 1").fetchall() == before
@@ -115,7 +106,7 @@ def test_a_false_positive_closed_with_a_reason_stops_counting_for_that_agent(lak
     out = CliRunner().invoke(cli, ["--lake", str(lake.root), "close", key, "--by", "ana", "--reason",
                                    "false_positive", "--note", "retries are this agent's job"])
     assert out.exit_code == 0, out.output
-    run_detect(lake, inventory=None, rules_dirs=[], now=datetime(2026, 11, 26, tzinfo=UTC))
+    run_detect(lake, rules_dirs=[], now=datetime(2026, 11, 26, tzinfo=UTC))
     con = lake.connect()
     flagged, reasons = con.execute("select flagged, reasons from sessions where session_id = ?",
                                    [session_id]).fetchall()[0]

@@ -37,7 +37,7 @@ def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lake = tmp_path_factory.mktemp("lake")
     ingest_paths(lake, [SAMPLE], now=NOW)
     run_metrics(lake, load_inventory(SAMPLE / "agents.yaml"))
-    run_detect(lake, inventory=SAMPLE / "agents.yaml", now=NOW)
+    run_detect(lake, now=NOW)
     return lake
 
 

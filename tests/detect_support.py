@@ -1,0 +1,23 @@
+"""The committed sample fleet, ingested, measured and detected once per test module that needs it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agentwatch.detectors.derived import run_metrics
+from agentwatch.detectors.detect import run_detect
+from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.inventory import load_inventory
+from agentwatch.lake import Lake
+
+SAMPLE = Path(__file__).parent.parent / "data" / "sample"
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def detected_sample_lake(root: Path) -> Lake:
+    """The sample fleet in a new lake at `root`: ingested, metrics built, detectors run (built-in rules)."""
+    ingest_paths(root, [SAMPLE], now=NOW)
+    run_metrics(root, load_inventory(SAMPLE / "agents.yaml"))
+    run_detect(Lake(root), rules_dirs=[], now=NOW)
+    return Lake(root)
