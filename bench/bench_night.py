@@ -27,48 +27,18 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import psutil
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_run import AGENTWATCH, EVENTS_PER_DAY_AT_SCALE_1, measure  # noqa: E402
 
-BIN = Path(sys.executable).parent
-AGENTWATCH = str(BIN / "agentwatch")
-EVENTS_PER_DAY_AT_SCALE_1 = 1_414  # the committed sample: 19,804 events over 14 days
 STAGE = re.compile(r"^\s+(ok|failed|skipped)\s+([\d.,]+) s\s+(\w+)", re.M)
 FLOOR = """
 import sys, polars as pl
 for i, path in enumerate(sys.argv[2:]):
     pl.read_ndjson(path, infer_schema_length=None).write_parquet(f"{sys.argv[1]}/floor-{i}.parquet", compression="zstd")
 """
-
-
-def tree_rss(root: psutil.Process) -> int:
-    total = 0
-    try:
-        for process in [root, *root.children(recursive=True)]:
-            total += process.memory_info().rss
-    except psutil.Error:
-        pass  # a process ended while we looked
-    return total
-
-
-def measure(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS of the process tree (bytes) and stdout of one command."""
-    began = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        child = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
-        root, peak = psutil.Process(child.pid), 0
-        while child.poll() is None:
-            peak = max(peak, tree_rss(root))
-            time.sleep(0.1)
-        seconds = time.perf_counter() - began
-        out.seek(0)
-        text = out.read().decode(errors="replace")
-    if child.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} exited {child.returncode}:\n{text[-4000:]}")
-    return seconds, peak, text
 
 
 def generate(out: Path, events: int, start: str) -> None:
@@ -112,7 +82,8 @@ def night(lake: Path, source: Path, inventory: Path, home: Path) -> dict:
 def row(name: str, result: dict, floor_seconds: float | None) -> str:
     stages = ", ".join(f"{k} {v:.0f} s" for k, v in result["stages"].items())
     versus = f"{result['seconds'] / floor_seconds:.1f}x" if floor_seconds else "—"
-    return (f"| {name} | {result['events']:,} | {result['seconds']:.1f} s | {result['events'] / result['seconds']:,.0f} "
+    rate = result["events"] / result["seconds"]
+    return (f"| {name} | {result['events']:,} | {result['seconds']:.1f} s | {rate:,.0f} "
             f"| {result['peak'] / 2**30:.2f} GB | {versus} | {stages} |")
 
 
