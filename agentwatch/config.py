@@ -44,7 +44,7 @@ SETTINGS = (
             bounds=(1, 5)),
     Setting("risk_gap", 2, "Risk model: measured this much riskier than declared is a finding.", bounds=(1, 4)),
     Setting("risk_controls", "", "Risk model: controls YAML (which control moves which dimension); empty: packaged."),
-    Setting("memory_limit", "2GB", "DuckDB memory limit for ingest and metrics (spills to disk beyond it).", size=True),
+    Setting("memory_limit", "2GB", "DuckDB memory limit of ingest, metrics, detect and risk (spills to disk beyond it).", size=True),
     Setting("receiver_grpc_port", 4317, "Port of `agentwatch receive`'s OTLP/gRPC endpoint; 0 disables it.",
             bounds=(0, 65535)),
     Setting("playbooks", "", "Escalation playbooks YAML for `agentwatch escalate`; empty: none."),
