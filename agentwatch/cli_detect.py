@@ -28,7 +28,8 @@ def detect(obj: Context, show: int) -> None:
     """Run the rules and anomaly models; write scores, findings and alerts."""
     from agentwatch.detectors.detect import run_detect
 
-    run = run_detect(obj.lake, rules_dirs=rules_dirs_of(obj), now=datetime.now(UTC))
+    run = run_detect(obj.lake, rules_dirs=rules_dirs_of(obj), now=datetime.now(UTC),
+                     memory_limit=obj.settings["memory_limit"])
     click.echo(f"detect: {run.count_rules} rules over {run.count_sessions:,} sessions: {run.count_findings:,} "
                f"findings, {run.count_flagged:,} sessions flagged, {run.count_alerts:,} alerts "
                f"({run.count_new_alerts:,} new), {run.count_suppressed} patterns suppressed by feedback")

@@ -43,7 +43,8 @@ def risk(obj: Context, agent_ids: tuple[str, ...], what_if: tuple[str, ...], fmt
     note = "agent_risk as last measured (--update measures again)"
     if update or (update is None and not risk_is_current(lake)):
         run = run_risk(lake, inventory=command_inventory(obj), now=datetime.now(UTC), high=high,
-                       gap=int(settings["risk_gap"]), controls=controls)
+                       gap=int(settings["risk_gap"]), controls=controls,
+                       memory_limit=settings["memory_limit"])
         note = (f"{run.agent_days} agent-days measured ({len(run.undeclared_agents)} agents undeclared); "
                 f"{run.findings} declared-vs-observed findings, {run.alerts} quadrant alerts")
     rows = latest_rows(lake.connect(), agent_ids)

@@ -26,11 +26,11 @@ AGENTWATCH = str(Path(sys.executable).parent / "agentwatch")
 EVENTS_PER_DAY_AT_SCALE_1 = 1_414  # the committed sample: 19,804 events over 14 days
 
 
-def measure(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS of the process tree, stdout of one command."""
+def measure(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS of the process tree (bytes), stdout and stderr of one command."""
     began = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        child = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
         root, peak = psutil.Process(child.pid), 0
         while child.poll() is None:
             peak = max(peak, _tree_rss(root))

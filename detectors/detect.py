@@ -59,9 +59,11 @@ class DetectRun:
 
 
 def run_detect(
-    lake: Lake | str | Path, *, rules_dirs: Iterable[str | Path] = (), now: datetime, window_days: int = WINDOW_DAYS
+    lake: Lake | str | Path, *, rules_dirs: Iterable[str | Path] = (), now: datetime, window_days: int = WINDOW_DAYS,
+    memory_limit: str | None = None,
 ) -> DetectRun:
-    """Evaluate every rule and the anomaly models over the lake and commit scores, findings, alerts."""
+    """Evaluate every rule and the anomaly models over the lake and commit scores, findings, alerts.
+    DuckDB spills beyond `memory_limit` (its default, most of the machine's memory, when None)."""
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     lake.require()
     rules = load_rules([BUILTIN_RULES_DIR, *rules_dirs])
@@ -69,7 +71,7 @@ def run_detect(
     if not {"steps", "sessions"} <= tables:
         raise LakeError("no session metrics yet (run `agentwatch metrics` first)", lake.location)
     with lake.writer() as writer:
-        con = writer.connection()
+        con = writer.connection(memory_limit=memory_limit)
         outputs = detect_tables(con, rules, tables, now=now, window_days=window_days)
         for name in ("findings", "session_scores", "alerts", "anomaly_models"):
             writer.replace(name, outputs[name])

@@ -47,7 +47,7 @@ class RiskRun:
 
 def run_risk(
     lake: Lake | Path | str, *, inventory: Mapping[str, Agent], now: datetime, high: float = DEFAULT_HIGH,
-    gap: int = DEFAULT_GAP, controls: Mapping[str, Control] | None = None,
+    gap: int = DEFAULT_GAP, controls: Mapping[str, Control] | None = None, memory_limit: str | None = None,
 ) -> RiskRun:
     """Measure every agent's dimensions per day and replace `agent_risk`, `risk_findings`, `risk_alerts`."""
     if not 1 <= high < 5:
@@ -60,7 +60,7 @@ def run_risk(
     if not {"sessions", "steps"} <= lake.tables():
         raise LakeError("no session metrics yet (run `agentwatch metrics` first)", lake.location)
     with lake.writer() as writer:
-        con = writer.connection()
+        con = writer.connection(memory_limit=memory_limit)
         risk = build_agent_risk(measure_dimensions(con, controls), inventory, high=high, now=now)
         events = evidence_events(con, gap_days(risk, gap=gap))
         findings = build_findings(risk, events, gap=gap, controls=controls)

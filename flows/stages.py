@@ -56,7 +56,7 @@ def detect_sessions(ctx: RunContext) -> DetectRun | StageSkipped:
     if is_current(ctx.lake.entries(), "detect"):
         return StageSkipped()
     return run_detect(ctx.lake, rules_dirs=path_list(ctx.settings.get("rules_dirs")),
-                      now=ctx.now)
+                      now=ctx.now, memory_limit=ctx.memory_limit)
 
 
 def measure_risk(ctx: RunContext) -> RiskRun | StageSkipped:
@@ -65,7 +65,8 @@ def measure_risk(ctx: RunContext) -> RiskRun | StageSkipped:
         return StageSkipped()
     settings = ctx.settings
     return run_risk(ctx.lake, inventory=ctx.declared_inventory(), now=ctx.now, high=float(settings.get("risk_high", 3)),
-                    gap=int(settings.get("risk_gap", 2)), controls=load_controls(settings.get("risk_controls") or None))
+                    gap=int(settings.get("risk_gap", 2)), controls=load_controls(settings.get("risk_controls") or None),
+                    memory_limit=ctx.memory_limit)
 
 
 def escalate_alerts(ctx: RunContext) -> EscalationRun | EscalationSkipped:

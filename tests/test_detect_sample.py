@@ -13,6 +13,7 @@ from agentwatch.cli import cli
 from agentwatch.detectors.detect import run_detect
 from agentwatch.detectors.evaluate import evaluate, read_labels
 from agentwatch.detectors.score import session_reasons
+from agentwatch.errors import ConfigError
 from agentwatch.lake import Lake
 from tests.detect_support import SAMPLE, detected_sample_lake
 
@@ -88,13 +89,18 @@ def test_rerun_keeps_alert_keys_state_and_scores(lake):
     key = before[0][0]
     out = CliRunner().invoke(cli, ["--lake", str(lake.root), "ack", key[:10], "--by", "ana", "--note", "looking"])
     assert out.exit_code == 0, out.output
-    run = run_detect(lake, rules_dirs=[], now=datetime(2026, 11, 25, tzinfo=UTC))
+    run = run_detect(lake, rules_dirs=[], now=datetime(2026, 11, 25, tzinfo=UTC), memory_limit="256MB")
     assert run.count_new_alerts == 0
     con = lake.connect()
     assert con.execute("select alert_key, first_seen_at from alerts order by 1").fetchall() == before
     assert con.execute("select session_id, risk_score from sessions order by 1").fetchall() == scores
     assert con.execute("select status, status_by, status_note from alerts where alert_key = ?",
                        [key]).fetchall() == [("acknowledged", "ana", "looking")]
+
+
+def test_detect_connects_under_the_memory_limit_it_is_given(lake):
+    with pytest.raises(ConfigError, match="memory_limit"):
+        run_detect(lake, rules_dirs=[], now=datetime(2026, 11, 25, tzinfo=UTC), memory_limit="lots")
 
 
 def test_a_false_positive_closed_with_a_reason_stops_counting_for_that_agent(lake):

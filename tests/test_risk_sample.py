@@ -207,10 +207,16 @@ def test_a_rerun_keeps_finding_ids_and_alert_keys(fleet):
     lake, con = fleet
     before = (rows(con, "select finding_id from risk_findings order by 1"),
               rows(con, "select alert_key, last_seen_at from risk_alerts order by 1"))
-    run_risk(lake, inventory=load_inventory(SAMPLE / "agents.yaml"), now=NOW)
+    run_risk(lake, inventory=load_inventory(SAMPLE / "agents.yaml"), now=NOW, memory_limit="256MB")
     after = lake.connect()
     assert before == (rows(after, "select finding_id from risk_findings order by 1"),
                       rows(after, "select alert_key, last_seen_at from risk_alerts order by 1"))
+
+
+def test_risk_connects_under_the_memory_limit_it_is_given(fleet):
+    lake, _ = fleet
+    with pytest.raises(ConfigError, match="memory_limit"):
+        run_risk(lake, inventory=load_inventory(SAMPLE / "agents.yaml"), now=NOW, memory_limit="lots")
 
 
 def test_agents_without_an_inventory_entry_are_measured_and_marked_undeclared(fleet, tmp_path):
