@@ -7,6 +7,9 @@ Printed: spans/s of each stage and end to end, peak RSS of receiver and ingest, 
 native JSONL ingest of as many events as the spans became, measured the same way.
 
     python bench/bench_otlp.py [--spans 60000] [--protocol http|grpc] [--out bench/out]
+    python bench/bench_otlp.py --spool-only --spans 150000 --out bench/out   # build a spool, keep it
+    python bench/bench_otlp.py --reuse-spool --out bench/out                 # ingest a kept spool again
+    python bench/bench_otlp.py --reuse-spool --spool-only --widen 2          # add 2 copies as other runs
     python bench/bench_otlp.py --burst 6 --burst-mb 41   # concurrent large bodies: receiver peak RSS
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -33,6 +37,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
 protocol, endpoint, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+# a queue that holds every span: the SDK drops spans when its queue is full, and a loaded machine
+# would then measure fewer spans than asked for
 if protocol == "grpc":
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     exporter = OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=30)
@@ -40,7 +46,7 @@ else:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     exporter = OTLPSpanExporter(endpoint=endpoint + "/v1/traces", timeout=30)
 provider = TracerProvider(resource=Resource.create({"service.name": "support-bot"}))
-provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size=1 << 16, max_export_batch_size=512))
+provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size=max(3 * runs, 2048), max_export_batch_size=512))
 tracer = provider.get_tracer("agent-sdk", "1.0")
 for n in range(runs):
     root = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner",
@@ -163,29 +169,41 @@ def run_burst(count: int, mb: int, out: Path) -> None:
     print(json.dumps(row))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spans", type=int, default=60_000)
-    parser.add_argument("--protocol", choices=("http", "grpc"), default="http")
-    parser.add_argument("--burst", type=int, default=0, help="send this many large bodies at once instead")
-    parser.add_argument("--burst-mb", type=int, default=41)
-    parser.add_argument("--out", type=Path, default=Path("bench/out"))
-    args = parser.parse_args()
-    if args.burst:
-        run_burst(args.burst, args.burst_mb, args.out)
-        return
+def spooled_spans(spool: Path) -> int:
+    """Spans the spool holds (each OTLP/JSON span has one "spanId" key): what ingest is measured on."""
+    return sum(p.read_bytes().count(b'"spanId"') for p in spool.glob("*.jsonl"))
+
+
+def widen_spool(spool: Path, copies: int) -> None:
+    """Add `copies` copies of every spool file as other agent runs (fresh trace ids and conversation
+    ids): a spool several times larger than the SDK fills on a loaded machine, of the same requests."""
+    originals = sorted(spool.glob("*.jsonl"))
+    for k in range(1, copies + 1):
+        for path in originals:
+            body = re.sub(rb'"traceId":"[0-9a-f]{4}', b'"traceId":"%04x' % (0xc000 + k), path.read_bytes())
+            body = body.replace(b"conv-", b"conv-%d-" % k)
+            (spool / f"{path.stem}-copy{k}.jsonl").write_bytes(body)
+
+
+def send(args: argparse.Namespace, spool: Path, lake: Path) -> dict:
+    """The SDK -> receiver stage; the spool it leaves is kept for the ingest stage."""
     runs = args.spans // 3
-    spans = runs * 3
-    work = args.out / f"otlp-{args.protocol}"
-    shutil.rmtree(work, ignore_errors=True)
-    spool, lake = work / "spool", work / "lake"
     proc, endpoint = start_receiver(spool, lake, args.protocol)
     try:
         send_s, receiver_mb, receiver_cpu = run_sender(args.protocol, endpoint, runs, psutil.Process(proc.pid))
     finally:
         proc.terminate()
         proc.wait(10)
-    spool_mb = sum(p.stat().st_size for p in spool.glob("*.jsonl")) / 1e6
+    return {"send_s": round(send_s, 2), "receive_spans_per_s": round(runs * 3 / send_s),
+            "receiver_rss_mb": round(receiver_mb), "receiver_cpu_s": round(receiver_cpu, 2)}
+
+
+def ingest(work: Path, spool: Path) -> dict:
+    """The spool -> lake stage into an empty lake, and the native JSONL ingest of as many events."""
+    lake = work / "lake"
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.rmtree(work / "native-lake", ignore_errors=True)
+    spans = spooled_spans(spool)
     ingest_s, ingest_mb = measure(INGEST, str(spool), str(lake))
     events = int(subprocess.run(
         [*AGENTWATCH, "--lake", str(lake), "sql", "select count(*) as n from events",
@@ -193,24 +211,52 @@ def main() -> None:
     native = work / "native.jsonl"
     generate(native, events)
     native_s, native_mb = measure(OURS, str(native), str(work / "native-lake"))
-    row = {
-        "protocol": args.protocol, "spans": spans, "events": events, "spool_mb": round(spool_mb, 1),
-        "send_s": round(send_s, 2), "receive_spans_per_s": round(spans / send_s), "receiver_rss_mb": round(receiver_mb),
-        "receiver_cpu_s": round(receiver_cpu, 2),
+    return {
+        "spans": spans, "events": events, "spool_files": len(list(spool.glob("*.jsonl"))),
+        "spool_mb": round(sum(p.stat().st_size for p in spool.glob("*.jsonl")) / 1e6, 1),
         "ingest_s": round(ingest_s, 2), "ingest_spans_per_s": round(spans / ingest_s),
         "ingest_events_per_s": round(events / ingest_s), "ingest_rss_mb": round(ingest_mb),
-        "end_to_end_spans_per_s": round(spans / (send_s + ingest_s)),
         "native_s": round(native_s, 2), "native_events_per_s": round(events / native_s),
         "native_rss_mb": round(native_mb),
     }
-    print(f"{spans:,} spans ({args.protocol}) -> {events:,} events, spool {spool_mb:.1f} MB\n"
-          f"  SDK -> receiver -> spool : {send_s:6.2f}s  {row['receive_spans_per_s']:>8,} spans/s  "
-          f"receiver peak {receiver_mb:.0f} MB, {receiver_cpu:.1f} CPU s\n"
-          f"  spool -> ingest -> lake  : {ingest_s:6.2f}s  {row['ingest_spans_per_s']:>8,} spans/s  "
-          f"({row['ingest_events_per_s']:,} events/s)  peak {ingest_mb:.0f} MB\n"
-          f"  end to end               : {row['end_to_end_spans_per_s']:>8,} spans/s\n"
-          f"  native JSONL, {events:,} events: {native_s:6.2f}s  {row['native_events_per_s']:,} events/s  "
-          f"peak {native_mb:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=60_000)
+    parser.add_argument("--protocol", choices=("http", "grpc"), default="http")
+    parser.add_argument("--spool-only", action="store_true", help="send and keep the spool; no ingest")
+    parser.add_argument("--reuse-spool", action="store_true", help="ingest the spool a previous run kept")
+    parser.add_argument("--widen", type=int, default=0, help="add this many copies of the spool's files")
+    parser.add_argument("--burst", type=int, default=0, help="send this many large bodies at once instead")
+    parser.add_argument("--burst-mb", type=int, default=41)
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    if args.burst:
+        run_burst(args.burst, args.burst_mb, args.out)
+        return
+    work = args.out / f"otlp-{args.protocol}"
+    spool = work / "spool"
+    row: dict = {"protocol": args.protocol}
+    if not args.reuse_spool:
+        shutil.rmtree(work, ignore_errors=True)
+        row |= send(args, spool, work / "lake")
+        print(f"{args.spans // 3 * 3:,} spans sent ({args.protocol}), {spooled_spans(spool):,} spooled\n"
+              f"  SDK -> receiver -> spool : {row['send_s']:6.2f}s  {row['receive_spans_per_s']:>8,} spans/s  "
+              f"receiver peak {row['receiver_rss_mb']} MB, {row['receiver_cpu_s']:.1f} CPU s")
+    if args.widen:
+        widen_spool(spool, args.widen)
+    if not args.spool_only:
+        row |= ingest(work, spool)
+        print(f"{row['spans']:,} spans in {row['spool_files']} spool files ({row['spool_mb']} MB) -> "
+              f"{row['events']:,} events\n"
+              f"  spool -> ingest -> lake  : {row['ingest_s']:6.2f}s  {row['ingest_spans_per_s']:>8,} spans/s  "
+              f"({row['ingest_events_per_s']:,} events/s)  peak {row['ingest_rss_mb']} MB\n"
+              f"  native JSONL, {row['events']:,} events: {row['native_s']:6.2f}s  "
+              f"{row['native_events_per_s']:,} events/s  peak {row['native_rss_mb']} MB")
+    if "send_s" in row and "ingest_s" in row:
+        row["end_to_end_spans_per_s"] = round(row["spans"] / (row["send_s"] + row["ingest_s"]))
+        print(f"  end to end               : {row['end_to_end_spans_per_s']:>8,} spans/s")
     print(json.dumps(row))
 
 

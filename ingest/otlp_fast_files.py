@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -74,17 +75,23 @@ def prepare_files(
     files, line_nos = lines.column("file_index").combine_chunks(), lines.column("line_no").combine_chunks()
     event_keys = bulk.events.column("line_no")
     events = mask(bulk.events.drop_columns(["line_no"])).append_column("line_no", pc.take(line_nos, event_keys))
-    event_files, done_files = pc.take(files, event_keys), pc.take(files, bulk.done)
+    event_files = pc.take(files, event_keys).to_numpy(zero_copy_only=False)
+    if len(event_files) > 1 and (np.diff(event_files) < 0).any():  # keep each file's events contiguous
+        order = np.argsort(event_files, kind="stable")
+        events, event_files = events.take(order), event_files[order]
+    done_files = pc.take(files, bulk.done)
     done = pc.take(line_nos, bulk.done)
     return {index: _for_file(events, event_files, done, done_files, index, source_file)
             for index, _, source_file, *_ in group}
 
 
-def _for_file(events: pa.Table, event_files: pa.Array, done: pa.Array, done_files: pa.Array, index: int,
+def _for_file(events: pa.Table, event_files: np.ndarray, done: pa.Array, done_files: pa.Array, index: int,
               source_file: str) -> PreparedLines:
-    mine = events.filter(pc.equal(event_files, index))
+    """One file's share: its events are a slice (sorted by file), its decoded line numbers a filter."""
+    start, end = np.searchsorted(event_files, [index, index + 1])
+    mine = events.slice(start, end - start)
     column = mine.schema.get_field_index("source_file")
-    mine = mine.set_column(column, mine.schema.field(column), pa.array([source_file] * len(mine), pa.string()))
+    mine = mine.set_column(column, mine.schema.field(column), pa.repeat(pa.scalar(source_file, pa.string()), len(mine)))
     return PreparedLines(mine, done.filter(pc.equal(done_files, index)))
 
 

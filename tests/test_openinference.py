@@ -96,6 +96,16 @@ def test_sniffers_split_openinference_from_plain_otlp() -> None:
     assert not sniff_openinference(b"not json") and not sniff_otlp_json(b'{"resourceSpans": 3}')
 
 
+def test_sniffers_see_keys_spelled_with_escapes() -> None:
+    """The sniffers skip parsing when the raw text cannot hold a key: a key spelled with \\u escapes
+    still counts."""
+    oi = FIXTURE.read_bytes().rstrip(b"\n").replace(b"openinference.span.kind", b"openinference\\u002espan.kind")
+    plain = orjson.dumps(request(span())).replace(b"resourceSpans", b"resource\\u0053pans")
+    assert sniff_openinference(oi) and not sniff_otlp_json(oi)
+    assert sniff_otlp_json(plain) and not sniff_openinference(plain)
+    assert not sniff_otlp_json(b'{"resourceLogs": []}') and not sniff_openinference(b'{"resourceSpans": []}')
+
+
 def test_completions_api_prompts_and_choices() -> None:
     record = request(span(attributes={
         "openinference.span.kind": "LLM",

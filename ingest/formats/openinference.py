@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from agentwatch.ingest.formats import Format
 from agentwatch.ingest.formats.openinference_spans import KIND_KEY
-from agentwatch.ingest.formats.otlp_common import TRACES, has_span_attribute, load_envelope
+from agentwatch.ingest.formats.otlp_common import TRACES, has_span_attribute, load_envelope, may_spell
 from agentwatch.ingest.formats.otlp_json import decode_otlp_json
 
 
 def sniff_openinference(first_record: bytes) -> bool:
     """An OTLP trace request with at least one OpenInference span."""
+    if not may_spell(first_record, KIND_KEY):
+        return False
     envelope = load_envelope(first_record, TRACES)
     return envelope is not None and has_span_attribute(envelope, KIND_KEY)
 

@@ -76,8 +76,16 @@ class Span:
     scope: dict[str, Any]  # name, version, attributes, schema_url
 
 
+def may_spell(raw: bytes, name: str) -> bool:
+    """Whether raw JSON text could hold the key or string `name` (letters, digits, dots, underscores):
+    it holds it literally, or a \\u escape could spell it. False proves it absent without a parse."""
+    return name.encode() in raw or b"\\u" in raw
+
+
 def load_envelope(first_record: bytes, envelope: Envelope) -> dict[str, Any] | None:
     """The record as a request of the envelope's signal when it looks like one (for sniffing), else None."""
+    if not may_spell(first_record, envelope.resources):  # most files: no parse needed to tell
+        return None
     obj = load_object(first_record)
     return obj if obj is not None and isinstance(obj.get(envelope.resources), list) else None
 

@@ -15,7 +15,7 @@ from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format
 from agentwatch.ingest.formats.genai_spans import GENAI
 from agentwatch.ingest.formats.openinference_spans import KIND_KEY, OPENINFERENCE
-from agentwatch.ingest.formats.otlp_common import TRACES, Span, has_span_attribute, load_envelope
+from agentwatch.ingest.formats.otlp_common import TRACES, Span, has_span_attribute, load_envelope, may_spell
 from agentwatch.ingest.formats.otlp_spans import Convention, decode_request, decode_spans
 from agentwatch.ingest.records import DecodedEvent, Location
 
@@ -23,7 +23,11 @@ from agentwatch.ingest.records import DecodedEvent, Location
 def sniff_otlp_json(first_record: bytes) -> bool:
     """An OTLP trace request none of whose spans is OpenInference."""
     envelope = load_envelope(first_record, TRACES)
-    return envelope is not None and not has_span_attribute(envelope, KIND_KEY)
+    if envelope is None:
+        return False
+    # a spool file holds thousands of spans: walking them all only to find no OpenInference key is
+    # the cost of sniffing, so the walk runs only when the raw text could hold the key
+    return not (may_spell(first_record, KIND_KEY) and has_span_attribute(envelope, KIND_KEY))
 
 
 def pick_convention(span: Span) -> Convention:
