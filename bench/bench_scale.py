@@ -1,4 +1,4 @@
-"""Ingest on a local Dask cluster beside ingest in one process, and the floor, over the same files.
+"""Ingest, then metrics, on a local Dask cluster beside one process, over the same files.
 
 Generates (seeded, `bench_ingest.generate`) N events split over F native JSONL files, then measures,
 each in a fresh process tree (wall seconds and peak RSS summed over the tree, workers included):
@@ -8,7 +8,15 @@ each in a fresh process tree (wall seconds and peak RSS summed over the tree, wo
            parallel (`ingest.parallel.decode_file`), then the one writer's commit (`commit_decoded`)
 and checks that both lakes hold the same events. The cluster's start-up is included in `dask`.
 
-    python bench/bench_scale.py [--events 1000000] [--files 8] [--workers 2] [--out bench/out]
+With `--stage metrics` it ingests the files once, then measures a full metrics build on copies of
+that lake, back to back:
+  serial   `run_metrics` in one process (what `task_runner = "thread"` does)
+  dask     plan here, rounds of whole agents on W worker processes (`build_round_part`), one commit
+           (`commit_rounds`); `--chunk-events` sets the round size (default: the build's own, 1M)
+and checks that both lakes hold the same `steps` and `sessions`.
+
+    python bench/bench_scale.py [--stage ingest|metrics] [--events 1000000] [--files 8] [--workers 2]
+        [--chunk-events N] [--out bench/out]
 """
 
 from __future__ import annotations
@@ -58,6 +66,31 @@ if __name__ == "__main__":  # worker processes re-import this script: only the p
     assert all(f.reconciles() for f in report.files)
 """
 
+METRICS_SERIAL = """
+import sys
+from pathlib import Path
+from agentwatch.detectors.derived import run_metrics
+assert run_metrics(Path(sys.argv[1]), {}, memory_limit="1GB").mode == "full"
+"""
+METRICS_DASK = """
+import sys
+from pathlib import Path
+from distributed import Client, LocalCluster
+from agentwatch.detectors.metrics_parallel import build_round_part, commit_rounds, plan_metrics, rounds_scratch
+from agentwatch.flows.runners import local_cluster_options
+if __name__ == "__main__":  # worker processes re-import this script: only the parent runs it
+    lake, workers, chunk = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    scratch = rounds_scratch(lake, "bench")
+    scratch.mkdir(parents=True)
+    with LocalCluster(**local_cluster_options(workers)) as cluster, Client(cluster) as client:
+        plan = plan_metrics(lake, {}, scratch, memory_limit="1GB", chunk_events=chunk)
+        futures = [client.submit(build_round_part, lake, {}, scratch, n, agents, plan.baseline_days, "1GB", pure=False)
+                   for n, agents in enumerate(plan.rounds)]
+        run = commit_rounds(lake, {}, plan, tuple(client.gather(futures)), memory_limit="1GB")
+    assert run.mode == "full"
+    print(f"  dask: {len(plan.rounds)} rounds of whole agents")
+"""
+
 
 def measure(code: str, *args: str) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB, summed over the process tree) of `code` in a fresh interpreter."""
@@ -96,11 +129,43 @@ def event_ids(lake: Path) -> tuple[int, int]:
     return row
 
 
+def metric_rows(lake: Path) -> tuple[int, int]:
+    """How many `steps` and `sessions` rows a lake holds, and a checksum of each column's values."""
+    from agentwatch.lake import Lake
+
+    con = Lake(lake).connect()
+    return tuple(con.execute(f"select count(*), sum(hash(columns(*))) from {t}").fetchall()[0] for t in
+                 ("steps", "sessions"))
+
+
+def bench_metrics(args: argparse.Namespace, files: list[str], work: Path) -> None:
+    """A full metrics build in one process, then on the cluster, each on a copy of one ingested lake."""
+    ingested = args.out / f"scale-lake-{args.events}-{args.files}"
+    if not (ingested / "_manifest").exists():
+        ingested.mkdir(parents=True, exist_ok=True)
+        measure(SERIAL, str(ingested), *files)
+    rows = {}
+    for name, code, extra in (("serial", METRICS_SERIAL, []),
+                              ("dask", METRICS_DASK, [str(args.workers), str(args.chunk_events)])):
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        shutil.copytree(ingested, work / "lake")
+        seconds, rss = measure(code, str(work / "lake"), *extra)
+        rows[name] = metric_rows(work / "lake")
+        print(f"{name:>6}: metrics over {args.events:,} events | {seconds:7.2f} s | "
+              f"{args.events / seconds:9,.0f} events/s | peak RSS {rss:6.0f} MB")
+    shutil.rmtree(work, ignore_errors=True)
+    counts = tuple(table[0] for table in rows["serial"])
+    print(f"same steps and sessions: {rows['serial'] == rows['dask']} (rows: {counts})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", choices=("ingest", "metrics"), default="ingest")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk-events", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     folder = args.out / f"scale-{args.events}-{args.files}"
@@ -111,6 +176,9 @@ def main() -> None:
     files = sorted(str(p) for p in folder.glob("part-*.jsonl"))
     mb = sum(Path(p).stat().st_size for p in files) / 1e6
     work = args.out / "scale-work"
+    if args.stage == "metrics":
+        bench_metrics(args, files, work)
+        return
     rows = {}
     for name, code, extra in (("floor", FLOOR, []), ("serial", SERIAL, []), ("dask", DASK, [str(args.workers)])):
         shutil.rmtree(work, ignore_errors=True)

@@ -46,30 +46,56 @@ def run_metrics(
     """Bring `steps` and `sessions` up to date with every committed ingest batch."""
     lake = (lake if isinstance(lake, Lake) else Lake(lake)).require()
     with lake.writer() as writer:
-        entries = writer.entries
-        settings = settings_hash(inventory, baseline_days)
-        last = next((e for e in reversed(entries) if e.get("kind") == "metrics"), None)
-        if last and last.get("settings_hash") != settings:
-            last = None  # the inventory or the baseline changed: every session's metrics may change
-        ingests = [e for e in entries if e.get("kind") == "ingest"]
-        watermark = last["watermark"] if last else 0
-        new = [e for e in ingests if e["seq"] > watermark]
+        state = metrics_state(writer.entries, inventory, baseline_days)
         con = writer.connection(memory_limit=memory_limit)
         unknown = agents_not_in(con, inventory) if inventory else ()
-        if last and not new:
+        if state.mode == "up_to_date":
             return MetricsRun("up_to_date", 0, 0, 0, None, unknown)
-        if last is None:
-            result = build_metrics(con, inventory, baseline_days=baseline_days, publish=False)
-            mode, rebuilt = "full", result.count_sessions
+        if state.mode == "full":
+            rebuilt = build_metrics(con, inventory, baseline_days=baseline_days, publish=False).count_sessions
         else:
-            rebuilt = _rebuild_affected(con, inventory, new, baseline_days, lake)
-            mode = "incremental"
-        counts = {name: _write_table(con, writer, name, mode) for name in TABLE_ORDER}
-        entry = writer.commit("metrics", extra={
-            "mode": mode, "watermark": ingests[-1]["seq"] if ingests else 0, "settings_hash": settings,
-            "sessions_rebuilt": rebuilt,
-        })
-        return MetricsRun(mode, rebuilt, counts["steps"], counts["sessions"], entry, unknown)
+            rebuilt = _rebuild_affected(con, inventory, state.new, baseline_days, lake)
+        return commit_metrics(con, writer, state, rebuilt, unknown)
+
+
+@dataclass(frozen=True)
+class MetricsState:
+    """Where the stored metrics stand against the manifest: what a run has to rebuild."""
+
+    settings_hash: str
+    mode: str  # full | incremental | up_to_date
+    new: tuple[dict[str, Any], ...]  # ingest entries past the watermark
+    watermark: int  # the last ingest entry: what the next metrics entry covers
+
+
+def metrics_state(entries: list[dict[str, Any]], inventory: Mapping[str, Agent], baseline_days: int) -> MetricsState:
+    """Full (never built, or built with other settings), incremental (new ingest batches) or up to date."""
+    settings = settings_hash(inventory, baseline_days)
+    last = next((e for e in reversed(entries) if e.get("kind") == "metrics"), None)
+    if last and last.get("settings_hash") != settings:
+        last = None  # the inventory or the baseline changed: every session's metrics may change
+    ingests = [e for e in entries if e.get("kind") == "ingest"]
+    new = tuple(e for e in ingests if e["seq"] > (last["watermark"] if last else 0))
+    mode = "full" if last is None else ("incremental" if new else "up_to_date")
+    return MetricsState(settings, mode, new, ingests[-1]["seq"] if ingests else 0)
+
+
+def commit_metrics(
+    con: duckdb.DuckDBPyConnection, writer: LakeWriter, state: MetricsState, rebuilt: int, unknown: tuple[str, ...],
+) -> MetricsRun:
+    """Replace `steps` and `sessions` with `metrics_steps` / `metrics_sessions` merged into the stored
+    rows (incremental: every session in `affected` is replaced), in one manifest entry."""
+    counts = {name: _write_table(con, writer, name, state.mode) for name in TABLE_ORDER}
+    entry = writer.commit("metrics", extra={
+        "mode": state.mode, "watermark": state.watermark, "settings_hash": state.settings_hash,
+        "sessions_rebuilt": rebuilt,
+    })
+    return MetricsRun(state.mode, rebuilt, counts["steps"], counts["sessions"], entry, unknown)
+
+
+def new_event_files(lake: Lake, new: tuple[dict[str, Any], ...]) -> list[str]:
+    """What DuckDB opens to read the events of the given ingest entries."""
+    return [lake.store.uri(o["path"]) for e in new for o in e.get("outputs", ()) if o["table"] == EVENTS]
 
 
 def settings_hash(inventory: Mapping[str, Agent], baseline_days: int) -> str:
@@ -81,21 +107,32 @@ def settings_hash(inventory: Mapping[str, Agent], baseline_days: int) -> str:
 
 
 def _rebuild_affected(
-    con: duckdb.DuckDBPyConnection, inventory: Mapping[str, Agent], new: list[dict], baseline_days: int,
-    lake: Lake,
+    con: duckdb.DuckDBPyConnection, inventory: Mapping[str, Agent], new: tuple[dict[str, Any], ...],
+    baseline_days: int, lake: Lake,
 ) -> int:
-    files = [lake.store.uri(o["path"]) for e in new for o in e.get("outputs", ()) if o["table"] == EVENTS]
-    if not files:
-        con.execute("create table metrics_steps as select * from steps limit 0")
-        con.execute("create table metrics_sessions as select * from sessions limit 0")
-        con.execute("create table affected as select null::varchar as agent_id, null::varchar as session_id limit 0")
+    if not register_affected(con, new_event_files(lake, new), baseline_days):
+        create_empty_outputs(con)
         return 0
-    con.execute(f"create view new_events as select * from {read_parquet(files)}")
-    affected = affected_sessions(con, baseline_days=baseline_days)
-    con.register("affected_arrow", affected)
-    con.execute("create table affected as select * from affected_arrow")
     build_metrics(con, inventory, baseline_days=baseline_days, sessions_filter="affected", publish=False)
-    return len(affected)
+    return con.execute("select count(*) from affected").fetchall()[0][0]
+
+
+def register_affected(con: duckdb.DuckDBPyConnection, files: list[str], baseline_days: int) -> bool:
+    """The table `affected`: sessions the events in `files` can change (empty, and False, without files)."""
+    if not files:
+        con.execute("create table affected as select null::varchar as agent_id, null::varchar as session_id limit 0")
+        return False
+    con.execute(f"create view new_events as select * from {read_parquet(files)}")
+    con.register("affected_arrow", affected_sessions(con, baseline_days=baseline_days))
+    con.execute("create table affected as select * from affected_arrow")
+    con.unregister("affected_arrow")
+    return True
+
+
+def create_empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Nothing to rebuild: empty outputs shaped like the stored tables."""
+    con.execute("create table metrics_steps as select * from steps limit 0")
+    con.execute("create table metrics_sessions as select * from sessions limit 0")
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, writer: LakeWriter, name: str, mode: str) -> int:

@@ -26,6 +26,8 @@ Order of a build:
   steps, sessions      the round's rows, appended to the outputs:
   metrics_steps        one row per event of a target session   -> view `steps`
   metrics_sessions     one row per target session, every metric -> view `sessions`
+The rounds can also be built apart, each on a connection of its own that reads the plan's
+int_sessions (detectors/metrics_parallel.py: the rounds of a run on Dask workers).
 
 Incremental use. A session's metrics depend on its own events, on its agent's sessions of the
 `baseline_days` days before its own day, and on its spawn tree; nothing else. So after new events
@@ -111,17 +113,13 @@ def build_metrics(
     result. keep_intermediate keeps the int_* tables of the last round, for tests and debugging.
     """
     params = model_params(baseline_days)
-    _prepare(con, inventory, sessions_filter)
     seconds: dict[str, float] = {}
-    _run_model(con, "int_sessions", "int_sessions", params, seconds)
-    rounds = plan_rounds(con, chunk_events)
+    prepare_build(con, inventory, sessions_filter)
+    register_approval_outcomes(con, inventory)  # signatures checked in Python, before int_calls joins them
+    rounds = plan_build(con, params, chunk_events, seconds)
     for index, agents in enumerate(rounds):
-        _drop_round_tables(con)  # before, not after replacing: two rounds never share the memory
-        sql = read_build("chunk_sessions")
-        con.execute(sql, _used({**params, **agents.params()}, sql))
-        for model in ROUND_MODELS:
-            _run_model(con, model, ROUND_TABLES.get(model, model), {**params, **agents.params()}, seconds)
-        _append_round(con, index, out_dir)
+        select_round(con, params, agents)
+        build_round(con, params, agents, index, out_dir, seconds)
     if out_dir is not None:
         for model, output in OUTPUT_TABLES.items():
             con.execute(f"drop table if exists {output}")
@@ -212,12 +210,38 @@ def read_build(name: str) -> str:
     return (SQL_DIR / "build" / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, inventory: Mapping[str, Agent], sessions_filter: SessionsFilter) -> None:
+def prepare_build(con: duckdb.DuckDBPyConnection, inventory: Mapping[str, Agent], sessions_filter: SessionsFilter
+                  ) -> None:
+    """The inventory's tables, the macros, staging, and `metrics_targets` (the sessions to build)."""
     register_inventory_tables(con, inventory)
     con.execute(read_build("macros"))
     create_staging(con)
     _register_targets(con, sessions_filter)
-    register_approval_outcomes(con, inventory)  # signatures checked in Python, before int_calls joins them
+
+
+def plan_build(
+    con: duckdb.DuckDBPyConnection, params: Mapping[str, object], chunk_events: int, seconds: dict[str, float]
+) -> list[AgentRange]:
+    """`int_sessions` (every session of the fleet: the spawn tree reads across agents) and the rounds."""
+    _run_model(con, "int_sessions", "int_sessions", params, seconds)
+    return plan_rounds(con, chunk_events)
+
+
+def select_round(con: duckdb.DuckDBPyConnection, params: Mapping[str, object], agents: AgentRange) -> None:
+    """Mark the round's targets and context in `int_sessions` (the previous round's tables dropped)."""
+    _drop_round_tables(con)  # before, not after replacing: two rounds never share the memory
+    sql = read_build("chunk_sessions")
+    con.execute(sql, _used({**params, **agents.params()}, sql))
+
+
+def build_round(
+    con: duckdb.DuckDBPyConnection, params: Mapping[str, object], agents: AgentRange, index: int,
+    out_dir: Path | None, seconds: dict[str, float],
+) -> None:
+    """Run the round models over the selected round and append its rows (or write them as part `index`)."""
+    for model in ROUND_MODELS:
+        _run_model(con, model, ROUND_TABLES.get(model, model), {**params, **agents.params()}, seconds)
+    _append_round(con, index, out_dir)
 
 
 def _run_model(
@@ -241,10 +265,15 @@ def _append_round(con: duckdb.DuckDBPyConnection, index: int, out_dir: Path | No
         rows = f"select {columns[model]} from {ROUND_TABLES[model]}"
         if out_dir is not None:
             (out_dir / model).mkdir(parents=True, exist_ok=True)
-            con.sql(rows).write_parquet(str(out_dir / model / f"part-{index:05d}.parquet"), compression="zstd")
+            con.sql(rows).write_parquet(str(part_path(out_dir, model, index)), compression="zstd")
         else:
             verb = f"create or replace table {output} as" if index == 0 else f"insert into {output}"
             con.execute(f"{verb} {rows}")
+
+
+def part_path(out_dir: Path, model: str, index: int) -> Path:
+    """Where a build with out_dir writes round `index`'s rows of `steps` or `sessions`."""
+    return out_dir / model / f"part-{index:05d}.parquet"
 
 
 def _register_targets(con: duckdb.DuckDBPyConnection, sessions_filter: SessionsFilter) -> None:

@@ -1,6 +1,7 @@
 """The nightly flow: discover new files -> ingest (a task run per batch of files; under Dask, a task
-run per file on the workers, then the batch's commit) -> the stages in pipeline order (metrics,
-detect, risk, escalate), then a summary artifact.
+run per file on the workers, then the batch's commit) -> the stages in pipeline order (metrics:
+under Dask its plan, a task run per round of agents on the workers, then the commit; detect, risk,
+escalate), then a summary artifact.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from agentwatch.detectors.metrics_parallel import build_round_part
 from agentwatch.errors import AgentwatchError, ConfigError, InputError
 from agentwatch.flows import stages, steps
 from agentwatch.flows.context import RunContext
@@ -88,7 +89,7 @@ class StepFailed(AgentwatchError):
 
 class Runner(Protocol):
     """Executes steps (directly, or as Prefect tasks) and publishes the run's summary; a `parallel`
-    runner maps ingest's decoding over the files of a batch on its workers."""
+    runner maps ingest's decoding over the files of a batch, and the metrics rounds, on its workers."""
 
     parallel: bool
 
@@ -152,7 +153,11 @@ def _run_steps(ctx: RunContext, runner: Runner, guard: bool, stages: tuple[Stage
     if guard and not steps.has_pending_events(ctx):
         return "nothing new since the last run: later stages skipped"
     for stage in stages:
-        if _timed(results, runner, stage.name, f"{stage.name} {ctx.lake_path}", stage.run, ctx) is _FAILED:
+        if stage.name == "metrics" and runner.parallel and ctx.lake.exists():
+            outcome = _metrics(results, runner, ctx)
+        else:
+            outcome = _timed(results, runner, stage.name, f"{stage.name} {ctx.lake_path}", stage.run, ctx)
+        if outcome is _FAILED:
             return ""
     return ""
 
@@ -171,6 +176,23 @@ def _ingest(results: list[StepResult], runner: Runner, ctx: RunContext, batch: t
         return _FAILED
     return _timed(results, runner, "ingest", label, steps.commit_batch, ctx, tuple(decoded), scratch, spooled,
                   retries=2)
+
+
+def _metrics(results: list[StepResult], runner: Runner, ctx: RunContext) -> Any:
+    """Metrics on a parallel runner: planned here, built round by round on the workers, committed here."""
+    plan = _timed(results, runner, "metrics plan", f"metrics plan {ctx.lake_path}", steps.plan_metrics_rounds, ctx)
+    if plan is _FAILED:
+        return _FAILED
+    clock, count = time.monotonic(), len(plan.rounds)
+    try:
+        parts = runner.map("metrics round", [f"metrics round {n}/{count}" for n in range(1, count + 1)],
+                           build_round_part, steps.round_arguments(ctx, plan))
+    except Exception as exc:  # a worker's failure ends the run like any failed step
+        results.append(StepResult("metrics round", f"metrics rounds: {count}", time.monotonic() - clock,
+                                  error=_reason(exc)))
+        return _FAILED
+    return _timed(results, runner, "metrics", f"metrics {ctx.lake_path}", steps.commit_metrics_rounds, ctx, plan,
+                  tuple(parts))
 
 
 def _timed(results: list[StepResult], runner: Runner, name: str, label: str, fn: Callable[..., Any],

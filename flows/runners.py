@@ -3,7 +3,8 @@
 `thread` keeps every task in the flow's process (Prefect's default). `dask` starts a local Dask
 cluster of `dask_workers` processes bound to 127.0.0.1 for the run; any other value is the address of
 an existing Dask scheduler. Under Dask, ingest decodes the files of a batch on the workers in
-parallel and commits the batch from the flow's process (the lake keeps one writer).
+parallel and commits the batch from the flow's process, and metrics build their rounds of whole
+agents on the workers and commit them from the flow's process (the lake keeps one writer).
 """
 
 from __future__ import annotations

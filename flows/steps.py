@@ -9,6 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentwatch.detectors.derived import MetricsRun, run_metrics
+from agentwatch.detectors.metrics_parallel import (
+    MetricsPlan,
+    RoundPart,
+    commit_rounds,
+    plan_metrics,
+    remove_rounds,
+    rounds_scratch,
+)
 from agentwatch.errors import InputError
 from agentwatch.flows.context import RunContext
 from agentwatch.flows.sources import Discovery, discover_files, recorded_inputs
@@ -147,6 +155,29 @@ def build_metrics(ctx: RunContext) -> MetricsRun:
     if ctx.inventory_path is not None:
         remember_inventory(ctx.lake, ctx.inventory, str(ctx.inventory_path))
     return run_metrics(ctx.lake, ctx.declared_inventory(), memory_limit=ctx.memory_limit)
+
+
+def plan_metrics_rounds(ctx: RunContext) -> MetricsPlan:
+    """What `build_metrics` would rebuild, planned for the workers (its rounds and their shared input
+    in a fresh scratch folder); the inventory given to the run is remembered in the lake first."""
+    if ctx.inventory_path is not None:
+        remember_inventory(ctx.lake, ctx.inventory, str(ctx.inventory_path))
+    scratch = rounds_scratch(ctx.lake_path, uuid.uuid4().hex)
+    remove_rounds(scratch.parent)  # a crashed run's: the run lock says no other run is using them
+    scratch.mkdir(parents=True)
+    return plan_metrics(ctx.lake_path, ctx.declared_inventory(), scratch, memory_limit=ctx.memory_limit)
+
+
+def round_arguments(ctx: RunContext, plan: MetricsPlan) -> list[tuple]:
+    """`build_round_part`'s arguments for each round of the plan (plain values: they travel to the workers)."""
+    inventory = ctx.declared_inventory()
+    return [(ctx.lake_path, inventory, plan.scratch, index, agents, plan.baseline_days, ctx.memory_limit)
+            for index, agents in enumerate(plan.rounds)]
+
+
+def commit_metrics_rounds(ctx: RunContext, plan: MetricsPlan, parts: tuple[RoundPart, ...]) -> MetricsRun:
+    """Commit the rounds the workers built, as `build_metrics` would have; then drop their parts."""
+    return commit_rounds(ctx.lake_path, ctx.declared_inventory(), plan, parts, memory_limit=ctx.memory_limit)
 
 
 def has_pending_events(ctx: RunContext) -> bool:

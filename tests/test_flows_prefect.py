@@ -169,9 +169,11 @@ def test_nightly_on_a_local_two_worker_dask_cluster_matches_the_single_process_r
     assert len(decoded) == 28 and all(task_runs[name].state.is_completed() for name in decoded)
     assert "decode mail-assistant/2026-11-09.jsonl.gz" in decoded
     assert "ingest 1/1: 28 files from 2026-11-09.jsonl.gz" in task_runs
+    assert task_runs["metrics round 1/1"].state.is_completed()  # the sample is one round of agents
     assert rows(on_dask, "select count(*) from findings") != [(0,)]
     for query in ("select * from events order by all",
                   "select * exclude (quarantined_at) from quarantine order by all",
+                  "select * from steps order by all",
                   "select * from sessions order by all",
                   "select * from findings order by all"):
         assert rows(single, query) == rows(on_dask, query), query

@@ -1,5 +1,6 @@
 """Ingest split for a cluster: files decoded apart (as Dask workers do) and committed by one writer
-give the very lake `ingest_paths` gives, duplicates, quarantine and unreadable files included."""
+give the very lake `ingest_paths` gives, duplicates, quarantine and unreadable files included; the
+pipeline's parallel path (metrics rounds mapped too) gives the single-process tables."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from agentwatch.flows.runners import local_cluster_options
 from agentwatch.ingest.parallel import DECODE_DIR, commit_decoded, decode_file
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import Lake
+from agentwatch.lake.layout import ROUNDS_DIR
 from tests.flow_support import SAMPLE, flow_settings
 from tests.native_lines import line, write_lines
 
@@ -87,12 +89,14 @@ def test_the_parallel_path_of_the_pipeline_gives_the_single_process_lake(tmp_pat
     assert [s.summary for s in runs["direct"].steps if s.name == "ingest"] == \
         [s.summary for s in runs["mapped"].steps if s.name == "ingest"]
     assert not any((tmp_path / "mapped" / DECODE_DIR).iterdir())
+    assert [s.name for s in runs["mapped"].steps if s.name.startswith("metrics")] == ["metrics plan", "metrics"]
+    assert not any((tmp_path / "mapped" / ROUNDS_DIR).iterdir())  # the rounds' parts, gone once committed
 
 
 def read_rows(lake: Path) -> dict[str, list]:
-    """Sessions and findings of a lake, row by row."""
+    """Steps, sessions and findings of a lake, row by row."""
     return {table: sorted(map(str, pq.read_table(Lake(lake).table_files(table)).to_pylist()))
-            for table in ("sessions", "findings")}
+            for table in ("steps", "sessions", "findings")}
 
 
 def test_an_unknown_task_runner_is_a_mistake_named_by_its_setting(tmp_path: Path) -> None:

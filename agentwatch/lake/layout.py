@@ -14,9 +14,10 @@ SPOOL_DIR = "_spool"
 PREFECT_DIR = "_prefect"
 RUN_LOCK = "_run.lock"
 DECODE_DIR = "_decode"  # parts Dask workers decoded (task_runner = dask), until the batch's commit
+ROUNDS_DIR = "_rounds"  # metrics rounds Dask workers built (task_runner = dask), until the metrics commit
 # Top-level entries that hold no table: `verify` accounts for everything else.
 SERVICE_ENTRIES = frozenset({MANIFEST_DIR, TMP_DIR, LOCK_FILE, KEYS_DIR, SPOOL_DIR, PREFECT_DIR, RUN_LOCK,
-                             DECODE_DIR})
+                             DECODE_DIR, ROUNDS_DIR})
 
 EVENTS = "events"
 QUARANTINE = "quarantine"
