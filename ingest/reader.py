@@ -95,19 +95,22 @@ def _split_block(block: bytes, base: int, line_no: int, max_line_bytes: int) -> 
     """A block of whole lines as batches, with every line over the limit taken out as an `OversizeLine`
     (a line can outgrow the limit inside a block: the carry is checked only while no newline is seen)."""
     batch = _make_batch(block, base, line_no, unterminated=False)
-    starts = (batch.offsets - base).tolist()
-    ends = [*(s - 1 for s in starts[1:]), len(block)]
+    offsets = batch.offsets - base
+    ends = np.append(offsets[1:] - 1, len(block))
+    long_lines = np.flatnonzero(ends - offsets > max_line_bytes).tolist()
+    if not long_lines:
+        yield batch
+        return
+    starts, stops = offsets.tolist(), ends.tolist()
     first = 0
-    for k in (i for i, (s, e) in enumerate(zip(starts, ends, strict=True)) if e - s > max_line_bytes):
+    for k in long_lines:
         if k > first:
             yield _make_batch(block[starts[first] : starts[k] - 1], base + starts[first], line_no + first, False)
-        line = block[starts[k] : ends[k]]
+        line = block[starts[k] : stops[k]]
         digest = hashlib.sha256(line).hexdigest()
         yield OversizeLine(base + starts[k], line_no + k + 1, len(line), safe_head(line), digest)
         first = k + 1
-    if first == 0:
-        yield batch
-    elif first < len(starts):
+    if first < len(starts):
         yield _make_batch(block[starts[first] :], base + starts[first], line_no + first, False)
 
 

@@ -1,19 +1,26 @@
-"""Staging for one ingest batch: decoded events collect in a DuckDB file in the lake writer's scratch
-folder, then are deduplicated, sorted and written as Parquet that the writer publishes; they become
-visible only when the manifest commits them.
+"""Staging for one ingest batch: decoded events collect in memory, or past a budget as Parquet parts in
+the lake writer's scratch folder, then are deduplicated, sorted and written as Parquet that the writer
+publishes; they become visible only when the manifest commits them.
 
-DuckDB spills to disk past its memory limit, so a batch of any size stays in bounded memory.
+A batch whose events fit in half the memory limit is held in memory as Arrow tables and sorted there
+(polars orders the sort keys, Arrow takes the rows one row group at a time): no staging write, no
+re-read. A larger batch goes to disk, and DuckDB, which spills past its memory limit, deduplicates and
+sorts it, so a batch of any size stays in bounded memory. Both give the same files.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from agentwatch.ingest.reconcile import reconcile_staged
@@ -32,6 +39,18 @@ STATISTICS_COLUMNS = ("ts", "agent_id", "session_id", "seq", "event_type", "tool
 
 
 DUPLICATES_SQL = (Path(__file__).parent / "duplicates.sql").read_text()
+# The order of the lake's event files; `stage_row` last makes ties (none expected) deterministic.
+SORT_KEYS = ("day", "agent_id", "session_id", "seq", "ts", "event_id", "stage_row")
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b", re.IGNORECASE)
+
+
+def memory_bytes(limit: str) -> int:
+    """A DuckDB memory size (`512MB`, `2GB`, `1.5GiB`) in bytes; 0 when it cannot be read."""
+    match = _SIZE.fullmatch(limit.strip())
+    if not match:
+        return 0
+    number, unit, binary = match.groups()
+    return int(float(number) * (1024 if binary else 1000) ** " kmgt".index(unit.lower() or " "))
 
 
 class _PartitionWriter:
@@ -79,17 +98,36 @@ class Stage:
         )
         self._parts = 0
         self._rows = 0
+        # Events held in memory, with their file index, while they fit in the budget.
+        self._held: list[tuple[int, pa.Table]] = []
+        self._held_bytes = 0
+        self._hold_budget = memory_bytes(memory_limit) // 2
 
     def add_events(self, file_index: int, table: pa.Table) -> None:
-        """Stage decoded (already masked) events of one input file as a plain Parquet part."""
+        """Stage decoded (already masked) events of one input file: held in memory while the batch fits
+        in the budget, else as plain Parquet parts."""
         if not len(table):
             return
         rows = np.arange(self._rows, self._rows + len(table), dtype=np.int64)
         self._rows += len(table)
         table = table.append_column("file_index", pa.array(np.full(len(table), file_index, np.int32)))
         table = table.append_column("stage_row", pa.array(rows))
+        if not self._parts and self._held_bytes + table.nbytes <= self._hold_budget:
+            self._held.append((file_index, table))
+            self._held_bytes += table.nbytes
+            return
+        self._spill()
+        self._write_part(file_index, table)
+
+    def _write_part(self, file_index: int, table: pa.Table) -> None:
         pq.write_table(table, self.dir / f"staged-{file_index:06d}-{self._parts:06d}.parquet", compression="none")
         self._parts += 1
+
+    def _spill(self) -> None:
+        """Write the events held so far as parts (the batch outgrew the budget)."""
+        for file_index, table in self._held:
+            self._write_part(file_index, table)
+        self._held, self._held_bytes = [], 0
 
     def add_quarantine(self, file_index: int, table: pa.Table) -> None:
         """Stage quarantined records (raw already masked) of one input file."""
@@ -106,6 +144,8 @@ class Stage:
         """Forget what one input file staged (it failed as a whole)."""
         for part in self.dir.glob(f"staged-{file_index:06d}-*.parquet"):
             part.unlink()
+        self._held = [(i, table) for i, table in self._held if i != file_index]
+        self._held_bytes = sum(table.nbytes for _, table in self._held)
         self.con.execute("delete from staged_quarantine where file_index = ?", [file_index])
 
     def finish(self, now: datetime) -> tuple[dict[int, int], dict[int, int]]:
@@ -113,13 +153,22 @@ class Stage:
         written counts."""
         staged: dict[int, int] = {}
         dropped: dict[int, int] = {}
-        if any(self.dir.glob("staged-*.parquet")):
+        held = pa.concat_tables([table for _, table in self._held]) if self._held else None
+        on_disk = False
+        if held is not None:
+            self.con.register("staged_held", held)
+            self.con.execute("create view staged_raw as select * from staged_held")
+        elif on_disk := any(self.dir.glob("staged-*.parquet")):
             staged_files = quote_literal(str(self.dir / "staged-*.parquet"))
             self.con.execute(f"create view staged_raw as select * from read_parquet({staged_files})")
+        if held is not None or on_disk:
             reconcile_staged(self.con, self.writer.lake.table_files(EVENTS))
             staged = self._count("select file_index, count(*) from staged group by all")
             dropped = self._find_duplicates()
-            self._write_events()
+            if held is not None and self._as_staged():
+                self._write_held(held)
+            else:
+                self._write_events()
         if self._scalar("select count(*) from staged_quarantine"):
             self._write_quarantine(now)
         written = {i: n - dropped.get(i, 0) for i, n in staged.items()}
@@ -147,23 +196,48 @@ class Stage:
         self.con.execute(DUPLICATES_SQL)
         return self._count("select file_index, count(*) from dropped group by all")
 
+    def _as_staged(self) -> bool:
+        """True when reconciling changed no event: `staged` is then `staged_raw` as it stands."""
+        return not self._scalar("select (select count(*) from identity_fixes) + (select count(*) from tool_name_fixes)")
+
+    def _write_held(self, held: pa.Table) -> None:
+        """The held batch, sorted as `_write_events` sorts it: polars orders the keys of the rows kept, then
+        Arrow takes the rows one row group at a time (the batch is never copied whole)."""
+        dropped = self.con.sql("select stage_row from dropped").arrow().read_all().column(0)
+        keys = pl.from_arrow(held.select(["ts", "agent_id", "session_id", "seq", "event_id", "stage_row"]),
+                             rechunk=False)
+        position = pl.int_range(pl.len(), dtype=pl.Int64)
+        order = (
+            keys.with_columns(pl.col("ts").dt.date().alias("day"), position.alias("position"))
+            .filter(~pl.col("stage_row").is_in(pl.from_arrow(dropped).implode()))
+            .sort(list(SORT_KEYS), nulls_last=True)
+            .get_column("position")
+            .to_arrow()
+        )
+        self._write_sorted(held.take(order.slice(i, ROW_GROUP_ROWS)) for i in range(0, len(order), ROW_GROUP_ROWS))
+
     def _write_events(self) -> None:
         """Stream the batch sorted by (date, agent, session, seq) into one zstd file per date."""
         columns = ", ".join(EVENT_COLUMNS)
         relation = self.con.sql(
             f"select {columns}, ts::date as day from staged "
-            "anti join dropped using (stage_row) "
-            "order by day, agent_id, session_id, seq, ts, event_id"
+            f"anti join dropped using (stage_row) order by {', '.join(SORT_KEYS)}"
         )
-        writer: _PartitionWriter | None = None
         with relation.to_arrow_reader(batch_size=ROW_GROUP_ROWS) as reader:
-            for batch in reader:
-                for day, piece in _split_by_day(pa.Table.from_batches([batch])):
-                    if writer is None or writer.day != day:
-                        if writer is not None:
-                            self.writer.publish(writer.close(), EVENTS, writer.rel)
-                        writer = _PartitionWriter(self.dir, self.batch_id, day)
-                    writer.write(piece)
+            self._write_sorted(pa.Table.from_batches([batch]) for batch in reader)
+
+    def _write_sorted(self, tables: Iterable[pa.Table]) -> None:
+        """Sorted row groups (by day first) into one zstd file per day, each published."""
+        writer: _PartitionWriter | None = None
+        for table in tables:
+            if "day" not in table.column_names:
+                table = table.append_column("day", pc.cast(table.column("ts"), pa.date32()))
+            for day, piece in _split_by_day(table):
+                if writer is None or writer.day != day:
+                    if writer is not None:
+                        self.writer.publish(writer.close(), EVENTS, writer.rel)
+                    writer = _PartitionWriter(self.dir, self.batch_id, day)
+                writer.write(piece)
         if writer is not None:
             self.writer.publish(writer.close(), EVENTS, writer.rel)
 
