@@ -117,13 +117,18 @@ acts as (
     from kinds
 ),
 
+-- the side tables below read `steps` (and the small call and result lookups), not `acts`: `acts` then
+-- has one consumer and streams into the table instead of being materialized whole (every step with
+-- its lowered texts), which spilled and made the model superlinear past ~2M steps
 repeats as (
-    select agent_id, session_id, event_id,
-        count(*) over (partition by agent_id, session_id, call_tool_name,
-            lower(regexp_replace(coalesce(tool_args, ''), '\s+', '', 'g')), coalesce(result_text, '')
+    select agent_id, session_id, steps.event_id,
+        count(*) over (partition by agent_id, session_id, coalesce(steps.tool_name, calls.call_tool_name),
+            lower(regexp_replace(coalesce(steps.tool_args, ''), '\s+', '', 'g')), coalesce(results.result_text, '')
         ) as identical_result_count
-    from acts
-    where is_call
+    from steps
+    left join calls using (agent_id, session_id, tool_call_id)
+    left join results using (agent_id, session_id, tool_call_id)
+    where steps.event_type = 'tool_call'
 ),
 
 -- when each agent first named each entity in a tool call (sessions ordered by start): an untrusted
@@ -143,12 +148,12 @@ first_uses as (
 ),
 
 new_untrusted as (
-    select acts.agent_id, acts.session_id, acts.event_id,
+    select steps.agent_id, steps.session_id, steps.event_id,
         list_distinct(list(e.kind)) as untrusted_new_kinds
-    from acts
-    cross join unnest(acts.untrusted_entities) as u(e)
+    from steps
+    cross join unnest(steps.untrusted_entities) as u(e)
     join sessions using (agent_id, session_id)
-    join first_uses on first_uses.agent_id = acts.agent_id and first_uses.entity = e.kind || ':' || e.value
+    join first_uses on first_uses.agent_id = steps.agent_id and first_uses.entity = e.kind || ':' || e.value
     where first_uses.first_used_at >= sessions.started_at
         and sessions.baseline_session_count > 0  -- no history, no verdict on what is new
     group by all

@@ -14,11 +14,16 @@
 -- aside) or the same result text keep only the first. Only those events are numbered, and compared
 -- without RE2's `\s` characters (tab, newline, form feed, carriage return, space) by plain replaces:
 -- keying every event's text with a regexp cost as much as splitting all texts into words.
+-- Cost: the windows (dropping repeated reports, the indices) sort narrow rows (keys and `event_row`, a
+-- row number valid inside this query only) and join the wide rows back once; the repeated-report
+-- key partitions by its hash before its text, so long texts are compared only where hashes agree.
 with session_events as materialized (
     select stg_events.* exclude (permission_mode), int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day,
         int_sessions.is_target,
         (stg_events.tool_call_id is null or stg_events.event_type not in ('tool_call', 'tool_result'))
-            is not true as is_call_report
+            is not true as is_call_report,
+        -- names the row inside this query only: the windows below sort narrow rows, then join back by it
+        row_number() over () as event_row
     from stg_events
     join int_sessions using (agent_id, session_id)
     -- the round's agents are a range of agent_id: a filter the Parquet scan can prune row groups with
@@ -26,37 +31,43 @@ with session_events as materialized (
         and stg_events.agent_id between $first_agent_id and $last_agent_id
 ),
 
-first_call_reports as (
-    select *
-    from session_events
-    where is_call_report
-    qualify row_number() over (
-        partition by session_key, tool_call_id, event_type,
+repeated_call_reports as (
+    select event_row
+    from (
+        select event_row, session_key, tool_call_id, event_type, seq, event_at, event_id,
             lower(replace(replace(replace(replace(replace(
                 coalesce(tool_args, event_text, ''), ' ', ''), chr(9), ''), chr(10), ''), chr(12), ''), chr(13), ''))
+                as call_key
+        from session_events
+        where is_call_report
+    )
+    -- the key's hash first: the long text is compared only where the hashes are equal
+    qualify row_number() over (
+        partition by session_key, tool_call_id, event_type, hash(call_key), call_key
         order by seq, event_at, event_id
-    ) = 1
+    ) > 1
 ),
 
-context_events as (
-    select * exclude (is_call_report) from session_events where not is_call_report
-    union all
-    select * exclude (is_call_report) from first_call_reports
-),
-
-ordered as (
+positions as (
     select
-        *,
+        event_row,
         row_number() over session_order as step_index,
         sum(cast(event_type = 'user_prompt' as integer)) over session_order as prompt_index,
         sum(cast(event_type in ('user_prompt', 'approval') as integer)) over session_order as human_turn_index,
         sum(cast(event_type in ('user_prompt', 'tool_result') as integer)) over session_order as turn_index
-    from context_events
+    from session_events
+    anti join repeated_call_reports using (event_row)
     window session_order as (
         partition by session_key
         order by seq, event_at, event_id
         rows between unbounded preceding and current row
     )
+),
+
+ordered as (
+    select session_events.* exclude (is_call_report, event_row), positions.* exclude (event_row)
+    from session_events
+    join positions using (event_row)
 ),
 
 sources as (
@@ -111,6 +122,13 @@ classified as (
     from guarded
 ),
 
+first_usage as (
+    select session_key, message_id, min(step_index) as first_usage_step
+    from ordered
+    where message_id is not null
+    group by session_key, message_id
+),
+
 final as (
     select
         agent_id,
@@ -132,9 +150,7 @@ final as (
         output_tokens,
         -- Claude Code writes one record per content block and repeats the response's usage on each:
         -- only the first event of a model message (message_id) counts toward token sums
-        message_id is not null and row_number() over (
-            partition by session_key, message_id order by step_index
-        ) > 1 as is_repeated_usage,
+        coalesce(step_index > first_usage_step, false) as is_repeated_usage,
         status,
         flags,
         approval_key_id,
@@ -147,10 +163,11 @@ final as (
         tokens,
         coalesce(entities, []) as entities,
         -- the first category that applies, in $category_precedence (tool_categories.py) order
-        case when event_type = 'tool_call' then coalesce(list_filter($category_precedence, lambda c: map {
-            'privilege': is_privilege, 'destructive': is_destructive, 'spawn': is_spawn,
-            'network': is_network, 'write': is_write, 'read': is_read
-        }[c])[1], 'other') end as tool_category,
+        case when event_type = 'tool_call' then coalesce(list_filter($category_precedence, lambda c:
+            (c = 'privilege' and is_privilege) or (c = 'destructive' and is_destructive)
+            or (c = 'spawn' and is_spawn) or (c = 'network' and is_network)
+            or (c = 'write' and is_write) or (c = 'read' and is_read)
+        )[1], 'other') end as tool_category,
         coalesce(is_privilege, false) as is_privilege,
         coalesce(is_destructive, false) as is_destructive,
         coalesce(is_spawn, false) as is_spawn,
@@ -162,6 +179,7 @@ final as (
             or regexp_matches(tool_name_lower, $sink_name), false
         ) as is_sink
     from classified
+    left join first_usage using (session_key, message_id)
 )
 
 select * from final
