@@ -74,6 +74,7 @@ assert run_metrics(Path(sys.argv[1]), {}, memory_limit="1GB").mode == "full"
 """
 METRICS_DASK = """
 import sys
+import time
 from pathlib import Path
 from distributed import Client, LocalCluster
 from agentwatch.detectors.metrics_parallel import build_round_part, commit_rounds, plan_metrics, rounds_scratch
@@ -82,13 +83,20 @@ if __name__ == "__main__":  # worker processes re-import this script: only the p
     lake, workers, chunk = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     scratch = rounds_scratch(lake, "bench")
     scratch.mkdir(parents=True)
+    clock = [time.perf_counter()]
     with LocalCluster(**local_cluster_options(workers)) as cluster, Client(cluster) as client:
+        clock.append(time.perf_counter())
         plan = plan_metrics(lake, {}, scratch, memory_limit="1GB", chunk_events=chunk)
+        clock.append(time.perf_counter())
         futures = [client.submit(build_round_part, lake, {}, scratch, n, agents, plan.baseline_days, "1GB", pure=False)
                    for n, agents in enumerate(plan.rounds)]
-        run = commit_rounds(lake, {}, plan, tuple(client.gather(futures)), memory_limit="1GB")
+        parts = tuple(client.gather(futures))
+        clock.append(time.perf_counter())
+        run = commit_rounds(lake, {}, plan, parts, memory_limit="1GB")
+        clock.append(time.perf_counter())
     assert run.mode == "full"
-    print(f"  dask: {len(plan.rounds)} rounds of whole agents")
+    spans = [f"{name} {b - a:.1f} s" for name, a, b in zip(("start", "plan", "rounds", "commit"), clock, clock[1:])]
+    print(f"  dask: {len(plan.rounds)} rounds of whole agents; " + ", ".join(spans), flush=True)
 """
 
 

@@ -10,7 +10,9 @@
 --   goal_drift(s) = 1 - relevance(s)
 -- Words the agent always uses weigh little; words it has not used lately weigh most.
 with doc_words as materialized (
-    select agent_key, session_key, session_day, is_target, step_index, prompt_index, event_type,
+    select agent_key, session_key, session_day, step_index,
+        is_target and event_type = 'user_prompt' as is_anchor_word,
+        is_target and prompt_index > 0 and event_type in ('tool_call', 'llm_response', 'reasoning') as is_step_word,
         unnest(tokens) as word
     from int_events
     where tokens is not null
@@ -66,7 +68,7 @@ idf as (
 anchor as (
     select session_key, word, min(step_index) as first_prompt_step
     from doc_words
-    where is_target and event_type = 'user_prompt'
+    where is_anchor_word
     group by session_key, word
 ),
 
@@ -79,9 +81,7 @@ scored as (
     from doc_words
     join idf using (agent_key, session_day, word)
     left join anchor using (session_key, word)
-    where doc_words.is_target
-        and doc_words.prompt_index > 0
-        and doc_words.event_type in ('tool_call', 'llm_response', 'reasoning')
+    where doc_words.is_step_word
 ),
 
 weighed as (
