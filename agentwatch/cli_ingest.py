@@ -67,11 +67,14 @@ def file_line(f: FileReport) -> str:
         return f"failed: {inert_text(f.path)}: {inert_text(f.error)}"
     if f.status != "ingested":
         return f"already in the lake: {inert_text(f.path)}"
+    from agentwatch.ingest.pipeline import ITEM_UNITS
+
     unit = RECORD_UNITS.get(f.format, "lines")
     quarantined = f", {f.quarantined:,} quarantined (see the quarantine view)" if f.quarantined else ""
     check = "" if f.reconciles() else ", COUNTS DO NOT RECONCILE"
-    return (f"{f.format}: {inert_text(f.path)}: {f.records_read:,} {unit} -> {f.events_written:,} events written, "
-            f"{f.duplicates:,} duplicates{quarantined}{check}")
+    items = f" ({f.items_decoded:,} {ITEM_UNITS[f.format]})" if f.format in ITEM_UNITS else ""
+    return (f"{f.format}: {inert_text(f.path)}: {f.records_read:,} {unit}{items} -> "
+            f"{f.events_written:,} events written, {f.duplicates:,} duplicates{quarantined}{check}")
 
 
 def summary_lines(report: IngestReport) -> list[str]:
@@ -94,14 +97,17 @@ def summary_lines(report: IngestReport) -> list[str]:
 
 
 def _format_line(name: str, group: list[FileReport]) -> str:
+    from agentwatch.ingest.pipeline import ITEM_UNITS
+
     def total(key: str) -> int:
         return sum(getattr(f, key) for f in group)
 
     unit = RECORD_UNITS.get(name, "lines")
     skipped = sum(sum(f.skipped.values()) for f in group)
+    items = f"{total('items_decoded'):,} {ITEM_UNITS[name]} -> " if name in ITEM_UNITS else ""
     return (f"  {name}: {_files(len(group))}; {total('records_read'):,} {unit} read = "
             f"{total('records_decoded'):,} decoded + {total('quarantined'):,} quarantined + {skipped:,} skipped; "
-            f"{total('events_decoded'):,} events = {total('events_written'):,} written + "
+            f"{items}{total('events_decoded'):,} events = {total('events_written'):,} written + "
             f"{total('duplicates'):,} duplicates")
 
 

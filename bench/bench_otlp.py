@@ -37,8 +37,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
 protocol, endpoint, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-# a queue that holds every span: the SDK drops spans when its queue is full, and a loaded machine
-# would then measure fewer spans than asked for
+# a queue that holds every span (the SDK drops spans when its queue is full); exports that time out on
+# a loaded machine still lose spans, so ingest is measured on the spans the spool holds
 if protocol == "grpc":
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     exporter = OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=30)

@@ -90,30 +90,27 @@ parts as (
     left join first_response as r using (line_no, sk)
 ),
 
-numbered as (
+numbers as (
+    -- part_order is unique within a span, so n numbers the span's events without ties (on the
+    -- narrow rows: the window sorts no text)
     select
-        p.*,
-        s.* exclude (line_no, sk, tool_name, tool_call_id, input_tokens, output_tokens),
-        case when p.is_anchor then s.input_tokens end as input_tokens,
-        case when p.is_anchor then s.output_tokens end as output_tokens,
-        row_number() over (order by p.sk, p.time_ns, p.part_order) as position,
-        list_contains($event_types, p.event_type) as is_known_type
-    from parts as p
-    inner join spans as s using (line_no, sk)
-),
-
-firsts as (
-    select sk, min(position) as first_position
-    from numbered
-    group by sk
+        sk,
+        part_order,
+        row_number() over (partition by sk order by time_ns, part_order) - 1 as n
+    from parts
 ),
 
 counted as (
     select
-        numbered.* exclude (position),
-        numbered.position - firsts.first_position as n
-    from numbered
-    inner join firsts using (sk)
+        p.*,
+        x.n,
+        s.* exclude (line_no, sk, tool_name, tool_call_id, input_tokens, output_tokens),
+        case when p.is_anchor then s.input_tokens end as input_tokens,
+        case when p.is_anchor then s.output_tokens end as output_tokens,
+        list_contains($event_types, p.event_type) as is_known_type
+    from parts as p
+    inner join numbers as x using (sk, part_order)
+    inner join spans as s using (line_no, sk)
 ),
 
 final as (

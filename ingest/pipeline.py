@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 
 from agentwatch import __version__
@@ -32,6 +33,8 @@ from agentwatch.lake import Lake, LakeWriter
 from agentwatch.lake.manifest import ingested_hashes
 from agentwatch.lake.store import sha256_file
 
+# What one record of an OTLP format carries: its reports count these beside requests and events.
+ITEM_UNITS = {"otlp_json": "spans", "openinference": "spans", "otlp_logs": "log records"}
 INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".log", ".log.gz")
 Progress = Callable[[int], None]  # called with bytes read
 
@@ -61,6 +64,7 @@ class FileReport:
     records_decoded: int = 0
     blank_lines: int = 0
     events_decoded: int = 0
+    items_decoded: int = 0  # OTLP formats: spans or log records (ITEM_UNITS) that became events
     events_written: int = 0
     duplicates: int = 0
     quarantined: int = 0
@@ -224,6 +228,8 @@ def _stage_batch(
     report.records_decoded += decoded.decoded_records
     report.blank_lines += decoded.blank
     report.events_decoded += len(events)
+    if ctx.fmt.name in ITEM_UNITS:
+        report.items_decoded += count_items(events)
     report.quarantined += len(decoded.quarantine)
     report.redactions += int(pa.compute.sum(events.column("redactions")).as_py() or 0)
     for reason, count in decoded.skipped.items():
@@ -231,6 +237,15 @@ def _stage_batch(
     stage.add_events(index, events)
     if decoded.quarantine:
         stage.add_quarantine(index, sanitizer.quarantine_table(decoded.quarantine, ctx.source_file, ctx.fmt.name))
+
+
+def count_items(events: pa.Table) -> int:
+    """The spans or log records behind OTLP events: an event id is "<span or log record>:<n>", n the
+    event's index within it, so the distinct ids without their n, per record (source offset)."""
+    if not len(events):
+        return 0
+    frame = pl.from_arrow(events.select(["source_offset", "event_id"]))
+    return frame.select(pl.struct("source_offset", pl.col("event_id").str.replace(r":\d+$", "")).n_unique()).item()
 
 
 def _oversize_rows(line: OversizeLine) -> list[dict[str, Any]]:
@@ -280,8 +295,8 @@ def summarize(report: IngestReport) -> Counter:
     for f in report.files:
         total["files"] += 1
         total[f.status] += 1
-        for key in ("records_read", "records_decoded", "events_decoded", "events_written", "duplicates",
-                    "quarantined", "blank_lines", "redactions"):
+        for key in ("records_read", "records_decoded", "events_decoded", "items_decoded", "events_written",
+                    "duplicates", "quarantined", "blank_lines", "redactions"):
             total[key] += getattr(f, key)
         total["skipped_records"] += sum(f.skipped.values())
     return total

@@ -44,6 +44,17 @@ _IN_CONTEXT = tuple(rule for rule in RULES if rule.context is not None)
 DETECT_PATTERN = "|".join(f"(?:{rule.pattern})" for rule in _PLAIN if rule.check != "word")
 ANY_PATTERN = "|".join(f"(?:{rule.pattern})" for rule in _PLAIN)
 
+# Literals the context rules' cheaper halves need (the first-stage scans `_gates` runs): a context rule
+# added without its entry here fails at import.
+_CONTEXT_ANCHORS = {":A": (":a",), r"(?:AKIA|ASIA)[A-Z0-9]{16}|aws|AWS|Aws": ("akia", "asia", "aws")}
+# Every first-stage scan but the base64 one needs one of these, in any ASCII casing: each rule's anchors
+# (every match holds one: tested), `pass`/`pwd` (the password gate) and the context scans' literals.
+GATE_ANCHORS = sorted(
+    {anchor for rule in RULES for anchor in rule.anchors if anchor}
+    | {"pass", "pwd"}
+    | {anchor for rule in _IN_CONTEXT if rule.context_first for anchor in _CONTEXT_ANCHORS[rule.context or ""]}
+)
+_ANY_GATE_ANCHOR = "(?i:{})".format("|".join(re.escape(anchor) for anchor in GATE_ANCHORS))
 _COMPILED = tuple((rule, re.compile(rule.pattern, re.ASCII)) for rule in RULES)
 _CONTEXTS = {rule.context: re.compile(rule.context) for rule in _IN_CONTEXT if rule.context}
 # Decoded base64 is tested against every rule, context rules too (their context is checked when masking).
@@ -87,7 +98,36 @@ def mask_bytes(raw: bytes, key: bytes) -> tuple[bytes, int]:
 
 
 def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl.DataFrame, pl.Series]:
-    """Mask the String `columns` of a frame; returns it with the Int32 count of secrets masked per row."""
+    """Mask the String `columns` of a frame; returns it with the Int32 count of secrets masked per row.
+
+    One cheap pass over all the columns of a row at once (`candidate_rows`) picks the rows any first-stage
+    scan could fire on; the scans and the rules then run on those rows only."""
+    redactions = pl.zeros(df.height, pl.Int32, eager=True).alias("redactions")
+    rows = candidate_rows(df, columns).arg_true()
+    if rows.is_empty():
+        return df, redactions
+    masked, counts = _mask_candidates(df.select(columns).gather(rows), columns, key)
+    scattered = [df.get_column(values.name).clone().scatter(rows, values) for values in masked]
+    return df.with_columns(scattered), redactions.scatter(rows, counts)
+
+
+def candidate_rows(df: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
+    """True for every row a first-stage scan (`_gates`) may fire on in any of `columns`; False proves none
+    can. The columns are read joined, so a literal split across two of them only adds a candidate."""
+    joined = pl.concat_str([pl.col(name).cast(pl.String) for name in columns], separator="\n", ignore_nulls=True)
+    found = df.select(
+        joined.str.contains(_ANY_GATE_ANCHOR)
+        | joined.str.contains(ENCODED_GATE)
+        # The anchors hold for matches on ASCII text; polars' (?i) also folds non-ASCII letters (`ſ` as `s`,
+        # the Kelvin sign as `k`): a row with any non-ASCII character is always a candidate.
+        | (joined.str.len_bytes() != joined.str.len_chars())
+    ).to_series()
+    return found.fill_null(False)
+
+
+def _mask_candidates(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[list[pl.Series], pl.Series]:
+    """The first-stage scans, then the rules, over candidate rows; returns the columns that changed and
+    the Int32 count of secrets masked per row."""
     texts = df.select(pl.col(name).cast(pl.String) for name in columns)
     # Every first-stage scan of every column in one select, so polars runs them in parallel.
     first = texts.select(expr.alias(f"{name}\x1f{gate}") for name in columns for gate, expr in _gates(pl.col(name)))
@@ -106,7 +146,7 @@ def mask_frame(df: pl.DataFrame, columns: Sequence[str], key: bytes) -> tuple[pl
         values, counts = _mask_rows(column.gather(rows), key)
         masked.append(df.get_column(name).clone().scatter(rows, values))
         redactions = redactions.scatter(rows, redactions.gather(rows) + counts)
-    return df.with_columns(masked), redactions
+    return masked, redactions
 
 
 def _gates(column: pl.Expr) -> list[tuple[str, pl.Expr]]:

@@ -109,14 +109,15 @@ def test_ingest_prints_one_summary_and_only_problem_files(aw, tmp_path: Path, la
                                     "ingest: 1 file: 0 ingested, 1 already in the lake, 0 failed"]
 
 
-def test_ingest_names_otlp_requests_and_events(aw, tmp_path: Path, lake: Path) -> None:
+def test_ingest_names_otlp_requests_spans_and_events(aw, tmp_path: Path, lake: Path) -> None:
     chat = {"gen_ai.operation.name": "chat", "gen_ai.conversation.id": "c1", "gen_ai.agent.id": "a1"}
     spans = [span(f"00f067aa0ba902b{i}", chat) for i in range(3)]
     src = write_lines(tmp_path / "traces.jsonl", [orjson.dumps(request(*spans)), orjson.dumps(request(spans[0]))])
     code, out, _ = aw("--lake", str(lake), "ingest", "-v", str(src))
-    assert code == 0 and out.splitlines()[0] == f"otlp_json: {src}: 2 requests -> 3 events written, 1 duplicates"
-    assert "  otlp_json: 1 file; 2 requests read = 2 decoded + 0 quarantined + 0 skipped; 4 events = 3 written + " \
-           "1 duplicates" in out
+    assert code == 0
+    assert out.splitlines()[0] == f"otlp_json: {src}: 2 requests (4 spans) -> 3 events written, 1 duplicates"
+    assert "  otlp_json: 1 file; 2 requests read = 2 decoded + 0 quarantined + 0 skipped; 4 spans -> 4 events = " \
+           "3 written + 1 duplicates" in out
 
 
 def test_a_file_that_cannot_be_read_fails_the_run_and_says_why(aw, tmp_path: Path, lake: Path) -> None:

@@ -243,11 +243,12 @@ def test_a_whole_ingest_is_the_same_with_and_without_the_bulk_path(
     for module in (decode_module, files_module):
         monkeypatch.setattr(module, "decode_otlp_fast", lambda *args: nothing)
     one_by_one = ingest_paths(tmp_path / "single", [inputs], fmt="otlp_json", now=NOW)
-    keys = ("records_read", "records_decoded", "blank_lines", "events_decoded", "events_written", "quarantined",
-            "redactions", "status")
+    keys = ("records_read", "records_decoded", "blank_lines", "events_decoded", "items_decoded", "events_written",
+            "quarantined", "redactions", "status")
     assert [[getattr(f, k) for k in keys] for f in with_bulk.files] == [
         [getattr(f, k) for k in keys] for f in one_by_one.files]
     assert with_bulk.files[1].redactions > 0 and with_bulk.files[1].events_written > 0
+    assert with_bulk.files[0].items_decoded + with_bulk.files[1].items_decoded == 6 * 5 + 1  # SDK spans, secret's
     for table in ("events", "_quarantine"):
         assert lake_rows(tmp_path / "bulk", table) == lake_rows(tmp_path / "single", table)
 

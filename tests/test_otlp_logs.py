@@ -91,6 +91,7 @@ def test_logs_files_are_recognized_and_land_once(lake: Path, tmp_path: Path) -> 
     assert detect_format(fixture("codex_logs.jsonl")).name == "otlp_logs"
     first = ingest_paths(lake, [path], now=NOW).files[0]
     assert (first.format, first.records_read, first.events_written) == ("otlp_logs", 2, 20)
+    assert first.items_decoded == 8 + 9  # the log records of both requests, 20 events between them
     resent = tmp_path / "resent.jsonl"  # the same export retried, e.g. in another Collector file
     resent.write_bytes(fixture("codex_logs.jsonl") + b"\n")
     again = ingest_paths(lake, [resent], now=NOW).files[0]
