@@ -24,22 +24,28 @@ group_sizes as (
     group by goal_key
 ),
 
-item_use as (
-    select goals.goal_key, items.kind, items.value, count(*) as sessions_using
+-- each session's items beside its goal, once: item_use and judged read it, so no plan joins the
+-- goal's every session to the goal's every item (quadratic in the sessions of a common goal)
+session_items as materialized (
+    select goals.agent_id, goals.session_id, goals.goal_key, items.kind, items.value
     from goals
     join items using (agent_id, session_id)
+),
+
+item_use as (
+    select goal_key, kind, value, count(*) as sessions_using
+    from session_items
     group by all
 ),
 
 judged as (
     select
-        goals.agent_id,
-        goals.session_id,
-        items.kind || ':' || items.value as item,
+        session_items.agent_id,
+        session_items.session_id,
+        session_items.kind || ':' || session_items.value as item,
         item_use.sessions_using - 1 < $peer_rare_share * (group_sizes.sessions_with_goal - 1) as is_novel
-    from goals
+    from session_items
     join group_sizes using (goal_key)
-    join items using (agent_id, session_id)
     join item_use using (goal_key, kind, value)
     where group_sizes.sessions_with_goal - 1 >= $peer_min_sessions
 ),
