@@ -1,9 +1,9 @@
 """Decode a batch of raw lines into canonical events, quarantine entries and skip counts.
 
-Native JSON Lines (`native_fast`) and OTLP/JSON trace requests (`otlp_fast`) take a vectorized path
-(DuckDB) for the lines that are plainly clean; every other line, and every line of other formats,
-goes through `decode_line`, one record at a time, which owns the policy. Both paths give the same
-events for a clean line (tested).
+Native JSON Lines (`native_fast`), OTLP/JSON trace requests (`otlp_fast`) and log requests
+(`otlp_logs_fast`) take a vectorized path (DuckDB) for the lines that are plainly clean; every other
+line, and every line of other formats, goes through `decode_line`, one record at a time, which owns
+the policy. Both paths give the same events for a clean line (tested).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.native_fast import decode_native_fast
 from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
+from agentwatch.ingest.otlp_logs_fast import decode_otlp_logs_fast
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, FileHints, Location, normalize_event
 from agentwatch.schema import EVENT_SCHEMA
@@ -77,6 +78,9 @@ def decode_batch(batch: LineBatch, ctx: DecodeContext) -> Decoded:
         table = _decode_native_fast(table, ctx, out)
     elif ctx.fmt.name == "otlp_json":
         table = _decode_otlp_fast(table, ctx, out)
+    elif ctx.fmt.name == "otlp_logs":
+        bulk = decode_otlp_logs_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, ctx.now + FUTURE_TOLERANCE)
+        table = _take_bulk(table, bulk, out, masked=False)
     first = int(batch.line_nos[0]) if len(batch.line_nos) else 0
     for line_no in table.column("line_no").to_pylist():
         i = line_no - first
@@ -119,9 +123,14 @@ def _decode_native_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa
 def _decode_otlp_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa.Table:
     """Decode the OTLP trace requests the bulk path can prove in bulk; return the lines left."""
     bulk = ctx.bulk or decode_otlp_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, ctx.now + FUTURE_TOLERANCE)
+    return _take_bulk(table, bulk, out, masked=ctx.bulk is not None)
+
+
+def _take_bulk(table: pa.Table, bulk: PreparedLines, out: Decoded, *, masked: bool) -> pa.Table:
+    """Keep the batch's lines decoded in bulk (events masked already or not); return the lines left."""
     events, done = bulk.take(table.column("line_no"))
     if len(events):
-        (out.masked if ctx.bulk else out.events).append(events)
+        (out.masked if masked else out.events).append(events)
     out.decoded_records += len(done)
     return table.filter(pc.invert(pc.is_in(table.column("line_no"), done)))
 

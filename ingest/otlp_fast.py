@@ -49,7 +49,7 @@ class PreparedLines:
 
 
 def _sql(name: str) -> str:
-    return (HERE / f"otlp_fast_{name}.sql").read_text()
+    return (HERE / f"{name}.sql").read_text()
 
 
 def decode_otlp_fast(
@@ -57,19 +57,28 @@ def decode_otlp_fast(
 ) -> PreparedLines:
     """Decode the lines of `batch` (line_no, source_offset, line) the bulk path can prove: their
     events and the line numbers decoded (some may have no event: an empty request)."""
-    con.execute(_sql("macros"))
+    params = {"event_types": list(EVENT_TYPES), "input_types": sorted(INPUT_TYPES),
+              "latest_us": micros_since_epoch(latest)}
+    return run_bulk_steps(con, batch, "otlp_fast", STEPS, params, source_file, source_format)
+
+
+def run_bulk_steps(
+    con: duckdb.DuckDBPyConnection, batch: pa.Table, prefix: str, steps: tuple[str, ...], params: dict,
+    source_file: str, source_format: str,
+) -> PreparedLines:
+    """Build each step as a temporary table `<prefix>_<step>` from `<prefix>_<step>.sql`, then the
+    events (`<prefix>_events.sql`, bound to `params`) of the lines in `<prefix>_decoded`."""
+    con.execute(_sql("otlp_fast_macros"))
     con.register("otlp_batch", batch.select(["line_no", "source_offset", "line"]))
     try:
-        for step in STEPS:
-            con.execute(f"create or replace temp table otlp_fast_{step} as {_sql(step)}")
-        params = {"event_types": list(EVENT_TYPES), "input_types": sorted(INPUT_TYPES),
-                  "latest_us": micros_since_epoch(latest)}
-        rows = con.sql(_sql("events"), params=params).to_arrow_table()
-        decoded = con.sql("select line_no from otlp_fast_decoded").to_arrow_table().column("line_no")
+        for step in steps:
+            con.execute(f"create or replace temp table {prefix}_{step} as {_sql(f'{prefix}_{step}')}")
+        rows = con.sql(_sql(f"{prefix}_events"), params=params).to_arrow_table()
+        decoded = con.sql(f"select line_no from {prefix}_decoded").to_arrow_table().column("line_no")
     finally:
         con.unregister("otlp_batch")
-        for step in STEPS:
-            con.execute(f"drop table if exists otlp_fast_{step}")
+        for step in steps:
+            con.execute(f"drop table if exists {prefix}_{step}")
     rows, decoded = _drop_incomplete(rows, decoded)
     events = _event_table(rows, source_file, source_format).append_column("line_no", rows.column("line_no"))
     return PreparedLines(events, decoded)

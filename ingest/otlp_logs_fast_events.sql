@@ -1,0 +1,127 @@
+-- grain: one row per canonical event of the lines the bulk path decodes, as `log_events` maps the
+-- Claude Code families, `otlp_logs` completes them and `records.normalize_event` checks them: the
+-- events of a record ordered by time (ties in the order the mapping made them), numbered n for
+-- event_id "log:{digest}:{n}" and seq. Parameters: $event_types, $latest_us (later events are
+-- flagged `ts_future`).
+with logs as (
+    select
+        *,
+        split_part(name, '.', 2) as short_name
+    from otlp_logs_fast_facts
+    where line_no in (select line_no from otlp_logs_fast_decoded)
+),
+
+consumed as (
+    select
+        lk,
+        case short_name
+            when 'user_prompt' then ['prompt']
+            when 'api_request' then ['model', 'input_tokens', 'output_tokens']
+            when 'api_error' then ['error', 'model']
+            when 'tool_result' then ['tool_name', 'tool_use_id', 'success',
+                case when has_tool_input then 'tool_input' else 'tool_parameters' end]
+            when 'tool_decision' then ['tool_name', 'tool_use_id']
+        end as keys
+    from logs
+),
+
+bases as (
+    -- every event of a record shares these attrs: written once per record
+    select
+        l.lk,
+        '{' || coalesce(string_agg(otlp_json_text(a.key) || ':' || a.value_json || ',', '' order by a.idx), '')
+        || '"log":{"name":' || otlp_json_text(l.name) || coalesce(',' || nullif(l.severity_json, ''), '')
+        || coalesce(',"body":' || otlp_json_text(l.body), '') || '}'
+        || ',"resource":' || l.resource_json || ',"scope":' || l.scope_json as attrs_base,
+        bool_and(a.key is null or otlp_json_text(a.key) is not null and a.value_json is not null)
+        and otlp_json_text(l.name) is not null
+        and (l.body is null or otlp_json_text(l.body) is not null) as writable
+    from logs as l
+    inner join consumed as c on l.lk = c.lk
+    left join otlp_logs_fast_attributes as a on a.lk = l.lk and not list_contains(c.keys, a.key)
+    group by l.lk, l.name, l.severity_json, l.body, l.resource_json, l.scope_json
+),
+
+parts as (
+    select lk, time_ns, 0 as part_order, 'user_prompt' as event_type, actor,
+        nullif(prompt, '[REDACTED]') as text
+    from logs where short_name = 'user_prompt'
+    union all by name
+    select lk, time_ns, 0 as part_order, 'llm_response' as event_type, model,
+        case when coalesce(input_tokens, cache_read_tokens, cache_creation_tokens) is not null
+            then coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_creation_tokens, 0)
+        end as input_tokens,
+        output_tokens
+    from logs where short_name = 'api_request'
+    union all by name
+    select lk, time_ns, 0 as part_order, 'error' as event_type, 'error' as status, error as text, model
+    from logs where short_name = 'api_error'
+    union all by name
+    select lk, greatest(time_ns - trunc(millis * 1000000)::bigint, 0) as time_ns, 0 as part_order,
+        'tool_call' as event_type, tool_name, tool_use_id as tool_call_id, tool_args
+    from logs where short_name = 'tool_result'
+    union all by name
+    select lk, time_ns, 1 as part_order, 'tool_result' as event_type, tool_name, tool_use_id as tool_call_id,
+        case when success then 'ok' when not success then 'error' end as status
+    from logs where short_name = 'tool_result'
+    union all by name
+    select lk, time_ns, 0 as part_order,
+        case
+            when decision = 'accept' and starts_with(coalesce(source, ''), 'user') then 'approval'
+            when decision = 'reject' then 'error'
+            else name
+        end as event_type,
+        case when decision = 'accept' and starts_with(coalesce(source, ''), 'user') then actor end as actor,
+        tool_name, tool_use_id as tool_call_id,
+        case when decision = 'reject' then 'error' end as status,
+        case when decision = 'reject'
+            then 'tool use rejected (' || coalesce(nullif(source, ''), 'unknown source') || ')' end as text
+    from logs where short_name = 'tool_decision'
+),
+
+counted as (
+    select
+        p.*,
+        row_number() over (partition by p.lk order by p.time_ns, p.part_order) - 1 as n,
+        list_contains($event_types, p.event_type) as is_known_type
+    from parts as p
+),
+
+final as (
+    select
+        l.line_no,
+        r.source_offset,
+        'log:' || l.digest || ':' || c.n as event_id,
+        c.time_ns // 1000 as ts_us,
+        l.agent_id,
+        l.session_id,
+        null::varchar as parent_session_id,
+        l.trace_id,
+        l.span_id,
+        null::varchar as parent_span_id,
+        (c.time_ns // 1000) * 1000 + least(c.n, 999) as seq,
+        case when c.is_known_type then c.event_type else 'unknown' end as event_type,
+        c.actor,
+        c.model,
+        c.tool_name,
+        c.tool_call_id,
+        c.tool_args,
+        c.text,
+        c.input_tokens,
+        c.output_tokens,
+        c.status,
+        list_concat(
+            case when c.time_ns // 1000 > $latest_us then ['ts_future'] else [] end,
+            case when c.is_known_type then [] else ['unknown_event_type'] end
+        ) as flags,
+        case when b.writable then b.attrs_base
+            || case when c.is_known_type then '' else ',"source_event_type":' || otlp_json_text(c.event_type) end
+            || '}' end as attrs
+    from counted as c
+    inner join logs as l on c.lk = l.lk
+    inner join bases as b on c.lk = b.lk
+    inner join otlp_logs_fast_requests as r on l.line_no = r.line_no
+    order by l.lk, c.n
+)
+
+select * from final

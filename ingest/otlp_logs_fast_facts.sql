@@ -1,0 +1,114 @@
+-- grain: one row per log record (lk) of a line whose counts reconcile: its name, identity and the
+-- attributes the Claude Code mapping (`log_events`) reads, typed as the mapping reads them, the JSON
+-- texts of its attrs, resource and scope, and its digest. Other families, and attributes of a kind
+-- the mapping would coerce (`str()` of a number) or refuse, mark the record `bad`.
+with clean as (
+    select *
+    from otlp_logs_fast_attributes
+    where line_no in (select line_no from otlp_logs_fast_lines)
+),
+
+resources as (
+    select
+        line_no,
+        ri,
+        '{' || coalesce(string_agg(otlp_json_text(key) || ':' || value_json, ',' order by idx), '') || '}'
+            as resource_json,
+        '{' || coalesce(string_agg(otlp_json_text(key) || ':' || value_json, ',' order by key), '') || '}'
+            as resource_sorted,
+        max(string_value) filter (where key = 'service.name' and kind = 'string' and string_value <> '')
+            as service_name
+    from clean
+    where lk is null
+    group by line_no, ri
+),
+
+attributes as (
+    select
+        lk,
+        string_agg(raw_json, ',' order by idx) as raw_attributes,
+        max(string_value) filter (where key = 'event.name' and kind = 'string') as name_attribute,
+        coalesce(nullif(max(string_value) filter (where key = 'gen_ai.agent.id'), ''),
+                 nullif(max(string_value) filter (where key = 'gen_ai.agent.name'), '')) as agent_attribute,
+        coalesce(nullif(max(string_value) filter (where key = 'session.id'), ''),
+                 nullif(max(string_value) filter (where key = 'conversation.id'), ''),
+                 nullif(max(string_value) filter (where key = 'gen_ai.conversation.id'), '')) as session_attribute,
+        coalesce(nullif(max(string_value) filter (where key = 'user.email'), ''),
+                 nullif(max(string_value) filter (where key = 'user.id'), ''),
+                 max(string_value) filter (where key = 'user.account_uuid')) as actor,
+        max(string_value) filter (where key = 'prompt') as prompt,
+        max(string_value) filter (where key = 'model') as model,
+        max(string_value) filter (where key = 'error') as error,
+        max(string_value) filter (where key = 'tool_name') as tool_name,
+        max(string_value) filter (where key = 'tool_use_id') as tool_use_id,
+        max(string_value) filter (where key = 'decision') as decision,
+        max(string_value) filter (where key = 'source') as source,
+        bool_or(key = 'tool_input') as has_tool_input,
+        coalesce(max(string_value) filter (where key = 'tool_input'),
+                 max(string_value) filter (where key = 'tool_parameters')) as tool_args,
+        max(case when kind = 'bool' then bool_text = 'true'
+                 when lower(string_value) in ('true', 'false') then lower(string_value) = 'true' end)
+            filter (where key = 'success') as success,
+        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+            filter (where key = 'input_tokens') as input_tokens,
+        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+            filter (where key = 'cache_read_tokens') as cache_read_tokens,
+        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+            filter (where key = 'cache_creation_tokens') as cache_creation_tokens,
+        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+            filter (where key = 'output_tokens') as output_tokens,
+        max(case when kind = 'int' then int_value::double when kind = 'double' then try_cast(double_text as double)
+                 when kind = 'string' then try_cast(string_value as double) else 0 end)
+            filter (where key = 'duration_ms') as duration_ms,
+        bool_or(
+            -- values the mapping would coerce with str() or refuse: left to the per-record path
+            (key in ('gen_ai.agent.id', 'gen_ai.agent.name', 'session.id', 'conversation.id',
+                     'gen_ai.conversation.id', 'user.email', 'user.id', 'user.account_uuid', 'prompt',
+                     'model', 'error', 'tool_name', 'tool_use_id', 'decision', 'source', 'tool_input',
+                     'tool_parameters') and kind <> 'string')
+            or (key = 'success' and not (kind = 'bool' or lower(string_value) in ('true', 'false')))
+            or (key in ('input_tokens', 'cache_read_tokens', 'cache_creation_tokens', 'output_tokens')
+                and not (kind = 'int' and int_value >= 0
+                         or kind = 'string' and regexp_full_match(string_value, '[0-9]{1,18}')))
+            or (key = 'duration_ms' and kind = 'string'
+                and not regexp_full_match(string_value, '[0-9]{1,12}(\.[0-9]{1,12})?'))
+            -- keys the attrs of the event write after the attributes
+            or key in ('log', 'resource', 'scope', 'source_event_type')
+        ) as bad
+    from clean
+    where lk is not null
+    group by lk
+),
+
+named as (
+    select
+        r.*,
+        a.* exclude (lk, bad),
+        coalesce(a.bad, false) as attribute_bad,
+        list_filter([r.event_name, a.name_attribute, case
+            when length(r.body) between 1 and 128 and not contains(r.body, ' ') and contains(r.body, '.')
+            then r.body end], lambda n: n is not null and n <> '') as candidates
+    from otlp_logs_fast_records as r
+    left join attributes as a on r.lk = a.lk
+    where r.line_no in (select line_no from otlp_logs_fast_lines)
+),
+
+final as (
+    select
+        n.* exclude (candidates, attributes, quotes, colons, bad),
+        coalesce(list_filter(n.candidates, lambda c: contains(c, '.'))[1], n.candidates[1], '') as name,
+        coalesce(n.agent_attribute, 'claude-code') as agent_id,
+        coalesce(n.session_attribute, n.trace_id) as session_id,
+        case when n.duration_ms >= 0 and n.duration_ms < 1e12 then n.duration_ms else 0 end as millis,
+        s.scope_json,
+        coalesce(x.resource_json, '{}') as resource_json,
+        md5('[' || coalesce(x.resource_sorted, '{}') || ',' || s.scope_sorted || ',{' || concat_ws(',',
+            case when n.has_attributes then '"attributes":[' || coalesce(n.raw_attributes, '') || ']' end,
+            nullif(n.fields_sorted, '')) || '}]') as digest,
+        n.bad or n.attribute_bad as bad
+    from named as n
+    inner join otlp_logs_fast_scopes as s on n.line_no = s.line_no and n.ri = s.ri and n.si = s.si
+    left join resources as x on n.line_no = x.line_no and n.ri = x.ri
+)
+
+select * from final
