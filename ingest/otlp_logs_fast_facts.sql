@@ -12,10 +12,11 @@ resources as (
     select
         line_no,
         ri,
-        '{' || coalesce(string_agg(otlp_json_text(key) || ':' || value_json, ',' order by idx), '') || '}'
-            as resource_json,
-        '{' || coalesce(string_agg(otlp_json_text(key) || ':' || value_json, ',' order by key), '') || '}'
-            as resource_sorted,
+        -- string_agg skips nulls: a value the SQL would not write leaves the whole text null
+        case when bool_and(otlp_json_text(key) is not null and value_json is not null) then
+            '{' || string_agg(otlp_json_text(key) || ':' || value_json, ',' order by idx) || '}' end as resource_json,
+        case when bool_and(otlp_json_text(key) is not null and value_json is not null) then
+            '{' || string_agg(otlp_json_text(key) || ':' || value_json, ',' order by key) || '}' end as resource_sorted,
         max(string_value) filter (where key = 'service.name' and kind = 'string' and string_value <> '')
             as service_name
     from clean
@@ -26,7 +27,8 @@ resources as (
 attributes as (
     select
         lk,
-        string_agg(raw_json, ',' order by idx) as raw_attributes,
+        case when bool_and(raw_json is not null) then string_agg(raw_json, ',' order by idx) end as raw_attributes,
+        bool_and(raw_json is not null) as raw_written,
         max(string_value) filter (where key = 'event.name' and kind = 'string') as name_attribute,
         coalesce(nullif(max(string_value) filter (where key = 'gen_ai.agent.id'), ''),
                  nullif(max(string_value) filter (where key = 'gen_ai.agent.name'), '')) as agent_attribute,
@@ -71,7 +73,7 @@ attributes as (
                 and not (kind = 'int' and int_value >= 0
                          or kind = 'string' and regexp_full_match(string_value, '[0-9]{1,18}')))
             or (key = 'duration_ms' and kind = 'string'
-                and not regexp_full_match(string_value, '[0-9]{1,12}(\.[0-9]{1,12})?'))
+                and not regexp_full_match(string_value, '[0-9]{1,15}(\.[0-9]{1,15})?'))
             -- keys the attrs of the event write after the attributes
             or key in ('log', 'resource', 'scope', 'source_event_type')
         ) as bad
@@ -101,10 +103,12 @@ final as (
         coalesce(n.session_attribute, n.trace_id) as session_id,
         case when n.duration_ms >= 0 and n.duration_ms < 1e12 then n.duration_ms else 0 end as millis,
         s.scope_json,
-        coalesce(x.resource_json, '{}') as resource_json,
-        md5('[' || coalesce(x.resource_sorted, '{}') || ',' || s.scope_sorted || ',{' || concat_ws(',',
-            case when n.has_attributes then '"attributes":[' || coalesce(n.raw_attributes, '') || ']' end,
-            nullif(n.fields_sorted, '')) || '}]') as digest,
+        case when x.line_no is null then '{}' else x.resource_json end as resource_json,
+        -- null (the line goes back) when a text could not be written: concat_ws would skip it
+        case when coalesce(n.raw_written, true) and (x.line_no is null or x.resource_sorted is not null) then
+            md5('[' || coalesce(x.resource_sorted, '{}') || ',' || s.scope_sorted || ',{' || concat_ws(',',
+                case when n.has_attributes then '"attributes":[' || coalesce(n.raw_attributes, '') || ']' end,
+                nullif(n.fields_sorted, '')) || '}]') end as digest,
         n.bad or n.attribute_bad as bad
     from named as n
     inner join otlp_logs_fast_scopes as s on n.line_no = s.line_no and n.ri = s.ri and n.si = s.si

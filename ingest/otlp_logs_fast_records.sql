@@ -74,6 +74,10 @@ final as (
         log is null
         or coalesce(len(list_distinct(list_transform(log.attributes, lambda kv: kv.key))) <> len(log.attributes), false)
         or (log.body is not null and log.body.stringValue is null)
+        -- a text the SQL would not write as orjson does (see `otlp_json_text`)
+        or (log.body.stringValue is not null and otlp_json_text(log.body.stringValue) is null)
+        or (log.eventName is not null and otlp_json_text(log.eventName) is null)
+        or (log.severityText is not null and otlp_json_text(log.severityText) is null)
         or coalesce(not regexp_full_match(time_text, '0|[1-9][0-9]{0,18}|"[0-9]{1,19}"'), false)
         or coalesce(not regexp_full_match(observed_text, '0|[1-9][0-9]{0,18}|"[0-9]{1,19}"'), false)
         or (time_text is not null and time_value is null)

@@ -42,6 +42,7 @@ final as (
                 )
                 or len(json_keys(scope_text)) <> len(list_distinct(json_keys(scope_text)))
                 or regexp_matches(scope_text, '\\u00[01][A-F]')
+                or contains(scope_text, '\')
             ), true) as bad
     from scoped
 )

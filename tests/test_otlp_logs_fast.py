@@ -5,17 +5,27 @@ line it declines goes to the per-record path; and whole ingests agree file for f
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
+import pytest
 
+from agentwatch.errors import RecordError
+from agentwatch.ingest import decode as decode_module
 from agentwatch.ingest.decode import decode_line
 from agentwatch.ingest.formats import get_format
+from agentwatch.ingest.otlp_fast import PreparedLines
 from agentwatch.ingest.otlp_logs_fast import decode_otlp_logs_fast
+from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.records import FUTURE_TOLERANCE, Location
-from tests.otlp_builders import NOW
+from agentwatch.schema import EVENT_SCHEMA
+from tests.otlp_builders import BASE_NS, NOW, kv
+from tests.test_otlp_fast import lake_rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "otlp"
+DROP = object()  # a field left out of a built record
 
 
 def both_ways(lines: list[bytes]) -> set[int]:
@@ -43,3 +53,140 @@ def both_ways(lines: list[bytes]) -> set[int]:
 def test_claude_code_fixture_decodes_in_bulk_exactly_as_one_by_one() -> None:
     lines = (FIXTURES / "claude_code_logs.jsonl").read_bytes().splitlines()
     assert both_ways(lines) == {1}
+
+
+def log_record(name: str, attributes: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """A Claude Code log record at BASE_NS named `claude_code.<name>`; `fields` override or add raw fields."""
+    attrs = {"session.id": "s-1", "user.email": "dev@example.com", "event.name": name, **(attributes or {})}
+    record = {"timeUnixNano": str(BASE_NS), "observedTimeUnixNano": str(BASE_NS + 5),
+              "body": {"stringValue": f"claude_code.{name}"}, "attributes": kv(attrs)}
+    return {key: v for key, v in {**record, **fields}.items() if v is not DROP}
+
+
+def logs_request(*records: dict[str, Any], resource: dict[str, Any] | None = None,
+                 scope: dict[str, Any] | None = None) -> bytes:
+    """One ExportLogsServiceRequest line."""
+    res = {"service.name": "claude-code", "host.arch": "amd64"} if resource is None else resource
+    sc = {"name": "com.anthropic.claude_code.events", "version": "2.0.14"} if scope is None else scope
+    return orjson.dumps({"resourceLogs": [{"resource": {"attributes": kv(res)},
+                                           "scopeLogs": [{"scope": sc, "logRecords": list(records)}]}]})
+
+
+TOOL = {"tool_name": "Bash", "tool_use_id": "toolu_1", "success": "true", "duration_ms": "1500",
+        "tool_parameters": '{"bash_command":"pytest"}'}
+BULK = [  # lines the bulk path must take
+    logs_request(log_record("user_prompt", {"prompt": "fix the test", "prompt_length": 12})),
+    logs_request(log_record("user_prompt", {"prompt": "[REDACTED]", "user.email": "", "user.id": "u1"})),
+    logs_request(log_record("user_prompt", {"prompt": "tab\t nl\n quote\" é ☃ \x1b esc"})),
+    logs_request(log_record("api_request", {"model": "claude-x", "input_tokens": "12", "output_tokens": 7,
+                                            "cache_read_tokens": "100", "cost_usd": 0.0123,
+                                            "ratio": 1.0, "neg": -2.5, "big": 12345678901234.0})),
+    logs_request(log_record("api_request", {"model": "claude-x"})),
+    logs_request(log_record("api_error", {"model": "m", "error": "Request timed out", "status_code": "undefined"})),
+    logs_request(log_record("tool_result", TOOL)),
+    logs_request(log_record("tool_result", {**TOOL, "success": False, "duration_ms": 0.25, "tool_input": "x"})),
+    logs_request(log_record("tool_result", {**TOOL, "success": "FALSE", "duration_ms": "2.5"})),
+    logs_request(log_record("tool_result", {**TOOL, "duration_ms": -4, "retries": 3, "ok": True})),
+    logs_request(log_record("tool_result", {"tool_name": "Read", "duration_ms": "99999999999999"})),
+    logs_request(log_record("tool_decision", {"tool_name": "Bash", "tool_use_id": "t", "decision": "accept",
+                                              "source": "user_temporary"})),
+    logs_request(log_record("tool_decision", {"tool_name": "Bash", "decision": "reject", "source": "user_reject"})),
+    logs_request(log_record("tool_decision", {"tool_name": "Bash", "decision": "reject"})),
+    logs_request(log_record("tool_decision", {"tool_name": "Read", "decision": "accept", "source": "config"})),
+    logs_request(log_record("user_prompt", {"prompt": "p"}, timeUnixNano="0")),  # observed time
+    logs_request(log_record("user_prompt", {"prompt": "p"}, timeUnixNano=int(BASE_NS), observedTimeUnixNano=DROP)),
+    logs_request(log_record("user_prompt", {"prompt": "p"}, severityNumber=9, severityText="INFO",
+                            traceId="4BF92F3577B34DA6A3CE929D0E0E4736", spanId="00F067AA0BA902B7")),
+    logs_request(log_record("user_prompt", {"prompt": "p"}, body=DROP, eventName="claude_code.user_prompt")),
+    logs_request(log_record("user_prompt", {"session.id": "", "prompt": "p"},
+                            traceId="4bf92f3577b34da6a3ce929d0e0e4736")),
+    logs_request(log_record("user_prompt", {"prompt": "p"}, timeUnixNano=str(BASE_NS * 2))),  # future
+    logs_request(log_record("user_prompt"), log_record("api_request", {"model": "m"}), resource={}, scope={}),
+    logs_request(log_record("user_prompt"), resource={"service.name": "cc", "n": 3, "b": False, "d": 2.5,
+                                                      "zé": "x", "A": "y"}),
+    logs_request(log_record("user_prompt", {"prompt": "p"})).replace(b'"prompt"', b'"pro\\u006dpt"'),
+    # the typed parse reads a number as its value, as the per-record path does: 1.50 is 1.5 both ways
+    logs_request(log_record("user_prompt", {"cost": 1.5})).replace(b"1.5", b"1.50"),
+    logs_request(),
+    b'{"resourceLogs":[]}',
+]
+DECLINED = [  # lines the bulk path must leave to the per-record path
+    logs_request(log_record("user_prompt", {"prompt": "an escape \x1b and a backslash \\"})),
+    logs_request(log_record("user_prompt", {"big": 123456789012345.0})),  # 16 digits: not judged
+    logs_request(log_record("user_prompt", body=None)),  # null fields are kept in the digest
+    logs_request(log_record("user_prompt", observedTimeUnixNano=None)),
+    logs_request(log_record("user_prompt", {"prompt": 5})),  # str() of a number
+    logs_request(log_record("api_request", {"input_tokens": "1.5"})),  # a refused count
+    logs_request(log_record("api_request", {"input_tokens": -1})),
+    logs_request(log_record("tool_result", {"success": "yes"})),
+    logs_request(log_record("user_prompt", {"tiny": 0.00001, "huge": 1e22})),
+    logs_request(log_record("user_prompt", {"list": [1, 2], "map": {"a": 1}})),
+    logs_request(log_record("user_prompt", {"log": "shadow"})),
+    logs_request(log_record("user_prompt"), log_record("other", {})),  # a name the bulk path does not map
+    logs_request(log_record("user_prompt", body={"kvlistValue": {"values": []}})),
+    logs_request(log_record("user_prompt", body={})),
+    logs_request(log_record("user_prompt", timeUnixNano=DROP, observedTimeUnixNano=DROP)),  # event.timestamp
+    logs_request(log_record("user_prompt", {"session.id": ""})),  # no session: quarantined
+    logs_request(log_record("user_prompt", traceId="xyz")),
+    logs_request(log_record("user_prompt", flags=1)),  # an unknown field kept in attrs
+    logs_request(log_record("user_prompt"), scope={"name": "s", "attributes": []}),
+    logs_request(log_record("user_prompt"), resource={"n": 7}).replace(b'"intValue":"7"', b'"intValue":7.0'),
+    logs_request(log_record("user_prompt")).replace(b'"body"', b'"body":{"stringValue":"x"},"body"'),
+    logs_request(log_record("user_prompt", {"prompt": "a\\u0022b"})),
+    b'{"resourceLogs":[{"resource":{"attributes":[]},"schemaUrl":"x","scopeLogs":[]}]}',
+    b'{"resourceLogs": 5}',
+    b'not json',
+    b'{"resourceSpans":[]}',
+]
+
+
+def test_generated_claude_code_lines_agree_and_plain_ones_go_in_bulk() -> None:
+    assert both_ways(BULK) == set(range(1, len(BULK) + 1))
+
+
+def test_lines_the_bulk_path_cannot_prove_are_declined() -> None:
+    declined = [line for line in DECLINED if not _raises(line)]
+    assert both_ways(DECLINED) == set()
+    assert declined  # and these still decode one by one (the others quarantine as before)
+
+
+def _raises(raw: bytes) -> bool:
+    try:
+        decode_line(raw, Location("otlp_logs", "logs.jsonl", 0, 1), get_format("otlp_logs"), NOW)
+    except RecordError:
+        return True
+    return False
+
+
+def test_a_whole_logs_ingest_is_the_same_with_and_without_the_bulk_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bulk lines, declined lines and quarantined lines in one file: the same lake and counts."""
+    secret = logs_request(log_record("user_prompt", {"prompt": "key sk-proj-" + "A1b2C3d4" * 6}))
+    fixture = (FIXTURES / "claude_code_logs.jsonl").read_bytes().strip()
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "logs.jsonl").write_bytes(b"\n".join([fixture, secret, *BULK, b"", *DECLINED]) + b"\n")
+    taken: list[int] = []
+
+    def spy(*args: Any) -> PreparedLines:
+        prepared = decode_otlp_logs_fast(*args)
+        taken.append(len(prepared.done))
+        return prepared
+
+    monkeypatch.setattr(decode_module, "decode_otlp_logs_fast", spy)
+    with_bulk = ingest_paths(tmp_path / "bulk", [inputs], fmt="otlp_logs", now=NOW)
+    assert sum(taken) == 2 + len(BULK)
+    empty = EVENT_SCHEMA.empty_table().append_column("line_no", pa.array([], pa.int64()))
+    monkeypatch.setattr(decode_module, "decode_otlp_logs_fast",
+                        lambda *args: PreparedLines(empty, pa.array([], pa.int64())))
+    one_by_one = ingest_paths(tmp_path / "single", [inputs], fmt="otlp_logs", now=NOW)
+    keys = ("records_read", "records_decoded", "blank_lines", "events_decoded", "items_decoded", "events_written",
+            "quarantined", "redactions", "status")
+    assert [[getattr(f, k) for k in keys] for f in with_bulk.files] == [
+        [getattr(f, k) for k in keys] for f in one_by_one.files]
+    report = with_bulk.files[0]
+    assert report.redactions > 0 and report.quarantined > 0
+    assert report.records_decoded == report.records_read - report.quarantined
+    for table in ("events", "_quarantine"):
+        assert lake_rows(tmp_path / "bulk", table) == lake_rows(tmp_path / "single", table)
