@@ -28,6 +28,8 @@ texts as (
 judged as (
     select
         *,
+        otlp_json_text(key) as key_json,
+        otlp_json_text(string_value) as string_json,
         try_cast(trim(int_text, '"') as bigint) as int_value,
         (string_value is not null)::int + (int_text is not null)::int + (bool_text is not null)::int
         + (double_text is not null)::int as kinds,
@@ -42,6 +44,7 @@ final as (
         lk,
         idx,
         key,
+        key_json,
         case
             when string_value is not null then 'string'
             when int_text is not null then 'int'
@@ -53,13 +56,13 @@ final as (
         bool_text,
         double_text,
         case
-            when string_value is not null then otlp_json_text(string_value)
+            when string_value is not null then string_json
             when int_text is not null then int_value::varchar
             when double_text is not null then double_text
             else bool_text
         end as value_json,
-        '{"key":' || otlp_json_text(key) || ',"value":{"' || case
-            when string_value is not null then 'stringValue":' || otlp_json_text(string_value)
+        '{"key":' || key_json || ',"value":{"' || case
+            when string_value is not null then 'stringValue":' || string_json
             when int_text is not null then 'intValue":' || int_text
             when double_text is not null then 'doubleValue":' || double_text
             else 'boolValue":' || bool_text

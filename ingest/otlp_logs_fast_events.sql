@@ -29,11 +29,11 @@ bases as (
     -- every event of a record shares these attrs: written once per record
     select
         l.lk,
-        '{' || coalesce(string_agg(otlp_json_text(a.key) || ':' || a.value_json || ',', '' order by a.idx), '')
+        '{' || coalesce(string_agg(a.key_json || ':' || a.value_json || ',', '' order by a.idx), '')
         || '"log":{"name":' || otlp_json_text(l.name) || coalesce(',' || nullif(l.severity_json, ''), '')
         || coalesce(',"body":' || otlp_json_text(l.body), '') || '}'
         || ',"resource":' || l.resource_json || ',"scope":' || l.scope_json as attrs_base,
-        bool_and(a.key is null or otlp_json_text(a.key) is not null and a.value_json is not null)
+        bool_and(a.key is null or a.key_json is not null and a.value_json is not null)
         and otlp_json_text(l.name) is not null
         and (l.body is null or otlp_json_text(l.body) is not null) as writable
     from logs as l

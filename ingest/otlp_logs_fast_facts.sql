@@ -13,10 +13,10 @@ resources as (
         line_no,
         ri,
         -- string_agg skips nulls: a value the SQL would not write leaves the whole text null
-        case when bool_and(otlp_json_text(key) is not null and value_json is not null) then
-            '{' || string_agg(otlp_json_text(key) || ':' || value_json, ',' order by idx) || '}' end as resource_json,
-        case when bool_and(otlp_json_text(key) is not null and value_json is not null) then
-            '{' || string_agg(otlp_json_text(key) || ':' || value_json, ',' order by key) || '}' end as resource_sorted,
+        case when bool_and(key_json is not null and value_json is not null) then
+            '{' || string_agg(key_json || ':' || value_json, ',' order by idx) || '}' end as resource_json,
+        case when bool_and(key_json is not null and value_json is not null) then
+            '{' || string_agg(key_json || ':' || value_json, ',' order by key) || '}' end as resource_sorted,
         max(string_value) filter (where key = 'service.name' and kind = 'string' and string_value <> '')
             as service_name
     from clean
@@ -24,11 +24,21 @@ resources as (
     group by line_no, ri
 ),
 
-attributes as (
+raw_attributes as (
     select
         lk,
         case when bool_and(raw_json is not null) then string_agg(raw_json, ',' order by idx) end as raw_attributes,
         bool_and(raw_json is not null) as raw_written,
+        -- keys the attrs of the event write after the attributes
+        bool_or(key in ('log', 'resource', 'scope', 'source_event_type')) as shadowing
+    from clean
+    where lk is not null
+    group by lk
+),
+
+attributes as (
+    select
+        lk,
         max(string_value) filter (where key = 'event.name' and kind = 'string') as name_attribute,
         coalesce(nullif(max(string_value) filter (where key = 'gen_ai.agent.id'), ''),
                  nullif(max(string_value) filter (where key = 'gen_ai.agent.name'), '')) as agent_attribute,
@@ -74,11 +84,13 @@ attributes as (
                          or kind = 'string' and regexp_full_match(string_value, '[0-9]{1,18}')))
             or (key = 'duration_ms' and kind = 'string'
                 and not regexp_full_match(string_value, '[0-9]{1,15}(\.[0-9]{1,15})?'))
-            -- keys the attrs of the event write after the attributes
-            or key in ('log', 'resource', 'scope', 'source_event_type')
         ) as bad
     from clean
-    where lk is not null
+    where lk is not null and key in (
+        'event.name', 'gen_ai.agent.id', 'gen_ai.agent.name', 'session.id', 'conversation.id',
+        'gen_ai.conversation.id', 'user.email', 'user.id', 'user.account_uuid', 'prompt', 'model', 'error',
+        'tool_name', 'tool_use_id', 'decision', 'source', 'tool_input', 'tool_parameters', 'success',
+        'input_tokens', 'cache_read_tokens', 'cache_creation_tokens', 'output_tokens', 'duration_ms')
     group by lk
 ),
 
@@ -86,12 +98,15 @@ named as (
     select
         r.*,
         a.* exclude (lk, bad),
-        coalesce(a.bad, false) as attribute_bad,
+        w.raw_attributes,
+        w.raw_written,
+        coalesce(a.bad, false) or coalesce(w.shadowing, false) as attribute_bad,
         list_filter([r.event_name, a.name_attribute, case
             when length(r.body) between 1 and 128 and not contains(r.body, ' ') and contains(r.body, '.')
             then r.body end], lambda n: n is not null and n <> '') as candidates
     from otlp_logs_fast_records as r
     left join attributes as a on r.lk = a.lk
+    left join raw_attributes as w on r.lk = w.lk
     where r.line_no in (select line_no from otlp_logs_fast_lines)
 ),
 
