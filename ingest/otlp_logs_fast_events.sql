@@ -1,27 +1,50 @@
 -- grain: one row per canonical event of the lines the bulk path decodes, as `log_events` maps the
--- Claude Code families, `otlp_logs` completes them and `records.normalize_event` checks them: the
+-- Claude Code and Codex families, `otlp_logs` completes them and `records.normalize_event` checks them: the
 -- events of a record ordered by time (ties in the order the mapping made them), numbered n for
 -- event_id "log:{digest}:{n}" and seq. Parameters: $event_types, $latest_us (later events are
 -- flagged `ts_future`).
-with logs as (
+with decoded as (
     select
         *,
-        split_part(name, '.', 2) as short_name
+        split_part(name, '.', 1) = 'codex' as is_codex,
+        coalesce(error_message, '') <> '' as has_error,
+        lower(coalesce(decision, '')) as decision_text
     from otlp_logs_fast_facts
     where line_no in (select line_no from otlp_logs_fast_decoded)
+),
+
+logs as (
+    select
+        *,
+        case when is_codex then call_id else tool_use_id end as call_key_id,
+        case when is_codex then source = 'user' else starts_with(coalesce(source, ''), 'user') end
+        and case when is_codex then starts_with(decision_text, 'approved') else decision = 'accept' end as approved,
+        case when is_codex then decision_text in ('denied', 'abort') else decision = 'reject' end as rejected,
+        -- a Codex record the mapping makes nothing of is kept as one event named by the log
+        (name = 'codex.sse_event' and not has_error and coalesce(event_kind, '') <> 'response.completed')
+        or (name = 'codex.api_request' and not has_error) as is_fallback
+    from decoded
 ),
 
 consumed as (
     select
         lk,
-        case short_name
-            when 'user_prompt' then ['prompt']
-            when 'api_request' then ['model', 'input_tokens', 'output_tokens']
-            when 'api_error' then ['error', 'model']
-            when 'tool_result' then ['tool_name', 'tool_use_id', 'success',
+        case
+            when name in ('claude_code.user_prompt', 'codex.user_prompt') then ['prompt']
+            when name = 'claude_code.api_request' then ['model', 'input_tokens', 'output_tokens']
+            when name = 'claude_code.api_error' then ['error', 'model']
+            when name = 'claude_code.tool_result' then ['tool_name', 'tool_use_id', 'success',
                 case when has_tool_input then 'tool_input' else 'tool_parameters' end]
-            when 'tool_decision' then ['tool_name', 'tool_use_id']
-        end as keys
+            when name = 'claude_code.tool_decision' then ['tool_name', 'tool_use_id']
+            when name = 'codex.tool_result' then ['tool_name', 'call_id', 'success', 'arguments', 'output']
+            when name = 'codex.tool_decision' then ['tool_name', 'call_id']
+            when name in ('codex.sse_event', 'codex.api_request') and has_error then ['error.message']
+            when name = 'codex.sse_event' and event_kind = 'response.completed'
+                then ['input_token_count', 'output_token_count']
+            else []
+        end as keys,
+        -- the fallback event's text is the body (when it is not the name): then not kept in "log"
+        is_fallback and body is distinct from name and body is not null as body_consumed
     from logs
 ),
 
@@ -31,7 +54,7 @@ bases as (
         l.lk,
         '{' || coalesce(string_agg(a.key_json || ':' || a.value_json || ',', '' order by a.idx), '')
         || '"log":{"name":' || otlp_json_text(l.name) || coalesce(',' || nullif(l.severity_json, ''), '')
-        || coalesce(',"body":' || otlp_json_text(l.body), '') || '}'
+        || case when c.body_consumed then '' else coalesce(',"body":' || otlp_json_text(l.body), '') end || '}'
         || ',"resource":' || l.resource_json || ',"scope":' || l.scope_json as attrs_base,
         bool_and(a.key is null or a.key_json is not null and a.value_json is not null)
         and otlp_json_text(l.name) is not null
@@ -39,44 +62,59 @@ bases as (
     from logs as l
     inner join consumed as c on l.lk = c.lk
     left join otlp_logs_fast_attributes as a on a.lk = l.lk and not list_contains(c.keys, a.key)
-    group by l.lk, l.name, l.severity_json, l.body, l.resource_json, l.scope_json
+    group by l.lk, l.name, l.severity_json, l.body, l.resource_json, l.scope_json, c.body_consumed
 ),
 
 parts as (
     select lk, time_ns, 0 as part_order, 'user_prompt' as event_type, actor,
         nullif(prompt, '[REDACTED]') as text
-    from logs where short_name = 'user_prompt'
+    from logs where name in ('claude_code.user_prompt', 'codex.user_prompt')
+    union all by name
+    select lk, time_ns, 0 as part_order, 'system_prompt' as event_type,
+        'conversation starts: approval_policy=' || coalesce(approval_policy, 'None') || ', sandbox_policy='
+        || coalesce(sandbox_policy, 'None') as text
+    from logs where name = 'codex.conversation_starts'
     union all by name
     select lk, time_ns, 0 as part_order, 'llm_response' as event_type, model,
         case when coalesce(input_tokens, cache_read_tokens, cache_creation_tokens) is not null
             then coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_creation_tokens, 0)
         end as input_tokens,
         output_tokens
-    from logs where short_name = 'api_request'
+    from logs where name = 'claude_code.api_request'
+    union all by name
+    select lk, time_ns, 0 as part_order, 'llm_response' as event_type, model,
+        input_token_count as input_tokens, output_token_count as output_tokens
+    from logs where name = 'codex.sse_event' and not has_error and event_kind = 'response.completed'
     union all by name
     select lk, time_ns, 0 as part_order, 'error' as event_type, 'error' as status, error as text, model
-    from logs where short_name = 'api_error'
+    from logs where name = 'claude_code.api_error'
+    union all by name
+    select lk, time_ns, 0 as part_order, 'error' as event_type, 'error' as status, error_message as text
+    from logs where name in ('codex.sse_event', 'codex.api_request') and has_error
     union all by name
     select lk, greatest(time_ns - trunc(millis * 1000000)::bigint, 0) as time_ns, 0 as part_order,
-        'tool_call' as event_type, tool_name, tool_use_id as tool_call_id, tool_args
-    from logs where short_name = 'tool_result'
+        'tool_call' as event_type, tool_name, call_key_id as tool_call_id,
+        case when is_codex then arguments else tool_args end as tool_args,
+        case when is_codex then model end as model
+    from logs where name in ('claude_code.tool_result', 'codex.tool_result')
     union all by name
-    select lk, time_ns, 1 as part_order, 'tool_result' as event_type, tool_name, tool_use_id as tool_call_id,
+    select lk, time_ns, 1 as part_order, 'tool_result' as event_type, tool_name, call_key_id as tool_call_id,
+        case when is_codex then output end as text,
         case when success then 'ok' when not success then 'error' end as status
-    from logs where short_name = 'tool_result'
+    from logs where name in ('claude_code.tool_result', 'codex.tool_result')
     union all by name
     select lk, time_ns, 0 as part_order,
-        case
-            when decision = 'accept' and starts_with(coalesce(source, ''), 'user') then 'approval'
-            when decision = 'reject' then 'error'
-            else name
-        end as event_type,
-        case when decision = 'accept' and starts_with(coalesce(source, ''), 'user') then actor end as actor,
-        tool_name, tool_use_id as tool_call_id,
-        case when decision = 'reject' then 'error' end as status,
-        case when decision = 'reject'
+        case when approved then 'approval' when rejected then 'error' else name end as event_type,
+        case when approved then actor end as actor,
+        tool_name, call_key_id as tool_call_id,
+        case when not approved and rejected then 'error' end as status,
+        case when not approved and rejected
             then 'tool use rejected (' || coalesce(nullif(source, ''), 'unknown source') || ')' end as text
-    from logs where short_name = 'tool_decision'
+    from logs where name in ('claude_code.tool_decision', 'codex.tool_decision')
+    union all by name
+    select lk, time_ns, 0 as part_order, name as event_type,
+        case when body is distinct from name then body end as text
+    from logs where is_fallback
 ),
 
 counted as (

@@ -1,5 +1,5 @@
 -- grain: one row per log record (lk) of a line whose counts reconcile: its name, identity and the
--- attributes the Claude Code mapping (`log_events`) reads, typed as the mapping reads them, the JSON
+-- attributes the Claude Code and Codex mappings (`log_events`) read, typed as the mapping reads them, the JSON
 -- texts of its attrs, resource and scope, and its digest. Other families, and attributes of a kind
 -- the mapping would coerce (`str()` of a number) or refuse, mark the record `bad`.
 with clean as (
@@ -53,6 +53,14 @@ attributes as (
         max(string_value) filter (where key = 'error') as error,
         max(string_value) filter (where key = 'tool_name') as tool_name,
         max(string_value) filter (where key = 'tool_use_id') as tool_use_id,
+        max(string_value) filter (where key = 'call_id') as call_id,
+        max(string_value) filter (where key = 'arguments') as arguments,
+        max(string_value) filter (where key = 'output') as output,
+        max(string_value) filter (where key = 'error.message') as error_message,
+        max(string_value) filter (where key = 'event.kind') as event_kind,
+        max(string_value) filter (where key = 'approval_policy') as approval_policy,
+        max(string_value) filter (where key = 'sandbox_policy') as sandbox_policy,
+        bool_or(key = 'arguments') as has_arguments,
         max(string_value) filter (where key = 'decision') as decision,
         max(string_value) filter (where key = 'source') as source,
         bool_or(key = 'tool_input') as has_tool_input,
@@ -69,6 +77,10 @@ attributes as (
             filter (where key = 'cache_creation_tokens') as cache_creation_tokens,
         max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
             filter (where key = 'output_tokens') as output_tokens,
+        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+            filter (where key = 'input_token_count') as input_token_count,
+        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+            filter (where key = 'output_token_count') as output_token_count,
         max(case when kind = 'int' then int_value::double when kind = 'double' then try_cast(double_text as double)
                  when kind = 'string' then try_cast(string_value as double) else 0 end)
             filter (where key = 'duration_ms') as duration_ms,
@@ -77,9 +89,13 @@ attributes as (
             (key in ('gen_ai.agent.id', 'gen_ai.agent.name', 'session.id', 'conversation.id',
                      'gen_ai.conversation.id', 'user.email', 'user.id', 'user.account_uuid', 'prompt',
                      'model', 'error', 'tool_name', 'tool_use_id', 'decision', 'source', 'tool_input',
-                     'tool_parameters') and kind <> 'string')
+                     'tool_parameters', 'call_id', 'arguments', 'output', 'error.message', 'event.kind',
+                     'approval_policy', 'sandbox_policy') and kind <> 'string')
+            -- Python's lower() and DuckDB's agree on ASCII; a decision spelt otherwise is not judged here
+            or (key = 'decision' and regexp_matches(string_value, '[^\x00-\x7F]'))
             or (key = 'success' and not (kind = 'bool' or lower(string_value) in ('true', 'false')))
-            or (key in ('input_tokens', 'cache_read_tokens', 'cache_creation_tokens', 'output_tokens')
+            or (key in ('input_tokens', 'cache_read_tokens', 'cache_creation_tokens', 'output_tokens',
+                        'input_token_count', 'output_token_count')
                 and not (kind = 'int' and int_value >= 0
                          or kind = 'string' and regexp_full_match(string_value, '[0-9]{1,18}')))
             or (key = 'duration_ms' and kind = 'string'
@@ -90,7 +106,9 @@ attributes as (
         'event.name', 'gen_ai.agent.id', 'gen_ai.agent.name', 'session.id', 'conversation.id',
         'gen_ai.conversation.id', 'user.email', 'user.id', 'user.account_uuid', 'prompt', 'model', 'error',
         'tool_name', 'tool_use_id', 'decision', 'source', 'tool_input', 'tool_parameters', 'success',
-        'input_tokens', 'cache_read_tokens', 'cache_creation_tokens', 'output_tokens', 'duration_ms')
+        'input_tokens', 'cache_read_tokens', 'cache_creation_tokens', 'output_tokens', 'duration_ms', 'call_id',
+        'arguments', 'output', 'error.message', 'event.kind', 'approval_policy', 'sandbox_policy',
+        'input_token_count', 'output_token_count')
     group by lk
 ),
 
@@ -114,7 +132,8 @@ final as (
     select
         n.* exclude (candidates, attributes, quotes, colons, bad),
         coalesce(list_filter(n.candidates, lambda c: contains(c, '.'))[1], n.candidates[1], '') as name,
-        coalesce(n.agent_attribute, 'claude-code') as agent_id,
+        coalesce(n.agent_attribute, case split_part(name, '.', 1) when 'codex' then 'codex' else 'claude-code' end)
+            as agent_id,
         coalesce(n.session_attribute, n.trace_id) as session_id,
         case when n.duration_ms >= 0 and n.duration_ms < 1e12 then n.duration_ms else 0 end as millis,
         s.scope_json,

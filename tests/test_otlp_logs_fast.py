@@ -72,6 +72,13 @@ def logs_request(*records: dict[str, Any], resource: dict[str, Any] | None = Non
                                            "scopeLogs": [{"scope": sc, "logRecords": list(records)}]}]})
 
 
+def codex(name: str, attributes: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """A Codex CLI log record at BASE_NS named `codex.<name>` by its event.name attribute, without a body."""
+    attrs = {"conversation.id": "conv-1", "event.name": f"codex.{name}", "model": "gpt-5-codex",
+             **(attributes or {})}
+    return {**log_record(name, **{"body": DROP, **fields}), "attributes": kv(attrs)}
+
+
 TOOL = {"tool_name": "Bash", "tool_use_id": "toolu_1", "success": "true", "duration_ms": "1500",
         "tool_parameters": '{"bash_command":"pytest"}'}
 BULK = [  # lines the bulk path must take
@@ -105,6 +112,23 @@ BULK = [  # lines the bulk path must take
     logs_request(log_record("user_prompt"), resource={"service.name": "cc", "n": 3, "b": False, "d": 2.5,
                                                       "zé": "x", "A": "y"}),
     logs_request(log_record("user_prompt", {"prompt": "p"})).replace(b'"prompt"', b'"pro\\u006dpt"'),
+    logs_request(codex("conversation_starts", {"approval_policy": "on-request"})),
+    logs_request(codex("user_prompt", {"prompt": "[REDACTED]"}), codex("api_request", {"attempt": "1"})),
+    logs_request(codex("api_request", {"error.message": "stream disconnected", "duration_ms": "3"})),
+    logs_request(codex("sse_event", {"event.kind": "response.output_text.delta"}, body={"stringValue": "delta"})),
+    logs_request(codex("sse_event", {"event.kind": "response.completed", "input_token_count": "9120",
+                                     "output_token_count": 310})),
+    logs_request(codex("sse_event", {"event.kind": "response.completed", "error.message": "boom"})),
+    logs_request(codex("tool_decision", {"tool_name": "shell", "call_id": "c1", "decision": "Approved_for_session",
+                                         "source": "user"}),
+                 codex("tool_decision", {"tool_name": "shell", "call_id": "c2", "decision": "abort",
+                                         "source": "config"}),
+                 codex("tool_decision", {"tool_name": "shell", "call_id": "c3", "decision": "approved",
+                                         "source": "config"})),
+    logs_request(codex("tool_result", {"tool_name": "shell", "call_id": "c1", "arguments": '{"command":["ls"]}',
+                                       "duration_ms": "250", "success": "true", "output": "Exit code: 0\n"})),
+    logs_request(codex("tool_result", {"tool_name": "shell", "success": False},
+                       body={"stringValue": "codex.tool_result"})),
     # the typed parse reads a number as its value, as the per-record path does: 1.50 is 1.5 both ways
     logs_request(log_record("user_prompt", {"cost": 1.5})).replace(b"1.5", b"1.50"),
     logs_request(),
@@ -123,6 +147,8 @@ DECLINED = [  # lines the bulk path must leave to the per-record path
     logs_request(log_record("user_prompt", {"list": [1, 2], "map": {"a": 1}})),
     logs_request(log_record("user_prompt", {"log": "shadow"})),
     logs_request(log_record("user_prompt"), log_record("other", {})),  # a name the bulk path does not map
+    logs_request(codex("tool_decision", {"decision": "approved", "source": 1})),
+    logs_request(codex("tool_decision", {"decision": "\u0130approved"})),  # not ASCII: lower() may differ
     logs_request(log_record("user_prompt", body={"kvlistValue": {"values": []}})),
     logs_request(log_record("user_prompt", body={})),
     logs_request(log_record("user_prompt", timeUnixNano=DROP, observedTimeUnixNano=DROP)),  # event.timestamp
@@ -190,3 +216,8 @@ def test_a_whole_logs_ingest_is_the_same_with_and_without_the_bulk_path(
     assert report.records_decoded == report.records_read - report.quarantined
     for table in ("events", "_quarantine"):
         assert lake_rows(tmp_path / "bulk", table) == lake_rows(tmp_path / "single", table)
+
+
+def test_codex_fixture_decodes_in_bulk_exactly_as_one_by_one() -> None:
+    lines = (FIXTURES / "codex_logs.jsonl").read_bytes().splitlines()
+    assert both_ways(lines) == {1}
