@@ -79,8 +79,7 @@ def decode_batch(batch: LineBatch, ctx: DecodeContext) -> Decoded:
     elif ctx.fmt.name == "otlp_json":
         table = _decode_otlp_fast(table, ctx, out)
     elif ctx.fmt.name == "otlp_logs":
-        bulk = decode_otlp_logs_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, ctx.now + FUTURE_TOLERANCE)
-        table = _take_bulk(table, bulk, out, masked=False)
+        table = _decode_otlp_logs_fast(table, ctx, out)
     first = int(batch.line_nos[0]) if len(batch.line_nos) else 0
     for line_no in table.column("line_no").to_pylist():
         i = line_no - first
@@ -123,6 +122,13 @@ def _decode_native_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa
 def _decode_otlp_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa.Table:
     """Decode the OTLP trace requests the bulk path can prove in bulk; return the lines left."""
     bulk = ctx.bulk or decode_otlp_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, ctx.now + FUTURE_TOLERANCE)
+    return _take_bulk(table, bulk, out, masked=ctx.bulk is not None)
+
+
+def _decode_otlp_logs_fast(table: pa.Table, ctx: DecodeContext, out: Decoded) -> pa.Table:
+    """Decode the OTLP log requests the bulk path can prove in bulk; return the lines left."""
+    latest = ctx.now + FUTURE_TOLERANCE
+    bulk = ctx.bulk or decode_otlp_logs_fast(ctx.con, table, ctx.source_file, ctx.fmt.name, latest)
     return _take_bulk(table, bulk, out, masked=ctx.bulk is not None)
 
 

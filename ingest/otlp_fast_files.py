@@ -1,9 +1,9 @@
 """Bulk decoding across files. The receiver's spool holds one small file per export request, and the
-bulk decoder's fixed cost per call (a dozen DuckDB statements) would dominate file by file; so the
-`otlp_json` files of an ingest are decoded together, up to GROUP_BYTES of input, and each file then
-takes its own lines' events (`PreparedLines`), masked already (masking is row by row, and its own
-fixed cost per call is as large), while everything else about it (counts, quarantine, per-record
-lines, staging) stays per file."""
+bulk decoders' fixed cost per call (a dozen DuckDB statements) would dominate file by file; so the
+`otlp_json` files of an ingest are decoded together (and its `otlp_logs` files together), up to
+GROUP_BYTES of input, and each file then takes its own lines' events (`PreparedLines`), masked already
+(masking is row by row, and its own fixed cost per call is as large), while everything else about it
+(counts, quarantine, per-record lines, staging) stays per file."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ import pyarrow.compute as pc
 from agentwatch.errors import InputError
 from agentwatch.ingest.decode import record_lines
 from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
+from agentwatch.ingest.otlp_logs_fast import decode_otlp_logs_fast
 from agentwatch.ingest.reader import LineBatch, iter_line_batches
 from agentwatch.ingest.records import FUTURE_TOLERANCE
 
 GROUP_BYTES = 16 << 20  # input bytes decoded at once: bounds the memory of a group (~40x in RSS)
-BULK_FORMAT = "otlp_json"
+BULK_FORMATS = ("otlp_json", "otlp_logs")
 
 # (file index, path, source_file as recorded, its format's name, bytes)
 Item = tuple[int, Path, str, str, int]
@@ -34,20 +35,20 @@ def with_prepared_lines(
     con: duckdb.DuckDBPyConnection, items: Sequence[Item], now: datetime, mask: Mask
 ) -> Iterator[tuple[int, PreparedLines | None]]:
     """Each item's index with its lines decoded in bulk and masked (None for other formats), in order.
-    A group gathers the next OTLP trace files even across files of other formats between them (a spool
-    interleaves traces and logs), so it is not cut to one file."""
-    bulk_items = [item for item in items if item[3] == BULK_FORMAT]
-    prepared: dict[int, PreparedLines] = {}
-    taken = 0
+    A group gathers the next files of one OTLP signal even across files of other formats between them
+    (a spool interleaves traces and logs), so it is not cut to one file."""
+    bulk_items = {name: [item for item in items if item[3] == name] for name in BULK_FORMATS}
+    prepared: dict[str, dict[int, PreparedLines]] = {name: {} for name in BULK_FORMATS}
+    taken = dict.fromkeys(BULK_FORMATS, 0)
     for index, _, _, name, _ in items:
-        if name != BULK_FORMAT:
+        if name not in BULK_FORMATS:
             yield index, None
             continue
-        if index not in prepared:
-            group = _next_group(bulk_items[taken:])
-            taken += len(group)
-            prepared = prepare_files(con, group, now, mask)
-        yield index, prepared.pop(index)
+        if index not in prepared[name]:
+            group = _next_group(bulk_items[name][taken[name]:])
+            taken[name] += len(group)
+            prepared[name] = prepare_files(con, group, now, mask, name)
+        yield index, prepared[name].pop(index)
 
 
 def _next_group(items: Sequence[Item]) -> list[Item]:
@@ -62,7 +63,7 @@ def _next_group(items: Sequence[Item]) -> list[Item]:
 
 
 def prepare_files(
-    con: duckdb.DuckDBPyConnection, group: Sequence[Item], now: datetime, mask: Mask
+    con: duckdb.DuckDBPyConnection, group: Sequence[Item], now: datetime, mask: Mask, fmt: str = "otlp_json"
 ) -> dict[int, PreparedLines]:
     """Decode (and mask) the lines of several files in one bulk call; the result split back by file."""
     parts = [part for index, path, *_ in group for part in _file_lines(index, path)]
@@ -71,7 +72,8 @@ def prepare_files(
     lines = pa.concat_tables(parts)
     keyed = pa.table({"line_no": pa.array(range(len(lines)), pa.int64()),
                       "source_offset": lines.column("source_offset"), "line": lines.column("line")})
-    bulk = decode_otlp_fast(con, keyed, "", BULK_FORMAT, now + FUTURE_TOLERANCE)
+    decode = decode_otlp_fast if fmt == "otlp_json" else decode_otlp_logs_fast  # looked up per call
+    bulk = decode(con, keyed, "", fmt, now + FUTURE_TOLERANCE)
     files, line_nos = lines.column("file_index").combine_chunks(), lines.column("line_no").combine_chunks()
     event_keys = bulk.events.column("line_no")
     events = mask(bulk.events.drop_columns(["line_no"])).append_column("line_no", pc.take(line_nos, event_keys))

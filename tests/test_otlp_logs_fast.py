@@ -14,6 +14,7 @@ import pytest
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest import decode as decode_module
+from agentwatch.ingest import otlp_fast_files as files_module
 from agentwatch.ingest.decode import decode_line
 from agentwatch.ingest.formats import get_format
 from agentwatch.ingest.otlp_fast import PreparedLines
@@ -200,12 +201,14 @@ def test_a_whole_logs_ingest_is_the_same_with_and_without_the_bulk_path(
         taken.append(len(prepared.done))
         return prepared
 
-    monkeypatch.setattr(decode_module, "decode_otlp_logs_fast", spy)
+    for module in (decode_module, files_module):
+        monkeypatch.setattr(module, "decode_otlp_logs_fast", spy)
     with_bulk = ingest_paths(tmp_path / "bulk", [inputs], fmt="otlp_logs", now=NOW)
     assert sum(taken) == 2 + len(BULK)
-    empty = EVENT_SCHEMA.empty_table().append_column("line_no", pa.array([], pa.int64()))
-    monkeypatch.setattr(decode_module, "decode_otlp_logs_fast",
-                        lambda *args: PreparedLines(empty, pa.array([], pa.int64())))
+    nothing = PreparedLines(EVENT_SCHEMA.empty_table().append_column("line_no", pa.array([], pa.int64())),
+                            pa.array([], pa.int64()))
+    for module in (decode_module, files_module):
+        monkeypatch.setattr(module, "decode_otlp_logs_fast", lambda *args: nothing)
     one_by_one = ingest_paths(tmp_path / "single", [inputs], fmt="otlp_logs", now=NOW)
     keys = ("records_read", "records_decoded", "blank_lines", "events_decoded", "items_decoded", "events_written",
             "quarantined", "redactions", "status")
@@ -221,3 +224,21 @@ def test_a_whole_logs_ingest_is_the_same_with_and_without_the_bulk_path(
 def test_codex_fixture_decodes_in_bulk_exactly_as_one_by_one() -> None:
     lines = (FIXTURES / "codex_logs.jsonl").read_bytes().splitlines()
     assert both_ways(lines) == {1}
+
+
+def test_a_spool_of_log_files_is_decoded_in_one_bulk_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receiver spools one small file per request: the log files of an ingest form one group."""
+    calls: list[int] = []
+
+    def spy(con: duckdb.DuckDBPyConnection, batch: pa.Table, *args: Any) -> PreparedLines:
+        calls.append(len(batch))
+        return decode_otlp_logs_fast(con, batch, *args)
+
+    monkeypatch.setattr(files_module, "decode_otlp_logs_fast", spy)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    for n, raw in enumerate(BULK[:6]):
+        (spool / f"logs-{n}.jsonl").write_bytes(raw + b"\n")
+    report = ingest_paths(tmp_path / "lake", [spool], fmt="otlp_logs", now=NOW)
+    assert calls == [6]
+    assert all(f.reconciles() and f.quarantined == 0 for f in report.files)
