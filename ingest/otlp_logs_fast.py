@@ -5,15 +5,18 @@ log records to canonical events in SQL (`otlp_logs_fast_*.sql`), with no Python 
 Only lines the SQL can prove it reads exactly as the per-record path reads them are decoded here
 (every quote and colon of the raw line accounted for, as in `otlp_fast_lines.sql`). The common case
 is taken: Claude Code's event families (`claude_code.user_prompt`, `api_request`, `api_error`,
-`tool_result`, `tool_decision`) with string, int, bool and double attributes, a string body (or
-none), `timeUnixNano` or `observedTimeUnixNano`, and a scope of string name/version. A line with
-anything else (Codex and GenAI log events, other names, bytes/array/kvlist values, a body of another
-kind, resource or scope fields beyond those, repeated keys, odd escapes, an attribute the mapping would
-coerce or refuse) is left whole to the per-record path (`otlp_logs`, `log_events`), which owns the
-policy and the quarantine reasons. Both paths give the same events for a line decoded here (tested),
-event_id included: "log:<digest>:<n>", the digest the md5 of the record with its resource and scope
-serialized with sorted keys as orjson writes them, which the SQL rebuilds from the typed parse (it only
-takes values whose text JSON re-serializes unchanged).
+`tool_result`, `tool_decision`) and Codex CLI's (`codex.conversation_starts`, `user_prompt`,
+`tool_result`, `tool_decision`, `sse_event`, `api_request`), with string, int, bool and double
+attributes, a string body (or none), `timeUnixNano` or `observedTimeUnixNano`, and a scope of string
+name/version. A line with anything else stays whole on the per-record path (`otlp_logs`,
+`log_events`), which owns the policy and the quarantine reasons: OTel GenAI log events and any other
+event name, bytes/array/kvlist values, a body of another kind or a null field, a time only in
+`event.timestamp`, resource or scope fields beyond those, repeated keys, odd escapes, a double or
+int spelt otherwise than JSON writes it back, an attribute the mapping would coerce with `str()` or
+refuse, a missing identity. Both paths give the same events for a line decoded here (tested), event_id
+included: "log:<digest>:<n>", the digest the md5 of the record with its resource and scope serialized
+with sorted keys as orjson writes them, which the SQL rebuilds from the typed parse, so ids are the
+same as before this path existed.
 """
 
 from __future__ import annotations

@@ -69,17 +69,17 @@ attributes as (
         max(case when kind = 'bool' then bool_text = 'true'
                  when lower(string_value) in ('true', 'false') then lower(string_value) = 'true' end)
             filter (where key = 'success') as success,
-        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+        max(otlp_count(kind, int_value, string_value))
             filter (where key = 'input_tokens') as input_tokens,
-        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+        max(otlp_count(kind, int_value, string_value))
             filter (where key = 'cache_read_tokens') as cache_read_tokens,
-        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+        max(otlp_count(kind, int_value, string_value))
             filter (where key = 'cache_creation_tokens') as cache_creation_tokens,
-        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+        max(otlp_count(kind, int_value, string_value))
             filter (where key = 'output_tokens') as output_tokens,
-        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+        max(otlp_count(kind, int_value, string_value))
             filter (where key = 'input_token_count') as input_token_count,
-        max(case when kind = 'int' then int_value when kind = 'string' then try_cast(string_value as bigint) end)
+        max(otlp_count(kind, int_value, string_value))
             filter (where key = 'output_token_count') as output_token_count,
         max(case when kind = 'int' then int_value::double when kind = 'double' then try_cast(double_text as double)
                  when kind = 'string' then try_cast(string_value as double) else 0 end)

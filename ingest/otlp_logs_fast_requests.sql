@@ -7,10 +7,7 @@ with lines as (
         line_no,
         source_offset,
         line,
-        -- as for traces (`otlp_fast_requests`): hidden quotes or colons, lone surrogates and a BOM
-        -- send the line to the per-record path
-        contains(line, 'u0022') or contains(line, 'u003a') or contains(line, 'u003A') or contains(line, '\ud')
-        or contains(line, '\uD') or starts_with(line, chr(65279)) as odd
+        otlp_odd_line(line) as odd
     from otlp_batch
 ),
 

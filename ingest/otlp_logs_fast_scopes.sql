@@ -30,20 +30,9 @@ final as (
             '"version":' || otlp_json_text(scope_text ->> '$.version')) || '}' as scope_sorted,
         2 * keys + otlp_quotes(scope_text) as quotes,
         keys + otlp_colons(scope_text) as colons,
-        entry is null or coalesce(
-            scope_text is not null
-            and (
-                not (
-                    scope_text = '{}'
-                    or json_structure(scope_text) in (
-                        '{"name":"VARCHAR"}', '{"version":"VARCHAR"}', '{"name":"VARCHAR","version":"VARCHAR"}',
-                        '{"version":"VARCHAR","name":"VARCHAR"}'
-                    )
-                )
-                or len(json_keys(scope_text)) <> len(list_distinct(json_keys(scope_text)))
-                or regexp_matches(scope_text, '\\u00[01][A-F]')
-                or contains(scope_text, '\')
-            ), true) as bad
+        entry is null or otlp_scope_unjudged(scope_text)
+        -- an escaped name or version: its sorted text is not judged here
+        or coalesce(contains(scope_text, '\'), false) as bad
     from scoped
 )
 

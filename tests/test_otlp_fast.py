@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -38,7 +39,8 @@ CHAT = {"gen_ai.operation.name": "chat"}
 TOOL = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "read_file", "gen_ai.tool.call.id": "c1"}
 
 
-def both_ways(lines: list[bytes]) -> set[int]:
+def both_ways(lines: list[bytes], decode_bulk: Callable[..., PreparedLines] = decode_otlp_fast,
+              fmt: str = "otlp_json", source: str = "traces.jsonl") -> set[int]:
     """Decode `lines` in bulk and one by one; assert the bulk events equal the per-record ones for
     every line the bulk path took; return the line numbers it took."""
     batch = pa.table({
@@ -46,14 +48,14 @@ def both_ways(lines: list[bytes]) -> set[int]:
         "source_offset": pa.array([10 * i for i in range(len(lines))], pa.int64()),
         "line": pa.array([line.decode() for line in lines], pa.large_string()),
     })
-    prepared = decode_otlp_fast(duckdb.connect(), batch, "traces.jsonl", "otlp_json", NOW + FUTURE_TOLERANCE)
+    prepared = decode_bulk(duckdb.connect(), batch, source, fmt, NOW + FUTURE_TOLERANCE)
     events, done = prepared.take(batch.column("line_no"))
     bulk = events.to_pylist()
     taken = set(done.to_pylist())
     expected = []
     for line_no in sorted(taken):
-        where = Location("otlp_json", "traces.jsonl", 10 * (line_no - 1), line_no)
-        expected.extend(decode_line(lines[line_no - 1], where, get_format("otlp_json"), NOW))
+        where = Location(fmt, source, 10 * (line_no - 1), line_no)
+        expected.extend(decode_line(lines[line_no - 1], where, get_format(fmt), NOW))
     assert len(bulk) == len(expected)
     for got, want in zip(bulk, expected, strict=True):
         assert got == want

@@ -20,9 +20,10 @@ from agentwatch.ingest.formats import get_format
 from agentwatch.ingest.otlp_fast import PreparedLines
 from agentwatch.ingest.otlp_logs_fast import decode_otlp_logs_fast
 from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.ingest.records import FUTURE_TOLERANCE, Location
+from agentwatch.ingest.records import Location
 from agentwatch.schema import EVENT_SCHEMA
 from tests.otlp_builders import BASE_NS, NOW, kv
+from tests.test_otlp_fast import both_ways as compare_both_ways
 from tests.test_otlp_fast import lake_rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "otlp"
@@ -30,25 +31,8 @@ DROP = object()  # a field left out of a built record
 
 
 def both_ways(lines: list[bytes]) -> set[int]:
-    """Decode `lines` in bulk and one by one; assert the bulk events equal the per-record ones for
-    every line the bulk path took; return the line numbers it took."""
-    batch = pa.table({
-        "line_no": pa.array(range(1, len(lines) + 1), pa.int64()),
-        "source_offset": pa.array([10 * i for i in range(len(lines))], pa.int64()),
-        "line": pa.array([line.decode() for line in lines], pa.large_string()),
-    })
-    prepared = decode_otlp_logs_fast(duckdb.connect(), batch, "logs.jsonl", "otlp_logs", NOW + FUTURE_TOLERANCE)
-    events, done = prepared.take(batch.column("line_no"))
-    bulk = events.to_pylist()
-    taken = set(done.to_pylist())
-    expected = []
-    for line_no in sorted(taken):
-        where = Location("otlp_logs", "logs.jsonl", 10 * (line_no - 1), line_no)
-        expected.extend(decode_line(lines[line_no - 1], where, get_format("otlp_logs"), NOW))
-    assert len(bulk) == len(expected)
-    for got, want in zip(bulk, expected, strict=True):
-        assert got == want
-    return taken
+    """The trace test's comparison (every column of every event) with the logs decoder."""
+    return compare_both_ways(lines, decode_otlp_logs_fast, "otlp_logs", "logs.jsonl")
 
 
 def test_claude_code_fixture_decodes_in_bulk_exactly_as_one_by_one() -> None:
