@@ -14,6 +14,8 @@ the envelope (same OTLP/JSON rules as traces: hex ids, int64 as strings) and com
   other fields, the resource's other fields as "resource_fields"), "resource" and "scope".
 
 A malformed log record quarantines its whole request (the record of the file), its path in the reason.
+Plain Claude Code and Codex requests are decoded in bulk by `ingest.otlp_logs_fast`, which gives the
+same events (ids included); this module decodes every other line and owns the policy.
 """
 
 from __future__ import annotations
