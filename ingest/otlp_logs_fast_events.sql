@@ -17,9 +17,13 @@ logs as (
     select
         *,
         case when is_codex then call_id else tool_use_id end as call_key_id,
-        case when is_codex then source = 'user' else starts_with(coalesce(source, ''), 'user') end
-        and case when is_codex then starts_with(decision_text, 'approved') else decision = 'accept' end as approved,
-        case when is_codex then decision_text in ('denied', 'abort') else decision = 'reject' end as rejected,
+        -- a missing source or decision is neither (never null: the events below test these)
+        coalesce(
+            case when is_codex then source = 'user' else starts_with(coalesce(source, ''), 'user') end
+            and case when is_codex then starts_with(decision_text, 'approved') else decision = 'accept' end,
+            false) as approved,
+        coalesce(case when is_codex then decision_text in ('denied', 'abort') else decision = 'reject' end, false)
+            as rejected,
         -- a Codex record the mapping makes nothing of is kept as one event named by the log
         (name = 'codex.sse_event' and not has_error and coalesce(event_kind, '') <> 'response.completed')
         or (name = 'codex.api_request' and not has_error) as is_fallback

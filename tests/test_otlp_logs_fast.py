@@ -110,6 +110,10 @@ BULK = [  # lines the bulk path must take
                                          "source": "config"}),
                  codex("tool_decision", {"tool_name": "shell", "call_id": "c3", "decision": "approved",
                                          "source": "config"})),
+    logs_request(codex("tool_decision", {"tool_name": "shell", "decision": "denied"}),  # no source
+                 codex("tool_decision", {"tool_name": "shell", "source": "user"}),  # no decision
+                 log_record("tool_decision", {"tool_name": "Read", "source": "user"}),
+                 log_record("tool_decision", {"tool_name": "Read", "decision": "reject"})),
     logs_request(codex("tool_result", {"tool_name": "shell", "call_id": "c1", "arguments": '{"command":["ls"]}',
                                        "duration_ms": "250", "success": "true", "output": "Exit code: 0\n"})),
     logs_request(codex("tool_result", {"tool_name": "shell", "success": False},
