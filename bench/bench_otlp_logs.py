@@ -29,12 +29,13 @@ WORDS = ("fix", "the", "failing", "test", "in", "pricing", "deploy", "check", "l
 INGEST = """
 import sys
 from pathlib import Path
-from agentwatch.ingest import decode
+from agentwatch.ingest import decode, otlp_fast_files
 from agentwatch.ingest.pipeline import ingest_paths
 if sys.argv[3] == "per-record":  # main's path for logs: every line one record at a time
-    decode.decode_otlp_logs_fast = lambda con, table, *args: decode.PreparedLines(
+    nothing = lambda con, table, *args: decode.PreparedLines(  # noqa: E731
         decode.EVENT_SCHEMA.empty_table().append_column("line_no", table.column("line_no").slice(0, 0)),
         table.column("line_no").slice(0, 0))
+    decode.decode_otlp_logs_fast = otlp_fast_files.decode_otlp_logs_fast = nothing
 report = ingest_paths(Path(sys.argv[2]), [Path(sys.argv[1])], fmt="otlp_logs")
 f = report.files[0]
 assert f.reconciles() and f.events_written > 0, f

@@ -37,11 +37,13 @@ def with_prepared_lines(
     """Each item's index with its lines decoded in bulk and masked (None for other formats), in order.
     A group gathers the next files of one OTLP signal even across files of other formats between them
     (a spool interleaves traces and logs), so it is not cut to one file."""
-    bulk_items = {name: [item for item in items if item[3] == name] for name in BULK_FORMATS}
+    grouped = [item for item in items if item[3] in BULK_FORMATS and not _alone(item)]
+    bulk_items = {name: [item for item in grouped if item[3] == name] for name in BULK_FORMATS}
     prepared: dict[str, dict[int, PreparedLines]] = {name: {} for name in BULK_FORMATS}
     taken = dict.fromkeys(BULK_FORMATS, 0)
-    for index, _, _, name, _ in items:
-        if name not in BULK_FORMATS:
+    for item in items:
+        index, name = item[0], item[3]
+        if name not in BULK_FORMATS or _alone(item):
             yield index, None
             continue
         if index not in prepared[name]:
@@ -49,6 +51,12 @@ def with_prepared_lines(
             taken[name] += len(group)
             prepared[name] = prepare_files(con, group, now, mask, name)
         yield index, prepared[name].pop(index)
+
+
+def _alone(item: Item) -> bool:
+    """A log file larger than a group is decoded batch by batch (`decode.decode_batch` calls the bulk
+    decoder per batch): one call over the whole file would hold all of it, several times over, at once."""
+    return item[3] == "otlp_logs" and item[4] > GROUP_BYTES
 
 
 def _next_group(items: Sequence[Item]) -> list[Item]:

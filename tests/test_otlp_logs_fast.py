@@ -230,3 +230,23 @@ def test_a_spool_of_log_files_is_decoded_in_one_bulk_call(tmp_path: Path, monkey
     report = ingest_paths(tmp_path / "lake", [spool], fmt="otlp_logs", now=NOW)
     assert calls == [6]
     assert all(f.reconciles() and f.quarantined == 0 for f in report.files)
+
+
+def test_a_log_file_larger_than_a_group_is_decoded_batch_by_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def spy(where: str) -> Any:
+        def decode(*args: Any) -> PreparedLines:
+            calls.append(where)
+            return decode_otlp_logs_fast(*args)
+        return decode
+
+    monkeypatch.setattr(files_module, "GROUP_BYTES", 1000)
+    monkeypatch.setattr(files_module, "decode_otlp_logs_fast", spy("group"))
+    monkeypatch.setattr(decode_module, "decode_otlp_logs_fast", spy("batch"))
+    (tmp_path / "big.jsonl").write_bytes(b"\n".join(BULK[:8]) + b"\n")
+    report = ingest_paths(tmp_path / "lake", [tmp_path / "big.jsonl"], fmt="otlp_logs", now=NOW)
+    assert calls and set(calls) == {"batch"}
+    assert report.files[0].reconciles() and report.files[0].quarantined == 0
