@@ -1,9 +1,10 @@
 """Persist the metric models as lake tables (`steps`, `sessions`), incrementally.
 
 A `metrics` manifest entry records a watermark: the last ingest entry whose events it covers. The
-next run rebuilds only the sessions those newer events can change (`affected_sessions`), merges them
-into the stored tables inside DuckDB (so memory stays bounded), writes the merged tables as new files
-and commits an entry that replaces the old ones. The result equals a full rebuild.
+next run rebuilds only the sessions those newer events can change (`affected_sessions`), rewrites the
+stored files that hold one of them without it, adds the rebuilt sessions as a new file, and commits
+it all in one entry (DuckDB streams every write, so memory stays bounded). The result equals a full
+rebuild; a night of new sessions writes in proportion to them, not to the lake.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from agentwatch.inventory import Agent
 from agentwatch.lake import Lake, LakeWriter
 from agentwatch.lake.inventory import agents_not_in
 from agentwatch.lake.layout import EVENTS
-from agentwatch.lake.sql import read_parquet
+from agentwatch.lake.manifest import live_files
+from agentwatch.lake.sql import read_parquet, sql_list
 
 # lake table -> sort order of its rows (one session's rows stay together)
 TABLE_ORDER = {"steps": "agent_id, session_id, seq, event_id", "sessions": "agent_id, session_id"}
+# an incremental run adds a file per table; at this many the next run rewrites the table as one
+MAX_TABLE_FILES = 32
 
 
 @dataclass(frozen=True)
@@ -136,12 +140,38 @@ def create_empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, writer: LakeWriter, name: str, mode: str) -> int:
-    """Stage the table's full new content (stored rows of unaffected sessions + rebuilt ones); its rows."""
-    rebuilt = OUTPUT_TABLES[name]
-    if mode == "full":
+    """Stage the table's new content; its rows. A full run replaces the table. An incremental run
+    rewrites only the stored files that hold an affected session (without those sessions) and adds
+    the rebuilt sessions as a new file, so a night of new sessions writes in proportion to them; past
+    MAX_TABLE_FILES files the whole table is rewritten as one (compaction)."""
+    rebuilt, order = OUTPUT_TABLES[name], TABLE_ORDER[name]
+    stored = {key: out for key, out in live_files(writer.entries).items() if out["table"] == name}
+    if mode == "full" or len(stored) >= MAX_TABLE_FILES:
         source = f"select * from {rebuilt}"
-    else:
-        stored = read_parquet(writer.lake.table_files(name))  # the table itself: its view joins other tables
-        source = (f"select * from {stored} anti join affected using (agent_id, session_id) "
-                  f"union all by name select * from {rebuilt}")
-    return writer.replace(name, con.sql(f"{source} order by {TABLE_ORDER[name]}")).rows
+        if mode != "full":
+            source = (f"select * from {read_parquet(writer.lake.store.uri(k) for k in stored)} "
+                      f"anti join affected using (agent_id, session_id) union all by name {source}")
+        return writer.replace(name, con.sql(f"{source} order by {order}")).rows
+    touched = _files_with_affected(con, writer, stored)
+    rows = sum(out["rows"] for key, out in stored.items() if key not in touched)
+    for key in touched:
+        writer.remove(key)
+        kept = con.sql(f"select * from {read_parquet([writer.lake.store.uri(key)])} "
+                       f"anti join affected using (agent_id, session_id) order by {order}")
+        if kept.aggregate("count(*)").fetchall()[0][0]:
+            rows += writer.append(name, kept).rows
+    new = con.execute(f"select count(*) from {rebuilt}").fetchall()[0][0]
+    if new or rows == 0:  # an empty table keeps one (empty) file, so its view stays
+        rows += writer.append(name, con.sql(f"select * from {rebuilt} order by {order}")).rows
+    return rows
+
+
+def _files_with_affected(con: duckdb.DuckDBPyConnection, writer: LakeWriter, stored: dict[str, Any]) -> set[str]:
+    """Keys of the stored files that hold a row of an affected session (a scan of the key columns)."""
+    by_uri = {writer.lake.store.uri(key): key for key in stored}
+    found = con.sql(f"select distinct filename from read_parquet({sql_list(by_uri)}, filename = true, "
+                    f"union_by_name = true) semi join affected using (agent_id, session_id)").fetchall()
+    unknown = [f for (f,) in found if f not in by_uri]
+    if unknown:  # DuckDB named a file otherwise than we did: rewrite them all rather than guess
+        return set(stored)
+    return {by_uri[f] for (f,) in found}

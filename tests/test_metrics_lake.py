@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from agentwatch.detectors import derived
 from agentwatch.detectors.catalog import connect
 from agentwatch.detectors.derived import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
+from agentwatch.lake import Lake
 from agentwatch.lake.verify import verify_lake
 from agentwatch.sample.generate import write_sample
 
@@ -49,7 +51,39 @@ def test_incremental_runs_equal_a_full_rebuild(fleet: Path, tmp_path: Path) -> N
     for name, order in (("sessions", "agent_id, session_id"), ("steps", "agent_id, session_id, seq, event_id")):
         assert table(step, name, order) == table(whole, name, order), name
     assert verify_lake(step).problems == ()
-    assert len(list((step / "sessions").glob("*.parquet"))) == 1
+    for name in ("sessions", "steps"):  # the files an incremental run rewrote are gone from the disk
+        live = {Path(f).name for f in Lake(step).table_files(name)}
+        assert {p.name for p in (step / name).glob("*.parquet")} == live
+
+
+def test_an_incremental_run_writes_the_affected_sessions_not_the_table(fleet: Path, tmp_path: Path) -> None:
+    inventory = load_inventory(fleet / "agents.yaml")
+    days = files_by_day(fleet)
+    ingest_paths(tmp_path, [p for day in days[:4] for p in day], now=NOW)
+    run_metrics(tmp_path, inventory)
+    before = set(Lake(tmp_path).table_files("steps"))
+    ingest_paths(tmp_path, [p for day in days[4:] for p in day], now=NOW)
+    run = run_metrics(tmp_path, inventory)
+    entry = run.entry
+    written = sum(o["rows"] for o in entry["outputs"] if o["table"] == "sessions")
+    assert run.mode == "incremental" and 0 < run.sessions_rebuilt <= written < run.count_sessions
+    assert before & set(Lake(tmp_path).table_files("steps")) == before - {str(tmp_path / k) for k in entry["removes"]}
+
+
+def test_past_the_file_cap_an_incremental_run_compacts_each_table(
+    fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(derived, "MAX_TABLE_FILES", 2)
+    inventory = load_inventory(fleet / "agents.yaml")
+    days, whole = files_by_day(fleet), tmp_path / "whole"
+    for chunk in (days[:3], days[3:5], days[5:]):
+        ingest_paths(tmp_path, [p for day in chunk for p in day], now=NOW)
+        run_metrics(tmp_path, inventory)
+    assert [len(Lake(tmp_path).table_files(name)) for name in ("steps", "sessions")] == [1, 1]
+    ingest_paths(whole, [p for day in days for p in day], now=NOW)
+    run_metrics(whole, inventory)
+    assert table(tmp_path, "steps", "agent_id, session_id, seq, event_id") == \
+        table(whole, "steps", "agent_id, session_id, seq, event_id")
 
 
 def test_a_run_with_nothing_new_changes_nothing(fleet: Path, tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ class LakeWriter:
         self.lake = lake
         self._outputs: list[Output] = []
         self._replaced: set[str] = set()
+        self._removed: list[str] = []
         self._entries = lake.entries()
 
     @property
@@ -87,6 +88,15 @@ class LakeWriter:
         self._replaced.add(check_table_name(table))
         return self._stage(table, data)
 
+    def remove(self, key: str) -> None:
+        """Drop one committed file of a table on commit (its rows are rewritten elsewhere, or gone)."""
+        live = live_files(self._entries)
+        if key not in live:
+            raise LakeError(f"{key!r} is not a committed file", self.lake.location)
+        check_table_name(live[key]["table"])
+        if key not in self._removed:
+            self._removed.append(key)
+
     def append(self, table: str, data: Frame) -> Output:
         """Stage rows added to a table."""
         return self._stage(check_table_name(table), data)
@@ -104,13 +114,14 @@ class LakeWriter:
 
     def commit(self, kind: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write the manifest entry that adds the staged files (and removes replaced tables' old ones)."""
-        stale = [key for key, out in live_files(self._entries).items() if out["table"] in self._replaced]
+        stale = [key for key, out in live_files(self._entries).items()
+                 if out["table"] in self._replaced or key in self._removed]
         entry = append_entry(self.lake.store, self._entries, {
             **(extra or {}), "kind": kind, "outputs": [o.as_dict() for o in self._outputs], "removes": stale,
         })
         for key in stale:
             self.lake.store.delete(key)
-        self._outputs, self._replaced = [], set()
+        self._outputs, self._replaced, self._removed = [], set(), []
         self._entries = [*self._entries, entry]
         return entry
 
