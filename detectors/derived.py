@@ -154,11 +154,11 @@ def _write_table(con: duckdb.DuckDBPyConnection, writer: LakeWriter, name: str, 
         return writer.replace(name, con.sql(f"{source} order by {order}")).rows
     touched = _files_with_affected(con, writer, stored)
     rows = sum(out["rows"] for key, out in stored.items() if key not in touched)
-    for key in touched:
+    for key, affected_rows in touched.items():
         writer.remove(key)
-        kept = con.sql(f"select * from {read_parquet([writer.lake.store.uri(key)])} "
-                       f"anti join affected using (agent_id, session_id) order by {order}")
-        if kept.aggregate("count(*)").fetchall()[0][0]:
+        if stored[key]["rows"] > affected_rows:  # rows of other sessions stay: the file is rewritten without these
+            kept = con.sql(f"select * from {read_parquet([writer.lake.store.uri(key)])} "
+                           f"anti join affected using (agent_id, session_id) order by {order}")
             rows += writer.append(name, kept).rows
     new = con.execute(f"select count(*) from {rebuilt}").fetchall()[0][0]
     if new or rows == 0:  # an empty table keeps one (empty) file, so its view stays
@@ -166,12 +166,14 @@ def _write_table(con: duckdb.DuckDBPyConnection, writer: LakeWriter, name: str, 
     return rows
 
 
-def _files_with_affected(con: duckdb.DuckDBPyConnection, writer: LakeWriter, stored: dict[str, Any]) -> set[str]:
-    """Keys of the stored files that hold a row of an affected session (a scan of the key columns)."""
+def _files_with_affected(
+    con: duckdb.DuckDBPyConnection, writer: LakeWriter, stored: dict[str, Any],
+) -> dict[str, int]:
+    """The stored files that hold rows of an affected session, with how many (a scan of the key columns)."""
     by_uri = {writer.lake.store.uri(key): key for key in stored}
-    found = con.sql(f"select distinct filename from read_parquet({sql_list(by_uri)}, filename = true, "
-                    f"union_by_name = true) semi join affected using (agent_id, session_id)").fetchall()
-    unknown = [f for (f,) in found if f not in by_uri]
-    if unknown:  # DuckDB named a file otherwise than we did: rewrite them all rather than guess
-        return set(stored)
-    return {by_uri[f] for (f,) in found}
+    found = con.sql(f"select filename, count(*) from read_parquet({sql_list(by_uri)}, filename = true, "
+                    f"union_by_name = true) semi join affected using (agent_id, session_id) "
+                    f"group by filename").fetchall()
+    if any(f not in by_uri for f, _ in found):  # DuckDB named a file otherwise than we did: rewrite them all
+        return dict.fromkeys(stored, 0)
+    return {by_uri[f]: n for f, n in found}
