@@ -58,7 +58,7 @@ def cli(ctx: click.Context, lake: str | None, inventory: str | None, config: str
 def metrics(obj: Context, baseline_days: int) -> None:
     """Compute session metrics (steps, sessions) for everything ingested since the last run."""
     from agentwatch.cli_lake import command_inventory, warn_unknown_agents
-    from agentwatch.detectors.derived import run_metrics
+    from agentwatch.detectors.metrics.run import run_metrics
     from agentwatch.lake import Lake
 
     Lake(obj.lake).require()

@@ -55,7 +55,7 @@ def keygen(prefix: Path) -> None:
 def approve(key_file: Path, key_id: str | None, tool_call_id: str, summary: str | None, tool_name: str | None,
             args_json: str | None, agent_id: str, session_id: str, actor: str | None) -> None:
     """Print one signed approval event as a native JSON line (append it to the agent's log)."""
-    from agentwatch.detectors.verification import summarize_action
+    from agentwatch.detectors.metrics.verification import summarize_action
     from agentwatch.errors import ConfigError
 
     if summary is None:
@@ -83,7 +83,7 @@ def approve(key_file: Path, key_id: str | None, tool_call_id: str, summary: str 
 @click.pass_obj
 def gate(obj: Context, agent_id: str) -> None:
     """Exit 1 while the agent is paused (prints why and since when), 0 otherwise."""
-    from agentwatch.detectors.control import agent_control
+    from agentwatch.detectors.escalate.pause_gate import agent_control
     from agentwatch.inert import inert_text
     from agentwatch.lake import Lake
 
@@ -104,7 +104,7 @@ def gate(obj: Context, agent_id: str) -> None:
 @click.pass_obj
 def resume(obj: Context, agent_id: str, by: str, reason: str) -> None:
     """Lift an agent's pause and record who did it."""
-    from agentwatch.detectors.control import resume_agent
+    from agentwatch.detectors.escalate.pause_gate import resume_agent
     from agentwatch.inert import inert_text
     from agentwatch.lake import Lake
 
@@ -122,8 +122,8 @@ def resume(obj: Context, agent_id: str, by: str, reason: str) -> None:
 @click.pass_obj
 def escalate(obj: Context, playbooks_file: str | None, not_before: str | None) -> None:
     """Run the playbooks' actions on open alerts (each alert once per action); exit 1 if any failed."""
-    from agentwatch.detectors.escalate import run_escalations
-    from agentwatch.detectors.playbooks import load_playbooks
+    from agentwatch.detectors.escalate.playbooks import load_playbooks
+    from agentwatch.detectors.escalate.run import run_escalations
     from agentwatch.errors import ConfigError
     from agentwatch.lake import Lake
 

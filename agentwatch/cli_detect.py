@@ -26,7 +26,7 @@ def rules_dirs_of(obj: Context) -> list[str]:
 @click.pass_obj
 def detect(obj: Context, show: int) -> None:
     """Run the rules and anomaly models; write scores, findings and alerts."""
-    from agentwatch.detectors.detect import run_detect
+    from agentwatch.detectors.detect.run import run_detect
 
     run = run_detect(obj.lake, rules_dirs=rules_dirs_of(obj), now=datetime.now(UTC),
                      memory_limit=obj.settings["memory_limit"])
@@ -103,7 +103,7 @@ def record_state(obj: Context, alert_key: str, status: str, by: str, note: str, 
     """Append one row to `alert_state` for the alert whose key starts with alert_key."""
     import pyarrow as pa
 
-    from agentwatch.detectors.detect import ALERT_STATE_SCHEMA
+    from agentwatch.detectors.detect.run import ALERT_STATE_SCHEMA
     from agentwatch.errors import ConfigError
     from agentwatch.lake import Lake
 
@@ -132,7 +132,7 @@ def rules() -> None:
 @click.pass_obj
 def rules_list(obj: Context) -> None:
     """Every rule (built-in and the `rules_dirs` folders) with level and tags."""
-    from agentwatch.detectors.rules import BUILTIN_RULES_DIR, load_rules
+    from agentwatch.detectors.detect.rules import BUILTIN_RULES_DIR, load_rules
     from agentwatch.render import render
 
     rows = [(r.id, r.level, r.status, " ".join(r.tags), r.title, r.path)
@@ -145,8 +145,8 @@ def rules_list(obj: Context) -> None:
 @click.pass_obj
 def rules_test(obj: Context, files: tuple[Path, ...]) -> None:
     """Run each rule's samples (must fire / must stay silent); no FILE: the whole catalog."""
-    from agentwatch.detectors.rule_tests import run_samples
-    from agentwatch.detectors.rules import BUILTIN_RULES_DIR, load_rules
+    from agentwatch.detectors.detect.rule_tests import run_samples
+    from agentwatch.detectors.detect.rules import BUILTIN_RULES_DIR, load_rules
 
     loaded = load_rules(list(files) or [BUILTIN_RULES_DIR, *rules_dirs_of(obj)])
     outcomes = run_samples(loaded)
@@ -165,7 +165,7 @@ def rules_test(obj: Context, files: tuple[Path, ...]) -> None:
 @click.pass_obj
 def eval_command(obj: Context, labels: Path, as_json: bool) -> None:
     """Precision, recall, ROC AUC, recall at low FPR, per scenario, against labelled sessions."""
-    from agentwatch.detectors.evaluate import evaluate, format_evaluation, read_labels
+    from agentwatch.detectors.detect.evaluate import evaluate, format_evaluation, read_labels
 
     con = _connect(obj)
     if "risk_score" not in {c[0] for c in con.execute("describe sessions").fetchall()}:

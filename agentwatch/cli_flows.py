@@ -81,7 +81,7 @@ def _run_with_prefect(settings: dict, paths: tuple[Path, ...]):
 def _warn_unknown_agents(summary: RunSummary) -> None:
     """Agents in the events the inventory does not declare: say so on stderr."""
     from agentwatch.cli_lake import warn_unknown_agents
-    from agentwatch.detectors.derived import MetricsRun
+    from agentwatch.detectors.metrics.run import MetricsRun
 
     for step in summary.steps:
         if isinstance(step.summary, MetricsRun):

@@ -25,9 +25,9 @@ def risk(obj: Context, agent_ids: tuple[str, ...], what_if: tuple[str, ...], fmt
     """Each agent's risk dimensions and quadrants, measured vs declared (tables agent_risk, risk_findings,
     risk_alerts; measured again when stale), with what-if controls."""
     from agentwatch.cli_lake import command_inventory
-    from agentwatch.detectors.risk import risk_is_current, run_risk
-    from agentwatch.detectors.risk_model import load_controls
-    from agentwatch.detectors.risk_report import TABLE_COLUMNS, agent_report, latest_rows, table_rows
+    from agentwatch.detectors.risk.model import load_controls
+    from agentwatch.detectors.risk.report import TABLE_COLUMNS, agent_report, latest_rows, table_rows
+    from agentwatch.detectors.risk.run import risk_is_current, run_risk
     from agentwatch.errors import ConfigError
     from agentwatch.lake import Lake
     from agentwatch.render import render

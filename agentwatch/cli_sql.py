@@ -23,14 +23,14 @@ if TYPE_CHECKING:
 @click.pass_obj
 def sql(obj: Context, query: str, fmt: str, max_width: int, limit: int | None, vertical: bool) -> None:
     """Run one read-only SQL query over the lake's views."""
-    from agentwatch.detectors.catalog import connect
     from agentwatch.errors import ConfigError
+    from agentwatch.lake import Lake
     from agentwatch.query import column_names, count_rest, fetch_chunks, run_query
 
     if vertical and fmt != "table":
         raise ConfigError(f"a vertical layout is for --format table, not {fmt}", "--vertical")
     limit = (TABLE_LIMIT if fmt == "table" else 0) if limit is None else limit
-    cursor = run_query(connect(obj.lake, inventory=obj.inventory), query)
+    cursor = run_query(Lake(obj.lake).connect(inventory=obj.inventory), query)
     columns = column_names(cursor)
     if fmt == "table":
         rows = [row for chunk in fetch_chunks(cursor, limit) for row in chunk]

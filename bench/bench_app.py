@@ -28,7 +28,7 @@ TARGET_SECONDS = 1.0
 
 def build_lake(lake: Path, events: int) -> dict[str, float]:
     """Sample fleet -> ingest -> metrics -> detector tables, skipping stages a kept lake already has."""
-    from agentwatch.detectors.derived import run_metrics
+    from agentwatch.detectors.metrics.run import run_metrics
     from agentwatch.ingest.pipeline import ingest_paths
     from agentwatch.inventory import load_inventory
     from agentwatch.lake import Lake

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from agentwatch.detectors.metrics_parallel import build_round_part
+from agentwatch.detectors.metrics.parallel import build_round_part
 from agentwatch.errors import AgentwatchError, ConfigError, InputError
 from agentwatch.flows import stages, steps
 from agentwatch.flows.context import RunContext

@@ -8,8 +8,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentwatch.detectors.derived import MetricsRun, run_metrics
-from agentwatch.detectors.metrics_parallel import (
+from agentwatch.detectors.metrics.parallel import (
     MetricsPlan,
     RoundPart,
     commit_rounds,
@@ -17,6 +16,7 @@ from agentwatch.detectors.metrics_parallel import (
     remove_rounds,
     rounds_scratch,
 )
+from agentwatch.detectors.metrics.run import MetricsRun, run_metrics
 from agentwatch.errors import InputError
 from agentwatch.flows.context import RunContext
 from agentwatch.flows.sources import Discovery, discover_files, recorded_inputs

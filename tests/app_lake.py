@@ -12,7 +12,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agentwatch.detectors.derived import run_metrics
+from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake

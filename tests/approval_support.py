@@ -8,7 +8,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from agentwatch.detectors.verification import summarize_action
+from agentwatch.detectors.metrics.verification import summarize_action
 from tests.builders import Step, approval
 
 ALICE = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agentwatch.detectors.derived import run_metrics
-from agentwatch.detectors.detect import run_detect
+from agentwatch.detectors.detect.run import run_detect
+from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake

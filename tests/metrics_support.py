@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from agentwatch.detectors.metrics import build_metrics
+from agentwatch.detectors.metrics.models import build_metrics
 from agentwatch.inventory import DIMENSIONS, SCOPE_KINDS, Agent
 from tests.builders import events_connection
 

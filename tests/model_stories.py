@@ -1,5 +1,5 @@
 """Golden inputs shared by the model tests (tests/test_models_*.py): small sessions whose every
-expected row can be worked out by hand from the formulas in detectors/sql/."""
+expected row can be worked out by hand from the formulas in detectors/metrics/sql/."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from agentwatch.detectors.verification import summarize_action
+from agentwatch.detectors.metrics.verification import summarize_action
 from tests.approval_support import ALICE_KEYS, MALLORY, signed
 from tests.builders import reasoning, response, session, tool_call, tool_result, user
 from tests.metrics_support import agent, rows

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from agentwatch.detectors.anomaly import FEATURES, MIN_AGENT_SESSIONS, score_sessions
+from agentwatch.detectors.detect.anomaly import FEATURES, MIN_AGENT_SESSIONS, score_sessions
 
 NOW = datetime(2026, 3, 30, tzinfo=UTC)
 

@@ -328,10 +328,10 @@ def fake_risk_model(monkeypatch: pytest.MonkeyPatch) -> list:
     """The risk stage's what-if API (issue 12: risk_model.load_controls, risk_report.agent_report) as stand-ins
     that record their calls; the app only wires and shows it."""
     calls: list = []
-    model = types.ModuleType("agentwatch.detectors.risk_model")
+    model = types.ModuleType("agentwatch.detectors.risk.model")
     model.DEFAULT_HIGH = 3.0
     model.load_controls = lambda: {"segmentation": types.SimpleNamespace(name="segmentation", summary="jit access")}
-    report = types.ModuleType("agentwatch.detectors.risk_report")
+    report = types.ModuleType("agentwatch.detectors.risk.report")
 
     def agent_report(row, controls, chosen, high):
         calls.append((row["agent_id"], list(chosen), high))
@@ -340,8 +340,8 @@ def fake_risk_model(monkeypatch: pytest.MonkeyPatch) -> list:
         return {"measured": place, "declared": place, "what_if": {"measured": moved, "declared": moved}}
 
     report.agent_report = agent_report
-    monkeypatch.setitem(sys.modules, "agentwatch.detectors.risk_model", model)
-    monkeypatch.setitem(sys.modules, "agentwatch.detectors.risk_report", report)
+    monkeypatch.setitem(sys.modules, "agentwatch.detectors.risk.model", model)
+    monkeypatch.setitem(sys.modules, "agentwatch.detectors.risk.report", report)
     return calls
 
 
@@ -393,17 +393,17 @@ def test_a_runaway_session_shows_its_first_events_and_says_where_the_rest_are(mo
 def test_rules_page_lists_the_catalog_the_detectors_stage_loads(monkeypatch, full_lake) -> None:
     from agentwatch.app import data
 
-    module = types.ModuleType("agentwatch.detectors.rules")
+    module = types.ModuleType("agentwatch.detectors.detect.rules")
     module.BUILTIN_RULES_DIR = Path("/builtin")
     module.load_rules = lambda dirs, errors=None: [types.SimpleNamespace(
         id="destructive-action", title="Destructive action", level="critical", status="stable",
         tags=("attack.impact",), description="rm -rf and friends")] if list(dirs)[0] == Path("/builtin") else []
-    monkeypatch.setitem(sys.modules, "agentwatch.detectors.rules", module)
+    monkeypatch.setitem(sys.modules, "agentwatch.detectors.detect.rules", module)
     data.rule_catalog.clear()
     at = open_page(monkeypatch, full_lake, "rules")
     catalog = frame_with(at, "rule_id", "description")
     assert catalog["rule_id"].tolist() == ["destructive-action"]
-    monkeypatch.setitem(sys.modules, "agentwatch.detectors.rules", None)
+    monkeypatch.setitem(sys.modules, "agentwatch.detectors.detect.rules", None)
     data.rule_catalog.clear()
     at = open_page(monkeypatch, full_lake, "rules")
     assert any("No rule catalog" in c.value for c in at.caption)
@@ -412,7 +412,7 @@ def test_rules_page_lists_the_catalog_the_detectors_stage_loads(monkeypatch, ful
 @pytest.fixture(scope="module")
 def risk_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample fleet measured and placed by the real risk model (`run_risk`)."""
-    from agentwatch.detectors.risk import run_risk
+    from agentwatch.detectors.risk.run import run_risk
     from agentwatch.inventory import load_inventory
 
     lake = measured_lake(tmp_path_factory.mktemp("risk") / "lake")
@@ -439,8 +439,8 @@ def test_fleet_over_the_real_risk_model_and_its_what_if_moves_the_seed_assistant
 @pytest.fixture(scope="module")
 def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample fleet through the real stages on main: ingest, metrics, detect, risk."""
-    from agentwatch.detectors.detect import run_detect
-    from agentwatch.detectors.risk import run_risk
+    from agentwatch.detectors.detect.run import run_detect
+    from agentwatch.detectors.risk.run import run_risk
     from agentwatch.inventory import load_inventory
 
     lake = measured_lake(tmp_path_factory.mktemp("pipeline") / "lake")

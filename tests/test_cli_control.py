@@ -12,10 +12,10 @@ import yaml
 from click.testing import CliRunner
 
 from agentwatch.cli import cli
-from agentwatch.detectors.catalog import connect
-from agentwatch.detectors.derived import run_metrics
+from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
+from agentwatch.lake import Lake
 from tests.escalation_support import alert, write_alerts
 from tests.native_lines import event, write_lines
 
@@ -77,7 +77,7 @@ def test_approve_ingest_verify_round_trip(tmp_path):
     report = ingest_paths(lake, [write_lines(tmp_path / "log.jsonl", lines)])
     assert report.files[0].quarantined == 0
     run_metrics(lake, load_inventory(inventory))
-    found = connect(lake).execute(
+    found = Lake(lake).connect().execute(
         "select tool_call_id, approval_outcome from steps where event_type = 'tool_call' order by seq").fetchall()
     assert found == [("c1", "approved"), ("c2", "approved"), ("c3", "summary_mismatch")]
 
@@ -112,7 +112,7 @@ def test_gate_pause_resume(tmp_path):
     assert aw_fast("gate", "--agent", "cicd-assistant", lake=lake).returncode == 0
     nothing = aw_fast("resume", "--agent", "cicd-assistant", "--by", "x", lake=lake)
     assert "not paused: nothing recorded" in nothing.stdout
-    rows = connect(lake).execute('select state, "by" from control order by "at"').fetchall()
+    rows = Lake(lake).connect().execute('select state, "by" from control order by "at"').fetchall()
     assert rows == [("paused", "agentwatch escalate (stop)"), ("resumed", "maria.lopez@acme.com")]
     again = aw_fast("escalate", "--playbooks", str(books), lake=lake)  # the alert was acted on: no second pause
     assert "0 actions due (1 settled earlier)" in again.stdout

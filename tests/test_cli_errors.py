@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.detectors.derived import run_metrics
+from agentwatch.detectors.metrics.run import run_metrics
 from tests.native_lines import line, write_lines
 
 AT_15 = "in the query at line 1, column 15"

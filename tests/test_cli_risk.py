@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from agentwatch.cli import cli
-from agentwatch.detectors.derived import run_metrics
-from agentwatch.detectors.risk import risk_is_current, run_risk
+from agentwatch.detectors.metrics.run import run_metrics
+from agentwatch.detectors.risk.run import risk_is_current, run_risk
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from agentwatch.detectors.derived import run_metrics
+from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import Lake
 from tests.native_lines import line, write_lines

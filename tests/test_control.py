@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from agentwatch.detectors.control import agent_control, append_control, resume_agent
+from agentwatch.detectors.escalate.pause_gate import agent_control, append_control, resume_agent
 from agentwatch.errors import LakeError
 from agentwatch.lake import Lake
 from tests.escalation_support import NOW, write_alerts

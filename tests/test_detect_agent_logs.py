@@ -10,8 +10,8 @@ from pathlib import Path
 
 import orjson
 
-from agentwatch.detectors.derived import run_metrics
-from agentwatch.detectors.detect import run_detect
+from agentwatch.detectors.detect.run import run_detect
+from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import Lake
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from agentwatch.cli import cli
-from agentwatch.detectors.detect import run_detect
+from agentwatch.detectors.detect.run import run_detect
 from agentwatch.lake import Lake
 from tests.detect_support import detected_sample_lake
 

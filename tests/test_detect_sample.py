@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from agentwatch.cli import cli
-from agentwatch.detectors.detect import run_detect
-from agentwatch.detectors.evaluate import evaluate, read_labels
-from agentwatch.detectors.score import session_reasons
+from agentwatch.detectors.detect.evaluate import evaluate, read_labels
+from agentwatch.detectors.detect.run import run_detect
+from agentwatch.detectors.detect.score import session_reasons
 from agentwatch.errors import ConfigError
 from agentwatch.lake import Lake
 from tests.detect_support import SAMPLE, detected_sample_lake

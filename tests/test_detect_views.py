@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from agentwatch.detectors.detect import ALERT_STATE_SCHEMA
-from agentwatch.detectors.evaluate import evaluate
-from agentwatch.detectors.findings import FINDINGS_SCHEMA
+from agentwatch.detectors.detect.evaluate import evaluate
+from agentwatch.detectors.detect.findings import FINDINGS_SCHEMA
+from agentwatch.detectors.detect.run import ALERT_STATE_SCHEMA
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import Lake
 

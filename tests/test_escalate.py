@@ -13,8 +13,8 @@ from pathlib import Path
 
 import orjson
 
-from agentwatch.detectors.escalate import run_escalations
-from agentwatch.detectors.playbooks import load_playbooks
+from agentwatch.detectors.escalate.playbooks import load_playbooks
+from agentwatch.detectors.escalate.run import run_escalations
 from agentwatch.lake import Lake
 from tests.escalation_support import NOW, alert, http_receiver, write_alerts
 

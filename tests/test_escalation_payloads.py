@@ -8,9 +8,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agentwatch.detectors.escalate import run_escalations
-from agentwatch.detectors.escalation_actions import pagerduty_payload
-from agentwatch.detectors.playbooks import load_playbooks
+from agentwatch.detectors.escalate.actions import pagerduty_payload
+from agentwatch.detectors.escalate.playbooks import load_playbooks
+from agentwatch.detectors.escalate.run import run_escalations
 from tests.escalation_support import NOW, alert, http_receiver, write_alerts
 
 # Events API v2 (POST /v2/enqueue): the event's fields, and the fields of its `payload`

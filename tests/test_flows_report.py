@@ -8,8 +8,8 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from agentwatch.detectors.detect import DetectRun
-from agentwatch.detectors.escalate import EscalationRun
+from agentwatch.detectors.detect.run import DetectRun
+from agentwatch.detectors.escalate.run import EscalationRun
 from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, RunSummary, Stage, StepResult, run_pipeline
 from agentwatch.flows.report import code_span, outcome_rows, render_markdown, render_text, summary_rows

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.detectors.catalog import connect
 from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.lake import Lake
 from agentwatch.lake.verify import verify_lake
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,7 +33,7 @@ def test_fixtures_land_in_the_lake(tmp_path: Path, folder: str, formats: set[str
     assert {f.format for f in report.files} == formats
     assert all(f.status == "ingested" and f.reconciles() for f in report.files)
     written = sum(f.events_written for f in report.files)
-    con = connect(lake)
+    con = Lake(lake).connect()
     assert con.execute("select count(*) from events").fetchall() == [(written,)] and written > 0
     by_format = dict(con.execute("select source_format, count(*) from events group by 1").fetchall())
     assert set(by_format) == formats
@@ -56,5 +56,5 @@ def test_the_same_span_twice_in_one_request_is_kept_once(tmp_path: Path) -> None
     lake = tmp_path / "lake"
     (f,) = ingest_paths(lake, [src], now=NOW).files
     assert f.reconciles() and f.events_written > 0 and f.duplicates == f.events_written
-    count = connect(lake).execute("select count(*), count(distinct event_id) from events").fetchall()
+    count = Lake(lake).connect().execute("select count(*), count(distinct event_id) from events").fetchall()
     assert count == [(f.events_written, f.events_written)]

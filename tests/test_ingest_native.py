@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agentwatch.detectors.catalog import connect
 from agentwatch.errors import InputError
 from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.lake import Lake
 from tests.native_lines import DROP, event, line, write_lines
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -26,7 +26,7 @@ def ingest(lake: Path, *paths: Path):
 
 
 def rows(lake: Path, sql: str) -> list[tuple]:
-    return connect(lake).execute(sql).fetchall()
+    return Lake(lake).connect().execute(sql).fetchall()
 
 
 def quarantine(lake: Path) -> dict[int, str]:
@@ -215,7 +215,7 @@ def test_fast_and_per_record_paths_agree(tmp_path: Path, lake: Path) -> None:
     ]
     src = write_lines(tmp_path / "f.jsonl", lines)
     ingest(lake, src)
-    bulk = connect(lake).sql("select * exclude (date) from events order by seq").to_arrow_table().to_pylist()
+    bulk = Lake(lake).connect().sql("select * exclude (date) from events order by seq").to_arrow_table().to_pylist()
     offset = 0
     for raw, got in zip(lines, bulk, strict=True):
         where = Location("native", str(src), offset, got["seq"])
@@ -254,7 +254,7 @@ def test_events_roundtrip_through_parquet_unchanged(tmp_path: Path, lake: Path) 
     record = event(seq=9, event_type="approval", actor="alice@x.com", attrs={"summary": "push", "key_id": "k1"})
     src = write_lines(tmp_path / "r.jsonl", [orjson.dumps(record)])
     ingest(lake, src)
-    (got,) = connect(lake).sql("select * from events").to_arrow_table().to_pylist()
+    (got,) = Lake(lake).connect().sql("select * from events").to_arrow_table().to_pylist()
     assert got["ts"] == datetime(2026, 11, 20, 10, 0, 9, tzinfo=UTC)
     assert {k: got[k] for k in ("agent_id", "session_id", "seq", "event_type", "actor")} == {
         "agent_id": "agent-a", "session_id": "s-1", "seq": 9, "event_type": "approval", "actor": "alice@x.com"}

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.detectors.catalog import connect
 from agentwatch.errors import LakeError
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import Lake, LakeWriter
@@ -118,7 +117,7 @@ def test_crash_before_commit_leaves_nothing_visible_and_next_run_completes(
     with pytest.raises(KeyboardInterrupt):
         ingest_paths(lake, [src], now=NOW)
     with pytest.raises(LakeError, match="no lake here"):  # nothing was ever committed
-        connect(lake)
+        Lake(lake).connect()
     assert any(p.startswith("events/") for p in verify_lake(lake).leftovers)  # the orphan is visible to verify
     monkeypatch.setattr(LakeWriter, "commit", commit)
     report = ingest_paths(lake, [src], now=NOW)
@@ -165,7 +164,7 @@ def test_second_writer_is_refused(lake: Path) -> None:
 
 def test_manifest_view_reconciles_every_file(tmp_path: Path, lake: Path) -> None:
     two_batches(tmp_path, lake)
-    got = connect(lake).execute(
+    got = Lake(lake).connect().execute(
         "select entry_seq, records_read, events_written + duplicates + quarantined + skipped, reconciled "
         "from manifest order by entry_seq"
     ).fetchall()

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agentwatch.detectors.metrics import affected_sessions, build_metrics
+from agentwatch.detectors.metrics.models import affected_sessions, build_metrics
 from tests.approval_support import ALICE, ALICE_KEYS, MALLORY, signed
 from tests.builders import (
     START,
@@ -95,7 +95,7 @@ def normalized(table: pa.Table) -> list[dict]:
 
 
 def replaced(stored: pa.Table, affected: pa.Table, rebuilt: pa.Table) -> pa.Table:
-    """Stored rows of the unaffected sessions plus the rebuilt ones (what detectors/derived.py stores)."""
+    """Stored rows of the unaffected sessions plus the rebuilt ones (what detectors/metrics/run.py stores)."""
     def keys(table: pa.Table) -> pa.Array:
         return pc.binary_join_element_wise(table["agent_id"], table["session_id"], "\x1f")
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.detectors import derived
-from agentwatch.detectors.catalog import connect
-from agentwatch.detectors.derived import run_metrics
+from agentwatch.detectors.metrics import run as derived
+from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake
@@ -33,7 +32,7 @@ def files_by_day(fleet: Path) -> list[list[Path]]:
 
 
 def table(lake: Path, name: str, order: str) -> list[tuple]:
-    return connect(lake).execute(f"select * from {name} order by {order}").fetchall()
+    return Lake(lake).connect().execute(f"select * from {name} order by {order}").fetchall()
 
 
 def test_incremental_runs_equal_a_full_rebuild(fleet: Path, tmp_path: Path) -> None:
@@ -92,8 +91,8 @@ def test_a_run_with_nothing_new_changes_nothing(fleet: Path, tmp_path: Path) -> 
     first = run_metrics(tmp_path, inventory)
     again = run_metrics(tmp_path, inventory)
     assert first.count_sessions > 0 and (again.mode, again.entry) == ("up_to_date", None)
-    sessions = connect(tmp_path).execute("select count(*), count(distinct session_id) from sessions").fetchall()
-    events = connect(tmp_path).execute("select count(distinct (agent_id, session_id)) from events").fetchall()
+    sessions = Lake(tmp_path).connect().execute("select count(*), count(distinct session_id) from sessions").fetchall()
+    events = Lake(tmp_path).connect().execute("select count(distinct (agent_id, session_id)) from events").fetchall()
     assert sessions[0][0] == sessions[0][1] == events[0][0] == first.count_sessions
 
 
@@ -115,7 +114,7 @@ def test_claude_code_usage_repeated_per_content_block_is_counted_once(tmp_path: 
     lake = tmp_path / "lake"
     ingest_paths(lake, [source], now=NOW)
     run_metrics(lake, {})
-    con = connect(lake)
+    con = Lake(lake).connect()
     per_message = con.execute(
         "select session_id, sum(tokens)::bigint from (select session_id, attrs->>'$.message.id' as message, "
         "max(input_tokens) as tokens from events where input_tokens is not null group by all) group by all"

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 from distributed import Client, LocalCluster
 
-from agentwatch.detectors.catalog import connect
-from agentwatch.detectors.derived import MetricsRun, run_metrics
-from agentwatch.detectors.metrics_parallel import (
+from agentwatch.detectors.metrics.parallel import (
     MetricsPlan,
     RoundPart,
     build_round_part,
@@ -21,6 +19,7 @@ from agentwatch.detectors.metrics_parallel import (
     plan_metrics,
     rounds_scratch,
 )
+from agentwatch.detectors.metrics.run import MetricsRun, run_metrics
 from agentwatch.errors import LakeError
 from agentwatch.flows.runners import local_cluster_options
 from agentwatch.ingest.pipeline import ingest_paths
@@ -47,14 +46,14 @@ def files_by_day(fleet: Path) -> list[list[Path]]:
 
 
 def table(lake: Path, name: str) -> list[tuple]:
-    return connect(lake).execute(f"select * from {name} order by all").fetchall()
+    return Lake(lake).connect().execute(f"select * from {name} order by all").fetchall()
 
 
 def sub_agent_file(folder: Path, lake: Path, number: int) -> Path:
     """A session of another agent (last in agent order: the last round) spawned by the first agent's
     first session on the first day (the first round): the spawn tree crosses rounds."""
     first = "select session_id from events where agent_id <> 'zz-helper' order by ts, event_id limit 1"
-    [(parent,)] = connect(lake).execute(first).fetchall()
+    [(parent,)] = Lake(lake).connect().execute(first).fetchall()
     common = {"agent_id": "zz-helper", "session_id": f"x-child-{number}", "parent_session_id": parent}
     return write_lines(folder / f"child-{number}.jsonl", [line(seq=i, **common) for i in range(1, 4)])
 
@@ -98,7 +97,7 @@ def test_rounds_on_a_two_worker_cluster_give_the_single_process_tables(fleet: Pa
     assert [e["mode"] for e in Lake(mapped).entries() if e["kind"] == "metrics"] == \
         ["full", "incremental", "incremental"]
     # the sub-agents' sessions sit in the last round, their parent in the first: the tree crossed rounds
-    children = connect(mapped).execute("""
+    children = Lake(mapped).connect().execute("""
         select count(*) filter (where spawn_depth > 0), count(distinct parent_session_id), any_value(parent.children)
         from sessions
         join (select session_id as parent_session_id, count_child_sessions as children from sessions) as parent

@@ -9,14 +9,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agentwatch.detectors.catalog import connect
-from agentwatch.detectors.metrics import build_metrics
+from agentwatch.detectors.metrics.models import build_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
+from agentwatch.lake import Lake
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 # scenario -> (metric, +1 if incidents raise it, -1 if they lower it); forged approvals are caught by
-# the signature check the metrics build runs (detectors/verification.py).
+# the signature check the metrics build runs (detectors/metrics/verification.py).
 MOVES = {
     "db_wipe": ("count_destructive_actions", +1),
     "file_deletion": ("count_destructive_actions", +1),
@@ -42,7 +42,7 @@ QUIET = {
 def sample(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     lake = tmp_path_factory.mktemp("lake")
     ingest_paths(lake, [SAMPLE], now=datetime(2026, 11, 24, tzinfo=UTC))  # native and OTLP files
-    con = connect(lake, hardened=False)
+    con = Lake(lake).connect(hardened=False)
     build_metrics(con, load_inventory(SAMPLE / "agents.yaml"))
     con.execute("create table labels as select * from read_csv(?)", [str(SAMPLE / "labels.csv")])
     return con

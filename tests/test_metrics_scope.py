@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from agentwatch.detectors.inventory_tables import glob_to_regex
+from agentwatch.detectors.metrics.inventory_tables import glob_to_regex
 from tests.builders import START, session, tool_call, user
 from tests.metrics_support import agent, rows, run_metrics, session_row
 

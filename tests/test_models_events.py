@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from agentwatch.detectors.metrics import read_model
+from agentwatch.detectors.metrics.models import read_model
 from tests.builders import START, response, session, tool_call, user
 from tests.metrics_support import rows, run_metrics
 from tests.model_stories import DEPLOY_SUMMARY, OPS, hijacked_deploy, table_rows

@@ -6,11 +6,12 @@ import re
 from datetime import date
 from pathlib import Path
 
-from agentwatch.detectors.metrics import ROUND_MODELS, SQL_DIR, create_staging, read_model
+from agentwatch.detectors.metrics.models import ROUND_MODELS, SQL_DIR, create_staging, read_model
 from tests.builders import START, approval, events_connection, response, session, tool_call, user
 from tests.metrics_support import rows
 
 LAYERS = ("staging", "intermediate", "marts")
+DETECTORS = SQL_DIR.parents[1]  # each stage folder (metrics, detect, risk, escalate) holds its own sql/
 COMMENT = re.compile(r"--[^\n]*")
 
 
@@ -67,10 +68,11 @@ def test_staging_has_no_attrs_column_left_for_models_to_parse():
 
 
 def test_every_model_states_its_grain_and_ends_in_select_from_final():
-    # every query of detectors/sql (metrics layers, detect, risk, escalate); build/ holds helpers
-    models = sorted(p for p in SQL_DIR.rglob("*.sql") if p.parent.name != "build")
+    # every query of the detectors' sql/ folders (metrics layers, detect, risk, escalate); build/ holds helpers
+    models = sorted(p for p in DETECTORS.rglob("*.sql") if p.parent.name != "build")
     assert {p.stem for p in models} >= {"stg_events", *ROUND_MODELS, "int_sessions", "int_approvals"}
-    assert {p.parent.name for p in models} == {*LAYERS, "detect", "risk", "escalate"}
+    assert {p.relative_to(DETECTORS).parts[0] for p in models} == {"metrics", "detect", "risk", "escalate"}
+    assert {p.parent.name for p in models if p.is_relative_to(SQL_DIR)} == set(LAYERS)
     for path in models:
         text = path.read_text(encoding="utf-8")
         assert text.startswith("-- grain: "), path
@@ -79,9 +81,9 @@ def test_every_model_states_its_grain_and_ends_in_select_from_final():
 
 
 def test_only_staging_reads_events_or_parses_attrs():
-    readers = sorted(p.relative_to(SQL_DIR).as_posix() for p in SQL_DIR.rglob("*.sql")
+    readers = sorted(p.relative_to(DETECTORS).as_posix() for p in DETECTORS.rglob("*.sql")
                      if re.search(r"\bevents\b(?!\s*\()", code_of(p)) or "attrs" in code_of(p))
-    assert readers == ["staging/stg_events.sql"]
+    assert readers == ["metrics/sql/staging/stg_events.sql"]
 
 
 def test_each_model_is_read_from_its_layer_folder():

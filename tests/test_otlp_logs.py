@@ -9,9 +9,9 @@ from pathlib import Path
 
 import orjson
 
-from agentwatch.detectors.catalog import connect
 from agentwatch.ingest.formats import detect_format
 from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.lake import Lake
 from tests.otlp_builders import decode, kv
 from tests.test_redact import SECRETS
 
@@ -96,7 +96,7 @@ def test_logs_files_are_recognized_and_land_once(lake: Path, tmp_path: Path) -> 
     resent.write_bytes(fixture("codex_logs.jsonl") + b"\n")
     again = ingest_paths(lake, [resent], now=NOW).files[0]
     assert (again.events_written, again.duplicates) == (0, 10)
-    assert connect(lake).execute("select count(distinct session_id) from events").fetchall() == [(2,)]
+    assert Lake(lake).connect().execute("select count(distinct session_id) from events").fetchall() == [(2,)]
 
 
 def log_request(*records: dict, service: str = "my-agent") -> dict:
@@ -157,7 +157,7 @@ def test_a_log_without_session_or_trace_and_a_native_record_are_quarantined(lake
     path.write_bytes(orjson.dumps(orphan) + b"\n" + orjson.dumps(native) + b"\n")
     report = ingest_paths(lake, [path], fmt="otlp_logs", now=NOW).files[0]
     assert (report.records_read, report.quarantined, report.events_written, report.reconciles()) == (2, 2, 0, True)
-    reasons = sorted(r for (r,) in connect(lake).execute("select reason from quarantine").fetchall())
+    reasons = sorted(r for (r,) in Lake(lake).connect().execute("select reason from quarantine").fetchall())
     assert reasons == [
         "not an OTLP logs export request: no `resourceLogs`",
         "resourceLogs[0].scopeLogs[0].logRecords[0]: attributes: no session identity (session.id, "
@@ -176,7 +176,7 @@ def test_secrets_in_log_attributes_are_masked_before_storage(lake: Path, tmp_pat
     ingest_paths(lake, [path], now=NOW)
     for file in (lake / "events").rglob("*.parquet"):
         assert secret.encode() not in file.read_bytes()
-    masked = connect(lake).execute("select sum(redactions) from events").fetchall()[0][0]
+    masked = Lake(lake).connect().execute("select sum(redactions) from events").fetchall()[0][0]
     assert masked >= 2
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.detectors.playbooks import PAGERDUTY_URL, load_playbooks
+from agentwatch.detectors.escalate.playbooks import PAGERDUTY_URL, load_playbooks
 from agentwatch.errors import ConfigError
 from tests.escalation_support import alert
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agentwatch.detectors.catalog import connect
 from agentwatch.ingest.formats import REGISTRY, SkipRecord, get_format
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.records import SETTABLE, DecodedEvent, FileHints, Location
+from agentwatch.lake import Lake
 from tests.otlp_builders import TRACE, kv, request, span
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -31,7 +31,7 @@ def ingest(lake: Path, *paths: Path, fmt: str = "auto", reingest: bool = False):
 
 
 def rows(lake: Path, sql: str) -> list[tuple]:
-    return connect(lake).execute(sql).fetchall()
+    return Lake(lake).connect().execute(sql).fetchall()
 
 
 # --- colliding source ids, every format -------------------------------------------------------

@@ -22,11 +22,11 @@ from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
 from agentwatch.cli import cli
-from agentwatch.detectors.catalog import connect
 from agentwatch.ingest import receiver as receiver_module
 from agentwatch.ingest.receiver import InFlight, ReceiverServer, serve_receiver, stop_receiver
 from agentwatch.ingest.receiver_grpc import serve_grpc, stop_grpc
 from agentwatch.ingest.spool import default_spool_dir, spooled_files
+from agentwatch.lake import Lake
 from tests.otlp_builders import decode
 from tests.test_receiver import JSON, RUNS, post, run_agents, sdk_request, traced
 
@@ -114,7 +114,7 @@ def test_sdk_span_and_log_exporters_over_grpc_land_in_the_lake(lake: Path) -> No
         stop_grpc(grpc_receiver)
     result = CliRunner().invoke(cli, ["--lake", str(lake), "ingest"])
     assert result.exit_code == 0, result.output
-    con = connect(lake)
+    con = Lake(lake).connect()
     spans = {format(s.context.span_id, "016x") for s in memory.get_finished_spans()}
     assert {r for (r,) in con.execute("select distinct span_id from events where source_format = 'otlp_json'")
             .fetchall()} == spans

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from agentwatch.cli import cli
-from agentwatch.detectors.catalog import connect
 from agentwatch.ingest.receiver import serve_receiver, stop_receiver
 from agentwatch.ingest.spool import default_spool_dir, spooled_files
+from agentwatch.lake import Lake
 from tests.test_receiver import RUNS, endpoint, run_agents, traced
 
 
@@ -29,11 +29,11 @@ def test_acknowledged_spans_survive_a_killed_receiver_and_land_once(lake: Path) 
     assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
     assert "nothing to ingest" in again.output and spooled_files(default_spool_dir(lake)) == []
 
-    got = connect(lake).execute(
+    got = Lake(lake).connect().execute(
         "select span_id, count(distinct event_id), count(*) from events group by span_id"
     ).fetchall()
     want = {format(s.context.span_id, "016x") for s in spans}
     assert {span_id for span_id, _, _ in got} == want
     assert all(distinct == total for _, distinct, total in got)
-    traces = connect(lake).execute("select count(distinct trace_id) from events").fetchall()
+    traces = Lake(lake).connect().execute("select count(distinct trace_id) from events").fetchall()
     assert traces == [(RUNS,)]

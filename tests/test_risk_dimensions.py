@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from agentwatch.detectors.risk import measure_dimensions
-from agentwatch.detectors.risk_model import load_controls
+from agentwatch.detectors.risk.model import load_controls
+from agentwatch.detectors.risk.run import measure_dimensions
 from tests.approval_support import ALICE_KEYS, signed
 from tests.builders import reasoning, response, session, tool_call, tool_result, user
 from tests.metrics_support import agent, run_metrics

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentwatch.detectors.risk_model import apply_controls, load_controls, place
+from agentwatch.detectors.risk.model import apply_controls, load_controls, place
 from agentwatch.errors import ConfigError
 
 CICD = {"access": 5, "action": 4, "autonomy": 4, "oversight": 1, "goal_stability": 3, "monitoring": 2}

@@ -14,10 +14,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from agentwatch.detectors.derived import run_metrics
-from agentwatch.detectors.risk import run_risk
-from agentwatch.detectors.risk_findings import FINDINGS_SCHEMA
-from agentwatch.detectors.risk_model import place
+from agentwatch.detectors.metrics.run import run_metrics
+from agentwatch.detectors.risk.findings import FINDINGS_SCHEMA
+from agentwatch.detectors.risk.model import place
+from agentwatch.detectors.risk.run import run_risk
 from agentwatch.errors import ConfigError, LakeError
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import DIMENSIONS, load_inventory

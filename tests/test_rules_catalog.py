@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentwatch.detectors.rule_tests import run_samples
-from agentwatch.detectors.rules import BUILTIN_RULES_DIR, LEVELS, load_rules
+from agentwatch.detectors.detect.rule_tests import run_samples
+from agentwatch.detectors.detect.rules import BUILTIN_RULES_DIR, LEVELS, load_rules
 
 RULES = load_rules([BUILTIN_RULES_DIR])
 OUTCOMES = run_samples(RULES)

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from agentwatch.cli import cli
-from agentwatch.detectors.rule_tests import run_samples
-from agentwatch.detectors.rules import BUILTIN_RULES_DIR, compile_rule, load_rule, load_rules
+from agentwatch.detectors.detect.rule_tests import run_samples
+from agentwatch.detectors.detect.rules import BUILTIN_RULES_DIR, compile_rule, load_rule, load_rules
 from agentwatch.errors import ConfigError
 
 GOOD = """\

@@ -11,8 +11,8 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 
-from agentwatch.detectors.catalog import connect
 from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.lake import Lake
 from tests.native_lines import line, write_lines
 from tests.test_redact import SECRETS
 
@@ -66,7 +66,7 @@ def test_the_same_secret_gets_the_same_fingerprint(tmp_path: Path, lake: Path) -
     src = write_lines(tmp_path / "a.jsonl", [line(seq=1, text=f"token {secret}"),
                                              line(seq=2, tool_args={"auth": f"Bearer {secret}"})])
     ingest_paths(lake, [src], now=NOW)
-    texts = connect(lake).execute("select coalesce(text, '') || coalesce(tool_args, '') from events").fetchall()
+    texts = Lake(lake).connect().execute("select coalesce(text, '') || coalesce(tool_args, '') from events").fetchall()
     fingerprints = {m.group(2) for (t,) in texts for m in LABEL.finditer(t)}
     kinds = {m.group(1) for (t,) in texts for m in LABEL.finditer(t)}
     assert len(fingerprints) == 1 and kinds == {"github_token"}
@@ -116,5 +116,5 @@ def test_secrets_in_other_formats_never_reach_the_lake(tmp_path: Path, lake: Pat
     }))
     (tmp_path / "traces.jsonl").write_bytes(orjson.dumps(otlp) + b"\n")
     ingest_paths(lake, [tmp_path / "traces.jsonl"], now=NOW)
-    assert connect(lake).execute("select count(*) from events").fetchall()[0][0] > 0
+    assert Lake(lake).connect().execute("select count(*) from events").fetchall()[0][0] > 0
     assert secret not in every_text_in_lake(lake)

@@ -7,12 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.detectors.catalog import connect
-from agentwatch.detectors.metrics import build_metrics
-from agentwatch.detectors.verification import judge_approval, summarize_action, summary_matches, verify_approvals
+from agentwatch.detectors.metrics.models import build_metrics
+from agentwatch.detectors.metrics.verification import (
+    judge_approval,
+    summarize_action,
+    summary_matches,
+    verify_approvals,
+)
 from agentwatch.errors import ConfigError
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
+from agentwatch.lake import Lake
 from tests.approval_support import ALICE_KEYS, MALLORY, sign, signed
 from tests.builders import approval, session, tool_call, tool_result, user
 from tests.metrics_support import agent, rows, run_metrics, session_row
@@ -144,7 +149,7 @@ def test_an_inventory_key_that_is_not_ed25519_is_a_config_error():
 def sample_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     lake = tmp_path_factory.mktemp("lake")
     ingest_paths(lake, [SAMPLE], now=datetime(2026, 11, 24, tzinfo=UTC))  # native and OTLP files
-    con = connect(lake, hardened=False)
+    con = Lake(lake).connect(hardened=False)
     build_metrics(con, load_inventory(SAMPLE / "agents.yaml"))
     found = con.execute("""
         select labels.scenario, list(distinct steps.approval_outcome)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.detectors.derived import run_metrics
-from agentwatch.detectors.detect import run_detect
-from agentwatch.detectors.escalate import run_escalations
-from agentwatch.detectors.playbooks import load_playbooks
-from agentwatch.detectors.rule_tests import run_samples
-from agentwatch.detectors.rules import BUILTIN_RULES_DIR, load_rule
+from agentwatch.detectors.detect.rule_tests import run_samples
+from agentwatch.detectors.detect.rules import BUILTIN_RULES_DIR, load_rule
+from agentwatch.detectors.detect.run import run_detect
+from agentwatch.detectors.escalate.playbooks import load_playbooks
+from agentwatch.detectors.escalate.run import run_escalations
+from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake

@@ -2,7 +2,7 @@
 
 `prepare_detect_tables` materializes `detect_steps` (steps + the cross-agent taxonomy),
 `fleet_peers` and `detect_sessions` (sessions + what the detectors derive per session) from the
-SQL in `detectors/sql/detect/`; `find_rule_hits` runs each rule's query over them and returns one
+SQL in `detectors/detect/sql/`; `find_rule_hits` runs each rule's query over them and returns one
 row per (rule, session) hit with its evidence, shaped like the `findings` contract.
 """
 
@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from agentwatch.detectors.metrics import PEER_MIN_SESSIONS, PEER_RARE_SHARE, SQL_DIR, create_staging
-from agentwatch.detectors.rules import CompiledRule, Rule, compile_rule
-from agentwatch.detectors.tool_categories import taxonomy_params
+from agentwatch.detectors.detect.rules import CompiledRule, Rule, compile_rule
+from agentwatch.detectors.metrics.models import PEER_MIN_SESSIONS, PEER_RARE_SHARE, create_staging
+from agentwatch.detectors.metrics.tool_categories import taxonomy_params
 from agentwatch.errors import ConfigError
 
-DETECT_SQL_DIR = SQL_DIR / "detect"
+DETECT_SQL_DIR = Path(__file__).parent / "sql"
 DETECT_MODELS = ("detect_steps", "fleet_peers", "detect_sessions")
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 FINDINGS_SCHEMA = pa.schema([

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import duckdb
 import pyarrow as pa
 
-from agentwatch.detectors.entities import SCOPE_KIND_OF_ENTITY
+from agentwatch.detectors.metrics.entities import SCOPE_KIND_OF_ENTITY
 from agentwatch.inventory import Agent
 
 ENTITY_KIND_OF_SCOPE = {scope: entity for entity, scope in SCOPE_KIND_OF_ENTITY.items()}

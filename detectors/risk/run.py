@@ -4,7 +4,7 @@ declared scores, declared-vs-observed gaps as findings, moves into Critical or S
 Writes, through the lake, the tables it owns: `agent_risk`, `risk_findings` (same columns as
 `findings`, `source = 'risk'`) and `risk_alerts` (same columns as `alerts`). It reads only the session
 metrics (`sessions`, `steps`), so it works on a lake where `detect` never ran. How the metrics map to
-1-5 is written beside the SQL (`sql/risk/risk_dimensions.sql`).
+1-5 is written beside the SQL (`sql/risk_dimensions.sql`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from agentwatch.detectors.risk_findings import build_alerts, build_findings, gap_days
-from agentwatch.detectors.risk_model import DEFAULT_HIGH, Control, add_positions, load_controls
-from agentwatch.detectors.verification import APPROVED
+from agentwatch.detectors.metrics.verification import APPROVED
+from agentwatch.detectors.risk.findings import build_alerts, build_findings, gap_days
+from agentwatch.detectors.risk.model import DEFAULT_HIGH, Control, add_positions, load_controls
 from agentwatch.errors import ConfigError, LakeError
 from agentwatch.inventory import DIMENSIONS, Agent
 from agentwatch.lake import Lake
 
-SQL_DIR = Path(__file__).parent / "sql" / "risk"
+SQL_DIR = Path(__file__).parent / "sql"
 SIGNALS_SCHEMA = {"agent_id": pl.String, "day": pl.Date, "dimension": pl.String, "count_findings": pl.Int64,
                   "finding_ids": pl.List(pl.String)}
 DEFAULT_GAP = 2

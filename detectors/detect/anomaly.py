@@ -26,7 +26,6 @@ session that lowered it; smaller differences are left as they were.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -267,8 +266,3 @@ def _top_features(x: np.ndarray, z: np.ndarray, medians: np.ndarray) -> pa.ListA
          pa.array(np.round(z[rows, cols], 2))], names=["feature", "value", "baseline", "z"])
     offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(z)))]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets), structs)
-
-
-def feature_names() -> Sequence[str]:
-    """The features the models use, in order."""
-    return [name for name, _ in FEATURES]

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from agentwatch.detectors.metrics import OUTPUT_TABLES, affected_sessions, build_metrics
+from agentwatch.detectors.metrics.models import OUTPUT_TABLES, affected_sessions, build_metrics
 from agentwatch.inventory import Agent
 from agentwatch.lake import Lake, LakeWriter
 from agentwatch.lake.inventory import agents_not_in

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from agentwatch.detectors.risk_model import INVERTED, MODEL1, MODEL2, Control
+from agentwatch.detectors.risk.model import INVERTED, MODEL1, MODEL2, Control
 from agentwatch.inventory import DIMENSIONS
 
 GAP_TITLES = {

@@ -97,10 +97,10 @@ def apply_controls(
 
 def load_controls(path: str | Path | None = None) -> dict[str, Control]:
     """The controls configuration: the packaged `controls.yml`, or the file the `risk_controls` setting names."""
-    where = str(path) if path else "agentwatch/detectors/controls.yml"
+    where = str(path) if path else "agentwatch/detectors/risk/controls.yml"
     try:
         text = Path(path).read_text(encoding="utf-8") if path else \
-            resources.files("agentwatch.detectors").joinpath("controls.yml").read_text(encoding="utf-8")
+            resources.files("agentwatch.detectors.risk").joinpath("controls.yml").read_text(encoding="utf-8")
         doc = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read controls: {exc}", where) from exc

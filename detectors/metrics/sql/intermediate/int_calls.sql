@@ -7,7 +7,7 @@
 --                    for signature verification
 --   approval_outcome sensitive calls only: the verified outcome of the call's approvals (approved,
 --                    invalid_signature, unknown_key, summary_mismatch, after_the_fact; see
---                    detectors/verification.py), or missing when none carries its tool_call_id
+--                    detectors/metrics/verification.py), or missing when none carries its tool_call_id
 --   has_result       a tool result in the session carries the call's tool_call_id
 --   has_reasoning    a reasoning event shares the call's turn (since the last prompt or tool result)
 --   has_token_usage  the call, or a model response or reasoning in its turn, reports tokens

@@ -37,7 +37,7 @@ create or replace macro entity_of(m) as (
 create or replace macro is_dot_dot_path(value) as regexp_matches(value, '(^|/)\.\.(/|$)');
 
 -- A tool call of one category: its tool name or its (lowercased) arguments match the category's
--- patterns (detectors/tool_categories.py).
+-- patterns (detectors/metrics/tool_categories.py).
 create or replace macro is_call_of(event_type, tool_name_lower, tool_args_lower, name_pattern, args_pattern) as
     event_type = 'tool_call'
     and (regexp_matches(tool_name_lower, name_pattern) or regexp_matches(tool_args_lower, args_pattern));

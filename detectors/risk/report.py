@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from agentwatch.detectors.risk_model import Control, apply_controls, place
+from agentwatch.detectors.risk.model import Control, apply_controls, place
 from agentwatch.inventory import DIMENSIONS
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from agentwatch.lake import Lake, LakeWriter
 
-CONTROL_SQL = Path(__file__).parent / "sql" / "escalate" / "control.sql"
+CONTROL_SQL = Path(__file__).parent / "sql" / "control.sql"
 CONTROL_SCHEMA = pa.schema([
     ("agent_id", pa.string()), ("state", pa.string()), ("by", pa.string()), ("reason", pa.string()),
     ("alert_key", pa.string()), ("at", pa.timestamp("us", tz="UTC")),

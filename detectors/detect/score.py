@@ -1,7 +1,7 @@
 """One explained risk score per session, the alerts it raises, and the analysts' feedback.
 
 `risk_score` in [0, 1] combines rule levels and the anomaly score (formulas in
-`sql/detect/session_scores.sql`); `flagged` is `risk_score >= FLAG_THRESHOLD`. The weights were
+`sql/session_scores.sql`); `flagged` is `risk_score >= FLAG_THRESHOLD`. The weights were
 chosen so a high or critical rule flags on its own, a medium one needs a second signal (another
 medium rule, or an anomaly of about 0.2), and an anomaly alone flags from about 0.63.
 Feedback: an alert closed as a false positive suppresses its exact pattern (each rule id in it, or
@@ -17,8 +17,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from agentwatch.detectors.findings import read_detect_model
-from agentwatch.detectors.rules import LEVELS
+from agentwatch.detectors.detect.findings import read_detect_model
+from agentwatch.detectors.detect.rules import LEVELS
 
 LEVEL_WEIGHTS = {"low": 0.15, "medium": 0.4, "high": 0.7, "critical": 0.9}
 ANOMALY_WEIGHT = 0.8

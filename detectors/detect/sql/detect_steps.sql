@@ -1,5 +1,5 @@
 -- grain: one row per step (the `steps` view) of the sessions being detected: the step with what the
--- cross-agent taxonomy (detectors/tool_categories.py) says about it. Rules match on these columns.
+-- cross-agent taxonomy (detectors/metrics/tool_categories.py) says about it. Rules match on these columns.
 --   tool_kind        what the tool is (shell, web, mcp, file_read, ...) from its name; a tool result
 --                    carries the kind and name of the call it answers (call_tool_name)
 --   is_<act>         what the call does, from its lowercased arguments (secret_access, egress, ...)

@@ -25,12 +25,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from agentwatch.detectors.control import append_control
-from agentwatch.detectors.escalation_actions import Attempt, post_webhook, run_command, webhook_body
-from agentwatch.detectors.playbooks import Action, Playbook, Playbooks
+from agentwatch.detectors.escalate.actions import Attempt, post_webhook, run_command, webhook_body
+from agentwatch.detectors.escalate.pause_gate import append_control
+from agentwatch.detectors.escalate.playbooks import Action, Playbook, Playbooks
 from agentwatch.lake import Lake, LakeWriter
 
-SQL_DIR = Path(__file__).parent / "sql" / "escalate"
+SQL_DIR = Path(__file__).parent / "sql"
 MAX_TOTAL_ATTEMPTS = 12
 ActionKey = tuple[str, str, str]  # alert_key, playbook_id, action_id
 ESCALATION_SCHEMA = pa.schema([

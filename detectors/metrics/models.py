@@ -1,4 +1,4 @@
-"""Session metrics: run the SQL models in `detectors/sql/` over a connection's `events`.
+"""Session metrics: run the SQL models in `detectors/metrics/sql/` over a connection's `events`.
 
 The models sit in folders by layer, as in a dbt project (each `.sql` states its grain and documents
 its formulas; names say the layer):
@@ -27,7 +27,7 @@ Order of a build:
   metrics_steps        one row per event of a target session   -> view `steps`
   metrics_sessions     one row per target session, every metric -> view `sessions`
 The rounds can also be built apart, each on a connection of its own that reads the plan's
-int_sessions (detectors/metrics_parallel.py: the rounds of a run on Dask workers).
+int_sessions (detectors/metrics/parallel.py: the rounds of a run on Dask workers).
 
 Incremental use. A session's metrics depend on its own events, on its agent's sessions of the
 `baseline_days` days before its own day, and on its spawn tree; nothing else. So after new events
@@ -35,7 +35,7 @@ arrive (and are visible in `events`), the caller registers the new events as `ne
 `affected_sessions(con)` and rebuilds only those sessions with
 `build_metrics(con, inventory, sessions_filter=<that table>, publish=False)` (their baseline context
 is read from `events`, nothing else is tokenized), then stores `metrics_steps` / `metrics_sessions`
-in place of those sessions' rows (detectors/derived.py). The result equals a full rebuild over all
+in place of those sessions' rows (detectors/metrics/run.py). The result equals a full rebuild over all
 events (tests/test_metrics_incremental.py checks it).
 """
 
@@ -50,10 +50,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from agentwatch.detectors.entities import SCOPE_KIND_OF_ENTITY, entity_params
-from agentwatch.detectors.inventory_tables import register_inventory_tables
-from agentwatch.detectors.tool_categories import category_params
-from agentwatch.detectors.verification import OUTCOMES, register_approval_outcomes
+from agentwatch.detectors.metrics.entities import SCOPE_KIND_OF_ENTITY, entity_params
+from agentwatch.detectors.metrics.inventory_tables import register_inventory_tables
+from agentwatch.detectors.metrics.tool_categories import category_params
+from agentwatch.detectors.metrics.verification import OUTCOMES, register_approval_outcomes
 from agentwatch.ingest.hostile import FLAG_NAMES
 from agentwatch.inventory import Agent
 

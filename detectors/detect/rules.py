@@ -2,7 +2,7 @@
 
 A rule file holds one rule: `id`, `title`, `status`, `level`, `description`, `references`,
 `falsepositives`, `tags` (framework control and incident pattern), a `match` and its `samples`
-(story-like sessions that must fire and must stay silent; detectors/rule_tests.py runs them).
+(story-like sessions that must fire and must stay silent; detectors/detect/rule_tests.py runs them).
 
 `match` is one of
   step:      a condition over `detect_steps` (one row per step); `min_count: N` asks for N steps
@@ -13,7 +13,7 @@ A rule file holds one rule: `id`, `title`, `status`, `level`, `description`, `re
 A condition is a mapping whose keys all hold (AND): `field: value` (a list: any of them),
 `field|op: value` with op in OPS, `category: name` (the step's `is_<name>` column), `any_of: [...]`,
 `all_of: [...]`, `not: {...}`. Values are always bound as parameters; field names are identifiers.
-Errors name the file and line (`... in detectors/rules/x.yml:12`).
+Errors name the file and line (`... in detectors/detect/builtin_rules/x.yml:12`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import yaml
 
 from agentwatch.errors import ConfigError
 
-BUILTIN_RULES_DIR = Path(__file__).parent / "rules"
+BUILTIN_RULES_DIR = Path(__file__).parent / "builtin_rules"
 LEVELS = ("low", "medium", "high", "critical")
 STATUSES = ("stable", "test", "experimental", "deprecated")
 MATCH_KINDS = ("step", "sequence", "session")

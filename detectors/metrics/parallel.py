@@ -26,17 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from agentwatch.detectors.derived import (
-    MetricsRun,
-    MetricsState,
-    commit_metrics,
-    create_empty_outputs,
-    metrics_state,
-    new_event_files,
-    register_affected,
-    run_metrics,
-)
-from agentwatch.detectors.metrics import (
+from agentwatch.detectors.metrics.models import (
     CHUNK_EVENTS,
     OUTPUT_TABLES,
     AgentRange,
@@ -47,7 +37,17 @@ from agentwatch.detectors.metrics import (
     prepare_build,
     select_round,
 )
-from agentwatch.detectors.verification import register_approval_outcomes
+from agentwatch.detectors.metrics.run import (
+    MetricsRun,
+    MetricsState,
+    commit_metrics,
+    create_empty_outputs,
+    metrics_state,
+    new_event_files,
+    register_affected,
+    run_metrics,
+)
+from agentwatch.detectors.metrics.verification import register_approval_outcomes
 from agentwatch.errors import LakeError
 from agentwatch.inventory import Agent
 from agentwatch.lake import Lake

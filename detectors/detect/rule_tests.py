@@ -30,9 +30,9 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from agentwatch.detectors.findings import find_rule_hits, prepare_detect_tables
-from agentwatch.detectors.metrics import build_metrics
-from agentwatch.detectors.rules import Rule
+from agentwatch.detectors.detect.findings import find_rule_hits, prepare_detect_tables
+from agentwatch.detectors.detect.rules import Rule
+from agentwatch.detectors.metrics.models import build_metrics
 from agentwatch.errors import ConfigError
 from agentwatch.inventory import DIMENSIONS, SCOPE_KINDS, Agent
 from agentwatch.schema import EVENT_COLUMNS, EVENT_SCHEMA

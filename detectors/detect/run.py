@@ -18,15 +18,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agentwatch.detectors.anomaly import score_sessions
-from agentwatch.detectors.findings import (
+from agentwatch.detectors.detect.anomaly import score_sessions
+from agentwatch.detectors.detect.findings import (
     FINDINGS_SCHEMA,
     find_rule_hits,
     prepare_detect_tables,
     with_finding_ids,
 )
-from agentwatch.detectors.rules import BUILTIN_RULES_DIR, Rule, load_rules
-from agentwatch.detectors.score import (
+from agentwatch.detectors.detect.rules import BUILTIN_RULES_DIR, Rule, load_rules
+from agentwatch.detectors.detect.score import (
     ANOMALY_FINDING_MIN,
     build_alerts,
     build_session_scores,

@@ -73,7 +73,7 @@ def _word_start(alternatives: str) -> str:
 # `exec_command` / `local_shell`, an OTel GenAI `execute_tool run_shell` span, a native `run_shell`.
 # `TOOL_KINDS` names what a tool *is* from its lowercased name (first match in this order wins);
 # `ACT_PATTERNS` names what a call *does* from its arguments (a call can do several things). The
-# detectors (detectors/sql/detect/detect_steps.sql) turn both into columns the rules match on:
+# detectors (detectors/detect/sql/detect_steps.sql) turn both into columns the rules match on:
 # `tool_kind` and one `is_<act>` column per act.
 
 TOOL_KINDS = (
