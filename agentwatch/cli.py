@@ -36,7 +36,7 @@ class Context:
     @property
     def spool(self) -> Path:
         """The OTLP receiver's spool folder."""
-        from agentwatch.ingest.spool import default_spool_dir
+        from agentwatch.ingest.receiver.spool import default_spool_dir
 
         return Path(self.settings["spool"]) if self.settings["spool"] else default_spool_dir(self.lake)
 

@@ -34,7 +34,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], fmt: str, progress: bool | Non
            verbose: bool) -> None:
     """Ingest JSON-lines files or folders (.gz too) into the lake; no PATH: the receiver's spool."""
     from agentwatch.ingest.pipeline import expand_inputs, ingest_paths
-    from agentwatch.ingest.spool import spooled_files
+    from agentwatch.ingest.receiver.spool import spooled_files
 
     spooled = [] if paths else spooled_files(obj.spool)
     inputs = [Path(p) for p in paths] or spooled
@@ -148,8 +148,8 @@ def receive(obj: Context, host: str | None, port: int | None, grpc_port: int | N
     """OTLP/HTTP (POST /v1/traces, /v1/logs) and OTLP/gRPC: spool each batch durably before acknowledging it."""
     import signal
 
-    from agentwatch.ingest.receiver import MAX_BYTES_IN_FLIGHT, InFlight, serve_receiver, stop_receiver
-    from agentwatch.ingest.receiver_grpc import serve_grpc, stop_grpc
+    from agentwatch.ingest.receiver.grpc_server import serve_grpc, stop_grpc
+    from agentwatch.ingest.receiver.http_server import MAX_BYTES_IN_FLIGHT, InFlight, serve_receiver, stop_receiver
 
     folder = Path(spool) if spool else obj.spool
     host = host or obj.settings["receiver_host"]

@@ -52,7 +52,7 @@ from pathlib import Path
 from distributed import Client, LocalCluster
 from agentwatch.flows.runners import local_cluster_options
 from agentwatch.ingest.parallel import commit_decoded, decode_file, decode_scratch, remove_scratch
-from agentwatch.ingest.sanitize import Sanitizer
+from agentwatch.ingest.sanitize.sanitizer import Sanitizer
 if __name__ == "__main__":  # worker processes re-import this script: only the parent runs it
     lake, workers, files = Path(sys.argv[1]), int(sys.argv[2]), [Path(p) for p in sys.argv[3:]]
     now = datetime.now(UTC)

@@ -22,7 +22,7 @@ from agentwatch.flows.context import RunContext
 from agentwatch.flows.sources import Discovery, discover_files, recorded_inputs
 from agentwatch.ingest.parallel import DecodedFile, commit_decoded, decode_scratch, remove_scratch
 from agentwatch.ingest.pipeline import IngestReport, ingest_paths
-from agentwatch.ingest.sanitize import Sanitizer
+from agentwatch.ingest.sanitize.sanitizer import Sanitizer
 from agentwatch.lake.inventory import remember_inventory
 from agentwatch.lake.store import local_folder
 

@@ -11,8 +11,8 @@ import pytest
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import SkipRecord
-from agentwatch.ingest.formats.claude_code import FORMAT as CLAUDE
-from agentwatch.ingest.formats.codex import FORMAT as CODEX
+from agentwatch.ingest.formats.claude_code.decoder import FORMAT as CLAUDE
+from agentwatch.ingest.formats.codex.decoder import FORMAT as CODEX
 from tests.agent_log_files import decode_one
 
 CLAUDE_FILE = "/h/.claude/projects/-srv-api/5a1d.jsonl"

@@ -102,7 +102,7 @@ def test_upstream_imports_pass(source: str, package: str, stage: str) -> None:
 
 
 def test_detectors_import_no_writer_internals_from_ingest() -> None:
-    internals = ("agentwatch.ingest.stage", "agentwatch.ingest.pipeline", "agentwatch.ingest.sanitize")
+    internals = ("agentwatch.ingest.staging", "agentwatch.ingest.pipeline", "agentwatch.ingest.sanitize.sanitizer")
     found = [f"{path.relative_to(ROOT)} imports {name}" for path in stage_files("detectors")
              for name in imported_modules(path.read_text(encoding="utf-8"), package_of(path))
              if name.startswith(internals)]

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from agentwatch.ingest.formats.claude_code import FORMAT as CLAUDE
-from agentwatch.ingest.formats.codex import FORMAT
-from agentwatch.ingest.formats.native import sniff_native
+from agentwatch.ingest.formats.claude_code.decoder import FORMAT as CLAUDE
+from agentwatch.ingest.formats.codex.decoder import FORMAT
+from agentwatch.ingest.formats.native.decoder import sniff_native
 from tests.agent_log_files import FIXTURES, decode_file, decode_one, first_line, key_fields
 
 SESSIONS = FIXTURES / "codex" / "sessions"

@@ -12,7 +12,7 @@ from agentwatch.flows import steps
 from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, Stage, StepFailed, run_pipeline
 from agentwatch.flows.stages import StageSkipped
-from agentwatch.ingest.spool import Spool
+from agentwatch.ingest.receiver.spool import Spool
 from agentwatch.lake.verify import verify_lake
 from tests.flow_support import SAMPLE, corrupt_gz, flow_settings, lake_state, session_file, sessions_in
 from tests.native_lines import line, write_lines

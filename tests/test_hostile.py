@@ -9,7 +9,7 @@ import orjson
 import polars as pl
 import pytest
 
-from agentwatch.ingest.hostile import FLAG_NAMES, INJECTION_PHRASES, flag_frame
+from agentwatch.ingest.sanitize.hostile import FLAG_NAMES, INJECTION_PHRASES, flag_frame
 
 
 def flags_of(text: str | None) -> list[str]:

@@ -12,8 +12,8 @@ import orjson
 import polars as pl
 import pytest
 
-from agentwatch.ingest.injection import PARTS, injection_flags, injection_spans
 from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.ingest.sanitize.injection import PARTS, injection_flags, injection_spans
 from tests.native_lines import line, write_lines
 
 ROOT = Path(__file__).resolve().parents[1]

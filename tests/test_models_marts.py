@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentwatch.ingest.hostile import FLAG_NAMES
+from agentwatch.ingest.sanitize.hostile import FLAG_NAMES
 from tests.metrics_support import rows, run_metrics
 from tests.model_stories import OPS, hijacked_deploy
 

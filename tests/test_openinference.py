@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.formats.openinference import sniff_openinference
-from agentwatch.ingest.formats.otlp_json import sniff_otlp_json
+from agentwatch.ingest.formats.otlp.openinference import sniff_openinference
+from agentwatch.ingest.formats.otlp.traces import sniff_otlp_json
 from tests.otlp_builders import TRACE, decode, request, span
 
 FIXTURE = Path(__file__).parent / "fixtures" / "otlp" / "openinference.jsonl"

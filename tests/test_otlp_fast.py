@@ -1,4 +1,4 @@
-"""The bulk OTLP trace decoder (`ingest.otlp_fast`) against the per-record path: for every line the
+"""The bulk OTLP trace decoder (`ingest.formats.otlp.fast.traces`) against the per-record path: for every line the
 bulk path decodes, the same events row for row (ids, seq, attrs text, flags, every column); every
 line it does not decode is left to the per-record path; and whole ingests agree file for file."""
 
@@ -22,12 +22,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from agentwatch.ingest import decode as decode_module
-from agentwatch.ingest import otlp_fast_files as files_module
 from agentwatch.ingest.decode import decode_line
 from agentwatch.ingest.formats import get_format
-from agentwatch.ingest.otlp_export import to_otlp_json
-from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
+from agentwatch.ingest.formats.otlp.fast import files as files_module
+from agentwatch.ingest.formats.otlp.fast.traces import PreparedLines, decode_otlp_fast
 from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.ingest.receiver.export import to_otlp_json
 from agentwatch.ingest.records import FUTURE_TOLERANCE, Location
 from agentwatch.sample import write_sample
 from agentwatch.schema import EVENT_SCHEMA

@@ -13,9 +13,9 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import detect_format
-from agentwatch.ingest.formats.otlp_json import decode_otlp_json, decode_otlp_spans
-from agentwatch.ingest.formats.otlp_values import MAX_NANOS
-from agentwatch.ingest.receiver import request_to_otlp_json
+from agentwatch.ingest.formats.otlp.traces import decode_otlp_json, decode_otlp_spans
+from agentwatch.ingest.formats.otlp.values import MAX_NANOS
+from agentwatch.ingest.receiver.http_server import request_to_otlp_json
 from agentwatch.ingest.records import MAX_INT64, SEQ_SLOTS, Location
 from tests.otlp_builders import BASE_NS, TRACE, decode, kv, request, span
 

@@ -1,4 +1,4 @@
-"""The bulk OTLP logs decoder (`ingest.otlp_logs_fast`) against the per-record path: for every line
+"""The bulk OTLP logs decoder (`ingest.formats.otlp.fast.logs`) against the per-record path: for every line
 the bulk path decodes, the same events row for row (ids, seq, attrs text, flags, every column); every
 line it declines goes to the per-record path; and whole ingests agree file for file."""
 
@@ -14,11 +14,11 @@ import pytest
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest import decode as decode_module
-from agentwatch.ingest import otlp_fast_files as files_module
 from agentwatch.ingest.decode import decode_line
 from agentwatch.ingest.formats import get_format
-from agentwatch.ingest.otlp_fast import PreparedLines
-from agentwatch.ingest.otlp_logs_fast import decode_otlp_logs_fast
+from agentwatch.ingest.formats.otlp.fast import files as files_module
+from agentwatch.ingest.formats.otlp.fast.logs import decode_otlp_logs_fast
+from agentwatch.ingest.formats.otlp.fast.traces import PreparedLines
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.records import Location
 from agentwatch.schema import EVENT_SCHEMA

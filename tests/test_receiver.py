@@ -23,8 +23,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.receiver import ReceiverServer, request_to_otlp_json, serve_receiver, stop_receiver
-from agentwatch.ingest.spool import Spool, spooled_files
+from agentwatch.ingest.receiver.http_server import ReceiverServer, request_to_otlp_json, serve_receiver, stop_receiver
+from agentwatch.ingest.receiver.spool import Spool, spooled_files
 from tests.otlp_builders import decode, request, span
 
 PROTOBUF, JSON = "application/x-protobuf", "application/json"

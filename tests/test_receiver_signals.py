@@ -22,10 +22,10 @@ from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
 from agentwatch.cli import cli
-from agentwatch.ingest import receiver as receiver_module
-from agentwatch.ingest.receiver import InFlight, ReceiverServer, serve_receiver, stop_receiver
-from agentwatch.ingest.receiver_grpc import serve_grpc, stop_grpc
-from agentwatch.ingest.spool import default_spool_dir, spooled_files
+from agentwatch.ingest.receiver import http_server as receiver_module
+from agentwatch.ingest.receiver.grpc_server import serve_grpc, stop_grpc
+from agentwatch.ingest.receiver.http_server import InFlight, ReceiverServer, serve_receiver, stop_receiver
+from agentwatch.ingest.receiver.spool import default_spool_dir, spooled_files
 from agentwatch.lake import Lake
 from tests.otlp_builders import decode
 from tests.test_receiver import JSON, RUNS, post, run_agents, sdk_request, traced

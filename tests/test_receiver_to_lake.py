@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from agentwatch.cli import cli
-from agentwatch.ingest.receiver import serve_receiver, stop_receiver
-from agentwatch.ingest.spool import default_spool_dir, spooled_files
+from agentwatch.ingest.receiver.http_server import serve_receiver, stop_receiver
+from agentwatch.ingest.receiver.spool import default_spool_dir, spooled_files
 from agentwatch.lake import Lake
 from tests.test_receiver import RUNS, endpoint, run_agents, traced
 

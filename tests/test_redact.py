@@ -14,8 +14,8 @@ import orjson
 import polars as pl
 import pytest
 
-from agentwatch.ingest.redact import DETECT_PATTERN, mask_bytes, mask_frame, mask_text
-from agentwatch.ingest.secret_rules import RULES
+from agentwatch.ingest.sanitize.redact import DETECT_PATTERN, mask_bytes, mask_frame, mask_text
+from agentwatch.ingest.sanitize.secret_rules import RULES
 
 KEY = b"test-key"
 LABEL = re.compile(r"\[REDACTED:([a-z_]+):([0-9a-f]{12})\]")

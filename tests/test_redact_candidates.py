@@ -7,8 +7,8 @@ import base64
 
 import polars as pl
 
-from agentwatch.ingest import redact
-from agentwatch.ingest.secret_rules import RULES
+from agentwatch.ingest.sanitize import redact
+from agentwatch.ingest.sanitize.secret_rules import RULES
 from tests.test_redact import CASES, KEY, build, look_alikes
 from tests.test_secret_leaks import KEPT, LEAKS
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agentwatch.ingest.formats.native import decode_native
+from agentwatch.ingest.formats.native.decoder import decode_native
 from agentwatch.ingest.records import Location, normalize_event
 from agentwatch.inventory import load_inventory
 from agentwatch.sample import write_sample

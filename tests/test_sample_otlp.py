@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from agentwatch.errors import ConfigError
-from agentwatch.ingest.formats.otlp_json import decode_otlp_json, sniff_otlp_json
+from agentwatch.ingest.formats.otlp.traces import decode_otlp_json, sniff_otlp_json
 from agentwatch.ingest.records import Location
 from agentwatch.inventory import load_inventory
 from agentwatch.sample import write_sample

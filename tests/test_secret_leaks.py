@@ -15,7 +15,7 @@ import pytest
 from agentwatch.ingest import pipeline
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.reader import iter_line_batches, safe_head
-from agentwatch.ingest.redact import mask_text
+from agentwatch.ingest.sanitize.redact import mask_text
 from bench.corpus_scan import lake_text, run_corpus
 from tests.native_lines import line, write_lines
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from agentwatch.ingest import stage
 from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.ingest.sanitize import KEY_ENV
+from agentwatch.ingest.sanitize.sanitizer import KEY_ENV
+from agentwatch.ingest.staging import batch as stage
 from tests.flow_support import SAMPLE
 from tests.test_ingest_parallel import NOW, lake_files, mixed_inputs
 
 
 def ingest_with_budget(monkeypatch: pytest.MonkeyPatch, lake: Path, files: list[Path], budget: int) -> None:
-    """Ingest with `budget` bytes to hold events in (Stage holds up to half the memory limit)."""
+    """Ingest with `budget` bytes to hold events in (StagedBatch holds up to half the memory limit)."""
     monkeypatch.setattr(stage, "memory_bytes", lambda limit: 2 * budget)
     ingest_paths(lake, files, now=NOW)
 
@@ -43,6 +43,6 @@ def test_held_and_staged_batches_write_the_same_lake(
 
 def test_the_held_path_is_the_one_a_small_batch_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     taken = []
-    monkeypatch.setattr(stage.Stage, "_write_held", lambda self, held: taken.append(len(held)))
+    monkeypatch.setattr(stage.StagedBatch, "_write_held", lambda self, held: taken.append(len(held)))
     ingest_paths(tmp_path / "lake", mixed_inputs(tmp_path / "in"), now=NOW)
     assert taken == [40 + 1]  # a.jsonl's 39 events, b.jsonl's 2 (the copy c.jsonl is skipped)

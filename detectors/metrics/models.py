@@ -54,7 +54,7 @@ from agentwatch.detectors.metrics.entities import SCOPE_KIND_OF_ENTITY, entity_p
 from agentwatch.detectors.metrics.inventory_tables import register_inventory_tables
 from agentwatch.detectors.metrics.tool_categories import category_params
 from agentwatch.detectors.metrics.verification import OUTCOMES, register_approval_outcomes
-from agentwatch.ingest.hostile import FLAG_NAMES
+from agentwatch.ingest.sanitize.hostile import FLAG_NAMES
 from agentwatch.inventory import Agent
 
 SQL_DIR = Path(__file__).parent / "sql"
