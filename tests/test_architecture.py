@@ -82,7 +82,7 @@ def test_stage_imports_point_upstream(stage: str) -> None:
     ("from .. import app", "agentwatch.flows", "flows"),
     ("def later():\n    import agentwatch.flows.steps", "agentwatch.detectors", "detectors"),
     ("from agentwatch.cli import main", "agentwatch.detectors", "detectors"),
-    ("from agentwatch.cli_detect import detect", "agentwatch.flows", "flows"),
+    ("from agentwatch.cli.detect import detect", "agentwatch.flows", "flows"),
     ("from agentwatch.sample.generate import write_sample", "agentwatch.app", "app"),
     ("from agentwatch import sample", "agentwatch.flows", "flows"),
     ("from agentwatch.ingest.schema import EVENT_SCHEMA", "agentwatch", "agentwatch"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from agentwatch.cli import cli
-from agentwatch.cli_app import app_file, streamlit_command
+from agentwatch.cli.app import app_file, streamlit_command
 
 
 def flag(command: list[str], name: str) -> str:

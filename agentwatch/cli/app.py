@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from agentwatch.cli import Context
+    from agentwatch.cli.context import Context
 
 
 

@@ -15,7 +15,7 @@ import click
 import orjson
 
 if TYPE_CHECKING:
-    from agentwatch.cli import Context
+    from agentwatch.cli.context import Context
 
 
 @click.command()

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from agentwatch.cli_types import CELL_WIDTH
+from agentwatch.cli.option_types import CELL_WIDTH
 from agentwatch.inert import inert_text
 from agentwatch.render import plain_value, value_text
 
 if TYPE_CHECKING:
-    from agentwatch.cli import Context
+    from agentwatch.cli.context import Context
     from agentwatch.session_view import SessionView
 
 EVIDENCE = "*"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from agentwatch.cli import Context
+    from agentwatch.cli.context import Context
     from agentwatch.flows.pipeline import RunSummary
 
 
@@ -80,7 +80,7 @@ def _run_with_prefect(settings: dict, paths: tuple[Path, ...]):
 
 def _warn_unknown_agents(summary: RunSummary) -> None:
     """Agents in the events the inventory does not declare: say so on stderr."""
-    from agentwatch.cli_lake import warn_unknown_agents
+    from agentwatch.cli.lake import warn_unknown_agents
     from agentwatch.detectors.metrics.run import MetricsRun
 
     for step in summary.steps:

@@ -10,7 +10,7 @@ import click
 from agentwatch.inert import inert_text
 
 if TYPE_CHECKING:
-    from agentwatch.cli import Context
+    from agentwatch.cli.context import Context
     from agentwatch.inventory import Agent
 
 # verify's exit statuses (README "Exit codes"): 2 is every command's "bad input" (no lake, ...)

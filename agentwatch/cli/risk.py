@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from agentwatch.cli import Context
+    from agentwatch.cli.context import Context
 
 
 @click.command()
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def risk(obj: Context, agent_ids: tuple[str, ...], what_if: tuple[str, ...], fmt: str, update: bool | None) -> None:
     """Each agent's risk dimensions and quadrants, measured vs declared (tables agent_risk, risk_findings,
     risk_alerts; measured again when stale), with what-if controls."""
-    from agentwatch.cli_lake import command_inventory
+    from agentwatch.cli.lake import command_inventory
     from agentwatch.detectors.risk.model import load_controls
     from agentwatch.detectors.risk.report import TABLE_COLUMNS, agent_report, latest_rows, table_rows
     from agentwatch.detectors.risk.run import risk_is_current, run_risk

@@ -13,7 +13,7 @@ import click
 from agentwatch.config import path_list
 
 if TYPE_CHECKING:
-    from agentwatch.cli import Context
+    from agentwatch.cli.context import Context
 
 
 def rules_dirs_of(obj: Context) -> list[str]:

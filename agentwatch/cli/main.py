@@ -1,44 +1,28 @@
-"""The `agentwatch` command line: the edge where settings are read and stages are called."""
+"""The `agentwatch` command group, its own commands (metrics, sample) and the entry point that turns
+every mistake into one line and exit 2."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import orjson
 
-from agentwatch.cli_app import app
-from agentwatch.cli_control import approve, escalate, gate, keygen, resume
-from agentwatch.cli_detect import ack, alerts, close, detect, eval_command, rules
-from agentwatch.cli_flows import run, serve
-from agentwatch.cli_ingest import ingest, receive
-from agentwatch.cli_lake import verify
-from agentwatch.cli_risk import risk
-from agentwatch.cli_show import show
-from agentwatch.cli_sql import sql
-from agentwatch.cli_types import DAY, POSITIVE, SCALE, usage_what, usage_where
+from agentwatch.cli.app import app
+from agentwatch.cli.context import Context
+from agentwatch.cli.control import approve, escalate, gate, keygen, resume
+from agentwatch.cli.detect import ack, alerts, close, detect, eval_command, rules
+from agentwatch.cli.flows import run, serve
+from agentwatch.cli.ingest import ingest, receive
+from agentwatch.cli.lake import verify
+from agentwatch.cli.option_types import DAY, POSITIVE, SCALE, usage_what, usage_where
+from agentwatch.cli.risk import risk
+from agentwatch.cli.show import show
+from agentwatch.cli.sql import sql
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError
 from agentwatch.inert import inert_text
-from agentwatch.lake.store import lake_location
-
-
-class Context:
-    """Settings resolved once per invocation."""
-
-    def __init__(self, settings: dict[str, Any]):
-        self.settings = settings
-        self.lake = lake_location(settings["lake"])
-        self.inventory = Path(settings["inventory"]) if settings["inventory"] else None
-
-    @property
-    def spool(self) -> Path:
-        """The OTLP receiver's spool folder."""
-        from agentwatch.ingest.receiver.spool import default_spool_dir
-
-        return Path(self.settings["spool"]) if self.settings["spool"] else default_spool_dir(self.lake)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,7 +41,7 @@ def cli(ctx: click.Context, lake: str | None, inventory: str | None, config: str
 @click.pass_obj
 def metrics(obj: Context, baseline_days: int) -> None:
     """Compute session metrics (steps, sessions) for everything ingested since the last run."""
-    from agentwatch.cli_lake import command_inventory, warn_unknown_agents
+    from agentwatch.cli.lake import command_inventory, warn_unknown_agents
     from agentwatch.detectors.metrics.run import run_metrics
     from agentwatch.lake import Lake
 

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from agentwatch.cli_types import CELL_WIDTH, ROW_LIMIT
+from agentwatch.cli.option_types import CELL_WIDTH, ROW_LIMIT
 from agentwatch.render import TABLE_LIMIT, left_out_note, render, render_csv, render_json
 
 if TYPE_CHECKING:
-    from agentwatch.cli import Context
+    from agentwatch.cli.context import Context
 
 
 @click.command()

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from agentwatch.cli_types import PORT, PORT_OR_OFF
+from agentwatch.cli.option_types import PORT, PORT_OR_OFF
 from agentwatch.errors import ConfigError
 from agentwatch.inert import inert_text
 
 if TYPE_CHECKING:
-    from agentwatch.cli import Context
+    from agentwatch.cli.context import Context
     from agentwatch.ingest.pipeline import FileReport, IngestReport
 
 # What one record of a format is: a line of a log, or one OTLP export request (many spans or log records).
