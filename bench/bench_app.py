@@ -32,7 +32,7 @@ def build_lake(lake: Path, events: int) -> dict[str, float]:
     from agentwatch.ingest.pipeline import ingest_paths
     from agentwatch.inventory import load_inventory
     from agentwatch.lake import Lake
-    from agentwatch.sample import write_sample
+    from agentwatch.sample.generate import write_sample
     from tests.app_lake import add_detections
 
     seconds, sample, store = {}, lake.parent / "sample", Lake(lake)

@@ -29,7 +29,7 @@ from agentwatch.ingest.formats.otlp.fast.traces import PreparedLines, decode_otl
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.receiver.export import to_otlp_json
 from agentwatch.ingest.records import FUTURE_TOLERANCE, Location
-from agentwatch.sample import write_sample
+from agentwatch.sample.generate import write_sample
 from agentwatch.schema import EVENT_SCHEMA
 from tests.otlp_builders import NOW, kv, request, span
 from tests.test_otlp_json import HOSTILE

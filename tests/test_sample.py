@@ -17,9 +17,8 @@ import pytest
 from agentwatch.ingest.formats.native.decoder import decode_native
 from agentwatch.ingest.records import Location, normalize_event
 from agentwatch.inventory import load_inventory
-from agentwatch.sample import write_sample
 from agentwatch.sample.entities import iban, iban_is_valid
-from agentwatch.sample.generate import DEFAULT_OTLP_AGENT
+from agentwatch.sample.generate import DEFAULT_OTLP_AGENT, write_sample
 from agentwatch.sample.model import summarize_action
 from agentwatch.sample.scenarios import HARD_NEGATIVES, INCIDENTS, players
 from agentwatch.sample.signing import verify_b64

@@ -14,7 +14,7 @@ from agentwatch.errors import ConfigError
 from agentwatch.ingest.formats.otlp.traces import decode_otlp_json, sniff_otlp_json
 from agentwatch.ingest.records import Location
 from agentwatch.inventory import load_inventory
-from agentwatch.sample import write_sample
+from agentwatch.sample.generate import write_sample
 from agentwatch.sample.signing import verify_b64
 
 AGENT = "research-agent"
