@@ -1,5 +1,5 @@
 """Benchmark the app's session page on a large lake: generate the sample fleet at about N events
-(default 1M), ingest it, compute metrics, add contract-shaped detector tables (tests/app_lake.py),
+(default 1M), ingest it, compute metrics, add contract-shaped detector tables (tests/app/app_lake.py),
 then time the Session investigation page through Streamlit's AppTest (the whole page script: every
 query, the inert rendering, the charts' specs), for the riskiest sessions and for random ones.
 
@@ -33,7 +33,7 @@ def build_lake(lake: Path, events: int) -> dict[str, float]:
     from agentwatch.inventory import load_inventory
     from agentwatch.lake import Lake
     from agentwatch.sample.generate import write_sample
-    from tests.app_lake import add_detections
+    from tests.app.app_lake import add_detections
 
     seconds, sample, store = {}, lake.parent / "sample", Lake(lake)
     if not (sample / "agents.yaml").exists():

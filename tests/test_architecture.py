@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
+
 EDGES = ("cli", "sample")
 # stage folder -> stages it must never import
 FORBIDDEN = {

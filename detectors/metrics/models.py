@@ -36,7 +36,7 @@ arrive (and are visible in `events`), the caller registers the new events as `ne
 `build_metrics(con, inventory, sessions_filter=<that table>, publish=False)` (their baseline context
 is read from `events`, nothing else is tokenized), then stores `metrics_steps` / `metrics_sessions`
 in place of those sessions' rows (detectors/metrics/run.py). The result equals a full rebuild over all
-events (tests/test_metrics_incremental.py checks it).
+events (tests/detectors/metrics/test_incremental.py checks it).
 """
 
 from __future__ import annotations
