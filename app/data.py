@@ -25,8 +25,7 @@ import streamlit as st
 
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError, LakeError
-from agentwatch.lake import Lake
-from agentwatch.lake.store import lake_location
+from agentwatch.lake import Lake, lake_location
 from agentwatch.query import check_query, explain_error
 
 SQL_DIR = Path(__file__).parent / "sql"

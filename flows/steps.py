@@ -23,8 +23,7 @@ from agentwatch.flows.sources import Discovery, discover_files, recorded_inputs
 from agentwatch.ingest.parallel import DecodedFile, commit_decoded, decode_scratch, remove_scratch
 from agentwatch.ingest.pipeline import IngestReport, ingest_paths
 from agentwatch.ingest.sanitize.sanitizer import Sanitizer
-from agentwatch.lake.inventory import remember_inventory
-from agentwatch.lake.store import local_folder
+from agentwatch.lake import local_folder, remember_inventory
 
 # One ingest batch (= one manifest entry) holds at most this much input: big enough that a night of
 # small files is a handful of entries, small enough that a failed batch costs little to redo.

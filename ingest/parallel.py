@@ -32,10 +32,7 @@ from agentwatch.ingest.pipeline import (
 )
 from agentwatch.ingest.sanitize.sanitizer import Sanitizer
 from agentwatch.ingest.staging.batch import StagedBatch
-from agentwatch.lake import Lake
-from agentwatch.lake.layout import DECODE_DIR
-from agentwatch.lake.manifest import ingested_hashes
-from agentwatch.lake.store import local_folder
+from agentwatch.lake import DECODE_DIR, Lake, ingested_hashes, local_folder
 
 
 @dataclass(frozen=True)

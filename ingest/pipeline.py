@@ -29,9 +29,7 @@ from agentwatch.ingest.reader import MAX_LINE_BYTES, LineBatch, OversizeLine, it
 from agentwatch.ingest.records import FileHints
 from agentwatch.ingest.sanitize.sanitizer import Sanitizer
 from agentwatch.ingest.staging.batch import StagedBatch
-from agentwatch.lake import Lake, LakeWriter
-from agentwatch.lake.manifest import ingested_hashes
-from agentwatch.lake.store import sha256_file
+from agentwatch.lake import Lake, LakeWriter, ingested_hashes, sha256_file
 
 # What one record of an OTLP format carries: its reports count these beside requests and events.
 ITEM_UNITS = {"otlp_json": "spans", "openinference": "spans", "otlp_logs": "log records"}

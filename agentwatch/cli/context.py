@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agentwatch.lake.store import lake_location
+from agentwatch.lake import lake_location
 
 
 class Context:

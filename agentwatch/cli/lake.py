@@ -22,8 +22,7 @@ VERIFY_OK, VERIFY_TAMPERED, VERIFY_LEFTOVERS = 0, 1, 3
 @click.pass_obj
 def verify(obj: Context, expect_head: str | None) -> None:
     """Re-hash every lake file against the manifest's hash chain; account for every other file."""
-    from agentwatch.lake import Lake
-    from agentwatch.lake.verify import verify_lake
+    from agentwatch.lake import Lake, verify_lake
 
     result = verify_lake(Lake(obj.lake).require(), expect_head)
     for label, found in (("TAMPERED", result.problems), ("UNCOMMITTED", result.leftovers),
@@ -44,8 +43,7 @@ def verify(obj: Context, expect_head: str | None) -> None:
 def command_inventory(obj: Context) -> dict[str, Agent]:
     """The inventory of a command that measures: `--inventory` (remembered in the lake when it
     differs from the last snapshot), else the lake's last snapshot; says on stderr when there is none."""
-    from agentwatch.lake import Lake
-    from agentwatch.lake.inventory import use_inventory
+    from agentwatch.lake import Lake, use_inventory
 
     agents = use_inventory(Lake(obj.lake), obj.inventory)
     if not agents:

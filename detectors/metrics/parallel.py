@@ -50,11 +50,7 @@ from agentwatch.detectors.metrics.run import (
 from agentwatch.detectors.metrics.verification import register_approval_outcomes
 from agentwatch.errors import LakeError
 from agentwatch.inventory import Agent
-from agentwatch.lake import Lake
-from agentwatch.lake.inventory import agents_not_in
-from agentwatch.lake.layout import ROUNDS_DIR
-from agentwatch.lake.sql import read_parquet
-from agentwatch.lake.store import local_folder
+from agentwatch.lake import ROUNDS_DIR, Lake, agents_not_in, local_folder, read_parquet
 
 PARTS = "parts"
 

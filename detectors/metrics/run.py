@@ -20,11 +20,7 @@ import orjson
 
 from agentwatch.detectors.metrics.models import OUTPUT_TABLES, affected_sessions, build_metrics
 from agentwatch.inventory import Agent
-from agentwatch.lake import Lake, LakeWriter
-from agentwatch.lake.inventory import agents_not_in
-from agentwatch.lake.layout import EVENTS
-from agentwatch.lake.manifest import live_files
-from agentwatch.lake.sql import read_parquet, sql_list
+from agentwatch.lake import EVENTS, Lake, LakeWriter, agents_not_in, live_files, read_parquet, sql_list
 
 # lake table -> sort order of its rows (one session's rows stay together)
 TABLE_ORDER = {"steps": "agent_id, session_id, seq, event_id", "sessions": "agent_id, session_id"}

@@ -14,8 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
-from agentwatch.lake.layout import SPOOL_DIR
-from agentwatch.lake.store import fsync_dir, local_folder
+from agentwatch.lake import SPOOL_DIR, fsync_dir, local_folder
 
 SUFFIX = ".jsonl"
 

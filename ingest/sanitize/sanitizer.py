@@ -20,8 +20,7 @@ from agentwatch.errors import ConfigError
 from agentwatch.ingest.sanitize.hostile import flag_frame
 from agentwatch.ingest.sanitize.injection import injection_flags
 from agentwatch.ingest.sanitize.redact import mask_bytes, mask_frame, mask_text
-from agentwatch.lake.layout import KEYS_DIR
-from agentwatch.lake.store import publish
+from agentwatch.lake import KEYS_DIR, publish
 from agentwatch.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 KEY_FILE = f"{KEYS_DIR}/redaction.key"

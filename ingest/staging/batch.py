@@ -24,10 +24,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from agentwatch.ingest.staging.reconcile import reconcile_staged
-from agentwatch.lake import LakeWriter, Output
-from agentwatch.lake.connection import connect_duckdb
-from agentwatch.lake.layout import EVENTS, QUARANTINE, table_folder
-from agentwatch.lake.sql import quote_literal, sql_list
+from agentwatch.lake import (
+    EVENTS,
+    QUARANTINE,
+    LakeWriter,
+    Output,
+    connect_duckdb,
+    quote_literal,
+    sql_list,
+    table_folder,
+)
 from agentwatch.schema import EVENT_COLUMNS, EVENT_SCHEMA, QUARANTINE_SCHEMA
 
 ROW_GROUP_ROWS = 122_880

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from agentwatch.lake.sql import sql_list
+from agentwatch.lake import sql_list
 
 SQL_DIR = Path(__file__).parent / "sql"
 LAKE_COLUMNS = ("source_format", "agent_id", "session_id", "trace_id", "span_id", "parent_span_id",

@@ -14,7 +14,7 @@ import pytest
 from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, run_pipeline
 from agentwatch.flows.runlock import RunBusy, run_lock
-from agentwatch.lake.verify import verify_lake
+from agentwatch.lake import verify_lake
 from tests.flows.flow_support import SAMPLE, flow_settings, lake_state, session_file, sessions_in
 
 

@@ -13,7 +13,7 @@ from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, Stage, StepFailed, run_pipeline
 from agentwatch.flows.stages import StageSkipped
 from agentwatch.ingest.receiver.spool import Spool
-from agentwatch.lake.verify import verify_lake
+from agentwatch.lake import verify_lake
 from tests.flows.flow_support import SAMPLE, corrupt_gz, flow_settings, lake_state, session_file, sessions_in
 from tests.support.native_lines import line, write_lines
 

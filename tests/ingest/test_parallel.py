@@ -18,8 +18,7 @@ from agentwatch.flows.pipeline import DirectRunner, run_pipeline
 from agentwatch.flows.runners import local_cluster_options
 from agentwatch.ingest.parallel import DECODE_DIR, commit_decoded, decode_file
 from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.lake import Lake
-from agentwatch.lake.layout import ROUNDS_DIR
+from agentwatch.lake import ROUNDS_DIR, Lake
 from tests.flows.flow_support import SAMPLE, flow_settings
 from tests.support.native_lines import line, write_lines
 

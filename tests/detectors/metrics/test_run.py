@@ -12,8 +12,7 @@ from agentwatch.detectors.metrics import run as derived
 from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
-from agentwatch.lake import Lake
-from agentwatch.lake.verify import verify_lake
+from agentwatch.lake import Lake, verify_lake
 from agentwatch.sample.generate import write_sample
 from tests.support.paths import FIXTURES
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.lake import Lake
-from agentwatch.lake.verify import verify_lake
+from agentwatch.lake import Lake, verify_lake
 from tests.support.paths import FIXTURES
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
