@@ -10,7 +10,7 @@ import pytest
 from agentwatch.errors import ConfigError
 from agentwatch.flows import steps
 from agentwatch.flows.context import build_context
-from agentwatch.flows.pipeline import DirectRunner, Stage, StepFailed, run_pipeline
+from agentwatch.flows.pipeline import DirectRunner, PipelineStage, StepFailed, run_pipeline
 from agentwatch.flows.stages import StageSkipped
 from agentwatch.ingest.receiver.spool import Spool
 from agentwatch.lake import verify_lake
@@ -81,7 +81,8 @@ def test_a_failed_step_fails_the_run_with_its_reason_after_what_did_happen(lake:
     def explode(ctx):
         raise RuntimeError("disk on fire")
 
-    stages = (Stage("metrics", steps.build_metrics), Stage("detect", explode), Stage("never", steps.build_metrics))
+    stages = (PipelineStage("metrics", steps.build_metrics), PipelineStage("detect", explode),
+              PipelineStage("never", steps.build_metrics))
     with pytest.raises(StepFailed, match=r"nightly run failed at step 'detect .*': RuntimeError: disk on fire") as exc:
         run(flow_settings(lake, sources=[str(tmp_path / "logs")]), stages=stages)
     assert [s.name for s in exc.value.summary.steps] == ["discover", "ingest", "metrics", "detect"]

@@ -29,7 +29,7 @@ from agentwatch.flows import pipeline, steps, tasks
 from agentwatch.flows.context import build_context
 from agentwatch.flows.guard import guard_flow
 from agentwatch.flows.nightly import nightly_flow
-from agentwatch.flows.pipeline import DirectRunner, Stage, StepFailed, run_pipeline
+from agentwatch.flows.pipeline import DirectRunner, PipelineStage, StepFailed, run_pipeline
 from agentwatch.lake import Lake
 from tests.detectors.escalate.escalation_support import http_receiver
 from tests.flows.flow_support import SAMPLE, flow_settings, force_push_file, session_file, sessions_in
@@ -114,7 +114,7 @@ def test_a_failed_stage_fails_the_flow_run_with_its_reason(lake: Path, tmp_path:
     def explode(ctx):
         raise ValueError("rules folder unreadable")
 
-    monkeypatch.setattr(pipeline, "NIGHTLY_STAGES", (*pipeline.NIGHTLY_STAGES, Stage("explode", explode)))
+    monkeypatch.setattr(pipeline, "NIGHTLY_STAGES", (*pipeline.NIGHTLY_STAGES, PipelineStage("explode", explode)))
     state = nightly_flow(settings=flow_settings(lake, sources=[str(tmp_path / "logs")]), return_state=True)
     assert state.is_failed()
     with pytest.raises(StepFailed, match="failed at step 'explode .*': ValueError: rules folder unreadable"):

@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from agentwatch.detectors.detect.run import DetectRun
 from agentwatch.detectors.escalate.run import EscalationRun
 from agentwatch.flows.context import build_context
-from agentwatch.flows.pipeline import DirectRunner, RunSummary, Stage, StepResult, run_pipeline
+from agentwatch.flows.pipeline import DirectRunner, PipelineStage, RunSummary, StepResult, run_pipeline
 from agentwatch.flows.report import code_span, outcome_rows, render_markdown, render_text, summary_rows
 from agentwatch.flows.stages import EscalationSkipped, StageSkipped
 from agentwatch.flows.steps import FileFailure, IngestSummary
@@ -97,7 +97,7 @@ def test_text_summary_is_inert(lake: Path, tmp_path: Path) -> None:
     session_file(logs / "ok.jsonl", "ok")
     corrupt_gz(logs / "\x1b[2Jcut.jsonl.gz")
     summary = run_pipeline(build_context(flow_settings(lake, sources=[str(logs)])), DirectRunner(),
-                           stages=(Stage("count", lambda ctx: 7),))
+                           stages=(PipelineStage("count", lambda ctx: 7),))
     text = render_text(summary)
     assert "\x1b" not in text
     assert "failed file" in text and "\\u001b[2Jcut.jsonl.gz" in text
