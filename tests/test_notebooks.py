@@ -10,17 +10,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.app.app_lake import INVENTORY, add_detections, measured_lake
 from tests.support.paths import ROOT
+from tests.support.sample_lake import INVENTORY
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-
-
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake = measured_lake(tmp_path_factory.mktemp("nb") / "lake")
-    add_detections(lake)
-    return lake
 
 
 def run_notebook(path: Path, lake: Path, monkeypatch: pytest.MonkeyPatch) -> nbformat.NotebookNode:
@@ -56,8 +49,8 @@ def test_committed_notebooks_have_no_outputs(path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_headless_and_draws_its_chart(path: Path, lake: Path, monkeypatch) -> None:
-    nb = run_notebook(path, lake, monkeypatch)
+def test_notebook_runs_headless_and_draws_its_chart(path: Path, sample_app_lake: Path, monkeypatch) -> None:
+    nb = run_notebook(path, sample_app_lake, monkeypatch)
     text, kinds = outputs(nb)
     assert any("vegalite" in k for k in kinds), kinds  # a chart where a picture beats a table
     if path.stem.startswith("01"):

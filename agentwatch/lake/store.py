@@ -14,11 +14,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentwatch.errors import LakeError
 from agentwatch.lake.layout import LOCK_FILE
-from agentwatch.lake.s3store import S3Store
 from agentwatch.lake.scratch import LocalScratch
+
+if TYPE_CHECKING:  # s3fs (and aiobotocore) load for an s3:// lake only
+    from agentwatch.lake.s3store import S3Store
 
 
 class LocalStore(LocalScratch):
@@ -108,6 +111,8 @@ def open_store(location: str | Path) -> LocalStore | S3Store:
     """The store for a lake location: `s3://bucket/prefix` on object storage, else a local folder."""
     text = str(location)
     if text.startswith("s3://"):
+        from agentwatch.lake.s3store import S3Store
+
         return S3Store(text)
     if "://" in text:
         raise LakeError(f"a lake is a local folder or an s3:// location, not {text.split('://', 1)[0]}://", text)

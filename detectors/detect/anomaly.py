@@ -28,11 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sklearn.ensemble import IsolationForest
+
+if TYPE_CHECKING:  # scikit-learn loads when a model is fitted: importing it costs ~1 s
+    from sklearn.ensemble import IsolationForest
 
 # (feature, transform): log = log1p of a count, share = a 0..1 value. Gaps are 1 - coverage.
 FEATURES = (
@@ -178,6 +181,8 @@ class _Forest:
 
 
 def _fit(z: np.ndarray, keep_scores: bool = True) -> _Forest:
+    from sklearn.ensemble import IsolationForest
+
     forest = IsolationForest(n_estimators=TREES, max_samples=min(256, len(z)), random_state=SEED).fit(z)
     return _Forest(forest, np.sort(forest.score_samples(z)) if keep_scores else np.empty(0))
 

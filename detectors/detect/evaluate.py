@@ -16,7 +16,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 
 from agentwatch.errors import ConfigError
 
@@ -85,12 +84,16 @@ def evaluate(con: duckdb.DuckDBPyConnection, labels: list[dict[str, Any]]) -> Ev
 
 
 def _auc(y: np.ndarray, risk: np.ndarray) -> float | None:
+    from sklearn.metrics import roc_auc_score  # scikit-learn loads when a figure is computed
+
     return float(roc_auc_score(y, risk)) if 0 < y.sum() < len(y) else None
 
 
 def _recall_at(y: np.ndarray, risk: np.ndarray) -> dict[str, float | None]:
     if not 0 < y.sum() < len(y):
         return {f"{p:.0%}": None for p in FPR_POINTS}
+    from sklearn.metrics import roc_curve
+
     fpr, tpr, _ = roc_curve(y, risk)
     return {f"{p:.0%}": float(tpr[fpr <= p].max()) for p in FPR_POINTS}
 

@@ -1,4 +1,4 @@
-"""Lakes for the app's tests: the sample fleet really ingested and measured, plus the detectors',
+"""Lakes for the app's tests: inputs really ingested and measured, plus the detectors',
 risk model's and escalation's tables written in their contract shapes (COMMON.md) through the lake
 writer, derived from the real metrics so evidence ids point at real events.
 
@@ -8,19 +8,13 @@ so the app can be tested before and independently of how they are computed.
 
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake
-from tests.support.paths import ROOT
-
-SAMPLE = ROOT / "data" / "sample"
-INVENTORY = SAMPLE / "agents.yaml"
-NOW = datetime(2026, 11, 24, tzinfo=UTC)
+from tests.support.sample_lake import INVENTORY, NOW
 
 # reason id -> (level, title, the step predicate whose events are its evidence, the session predicate)
 REASONS = {
@@ -33,9 +27,9 @@ REASONS = {
 }
 
 
-def measured_lake(lake: Path, inputs: list[Path] | None = None, inventory: Path = INVENTORY) -> Path:
-    """A lake with the inputs (default: the sample fleet) ingested and measured."""
-    ingest_paths(lake, inputs or [SAMPLE], now=NOW)
+def measured_lake(lake: Path, inputs: list[Path], inventory: Path = INVENTORY) -> Path:
+    """A lake with the inputs ingested and measured (the whole sample fleet: the shared `sample_measured`)."""
+    ingest_paths(lake, inputs, now=NOW)
     run_metrics(lake, load_inventory(inventory))
     return lake
 
@@ -157,12 +151,6 @@ select *,
     '{"sessions": "per day"}' || $text as evidence
 from vulnerable
 """
-
-
-def copy_lake(source: Path, target: Path) -> Path:
-    """A private copy of a built lake (for tests that write alert state)."""
-    shutil.copytree(source, target)
-    return target
 
 
 def hostile_text(canary: str) -> str:

@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 
 from agentwatch.lake import Lake
-from tests.app.app_lake import INVENTORY, add_detections, measured_lake
+from tests.app.app_lake import INVENTORY
 from tests.app.browser_support import chromium, served_app, settle
+from tests.support.sample_lake import copy_lake
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> Path:
-    lake = measured_lake(tmp_path / "lake")
-    add_detections(lake)
-    return lake
+def lake(sample_app_lake: Path, tmp_path: Path) -> Path:
+    """A copy of the shared app lake: the acknowledgement writes alert state."""
+    return copy_lake(sample_app_lake, tmp_path / "lake")
 
 
 def shots_dir(tmp_path: Path) -> Path:

@@ -16,9 +16,9 @@ from urllib.parse import quote
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.app_lake import INVENTORY, SAMPLE, add_detections, hostile_text, measured_lake, write_hostile_session
+from tests.app.app_lake import INVENTORY, add_detections, hostile_text, measured_lake, write_hostile_session
 from tests.app.browser_support import chromium, served_app, settle
-from tests.support.paths import ROOT
+from tests.support.paths import ROOT, SAMPLE
 
 APP = ROOT / "app" / "streamlit_app.py"
 # elements whose text Streamlit renders as markdown: none may carry event text
@@ -97,6 +97,8 @@ def page_urls(url: str, agent: str, session: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_no_page_fetches_the_canary_runs_script_or_builds_links_from_event_text(
         hostile_lake, canary: Canary, tmp_path: Path) -> None:
     lake, agent, session = hostile_lake

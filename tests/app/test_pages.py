@@ -13,30 +13,12 @@ from streamlit.testing.v1 import AppTest
 
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import Lake
-from tests.app.app_lake import INVENTORY, NOW, SAMPLE, add_detections, copy_lake, measured_lake
+from tests.app.app_lake import INVENTORY, NOW, measured_lake
 from tests.support.paths import ROOT
+from tests.support.sample_lake import copy_lake, place_risk
 
 APP = ROOT / "app" / "streamlit_app.py"
 PAGES = ("fleet", "flagged", "session", "rules", "hunt")
-
-
-@pytest.fixture(scope="module")
-def full_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake = measured_lake(tmp_path_factory.mktemp("full") / "lake")
-    add_detections(lake)
-    return lake
-
-
-@pytest.fixture(scope="module")
-def measured_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return measured_lake(tmp_path_factory.mktemp("measured") / "lake")
-
-
-@pytest.fixture(scope="module")
-def events_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake = tmp_path_factory.mktemp("events") / "lake"
-    ingest_paths(lake, [SAMPLE], now=NOW)
-    return lake
 
 
 def open_page(monkeypatch: pytest.MonkeyPatch, lake: Path, page: str, inventory: Path | None = INVENTORY,
@@ -115,27 +97,27 @@ def frame_with(at: AppTest, *columns: str):
 
 
 @pytest.mark.parametrize("page", ["flagged", "session"])
-def test_pages_that_need_metrics_say_so_on_a_lake_of_events_only(monkeypatch, events_only, page) -> None:
-    at = open_page(monkeypatch, events_only, page)
+def test_pages_that_need_metrics_say_so_on_a_lake_of_events_only(monkeypatch, sample_events, page) -> None:
+    at = open_page(monkeypatch, sample_events, page)
     assert "No session metrics in this lake yet: run `agentwatch metrics`" in infos(at)
 
 
-def test_fleet_before_risk_shows_activity_and_what_owners_declared(monkeypatch, measured_only) -> None:
-    at = open_page(monkeypatch, measured_only, "fleet")
+def test_fleet_before_risk_shows_activity_and_what_owners_declared(monkeypatch, sample_measured) -> None:
+    at = open_page(monkeypatch, sample_measured, "fleet")
     assert "run `agentwatch risk`" in infos(at)
     activity = frame(at, "fleet_sessions")
     assert sorted(activity["agent_id"]) == sorted(a for a in frame(at, "inventory")["agent_id"])
-    (sessions,) = Lake(measured_only).connect().execute("select count(*) from sessions").fetchone()
+    (sessions,) = Lake(sample_measured).connect().execute("select count(*) from sessions").fetchone()
     assert activity["sessions"].sum() == sessions
 
 
-def test_fleet_before_risk_without_inventory_says_declared_scores_are_unknown(monkeypatch, measured_only) -> None:
-    at = open_page(monkeypatch, measured_only, "fleet", inventory=None)
+def test_fleet_before_risk_without_inventory_says_declared_scores_are_unknown(monkeypatch, sample_measured) -> None:
+    at = open_page(monkeypatch, sample_measured, "fleet", inventory=None)
     assert any("No inventory given" in c.value for c in at.caption)
 
 
-def test_fleet_places_the_seed_cicd_assistant_as_declared_and_shows_gaps(monkeypatch, full_lake) -> None:
-    at = open_page(monkeypatch, full_lake, "fleet")
+def test_fleet_places_the_seed_cicd_assistant_as_declared_and_shows_gaps(monkeypatch, sample_app_lake) -> None:
+    at = open_page(monkeypatch, sample_app_lake, "fleet")
     assert len(at.get("vega_lite_chart")) == 3  # Model 1, Model 2, the six-dimension profile
     quadrants = frame(at, "quadrants").set_index("agent_id")
     assert quadrants.loc["cicd-assistant", "model1_declared"] == "Strategic Risk"
@@ -145,22 +127,22 @@ def test_fleet_places_the_seed_cicd_assistant_as_declared_and_shows_gaps(monkeyp
     assert set(frame(at, "risk_findings")["rule_id"]) == {"declared_vs_observed"}
 
 
-def test_flagged_before_detect_says_to_run_detect(monkeypatch, measured_only) -> None:
-    at = open_page(monkeypatch, measured_only, "flagged")
+def test_flagged_before_detect_says_to_run_detect(monkeypatch, sample_measured) -> None:
+    at = open_page(monkeypatch, sample_measured, "flagged")
     assert "run `agentwatch detect`" in infos(at)
 
 
-def test_flagged_queue_is_riskiest_first_and_hides_closed_alerts(monkeypatch, full_lake) -> None:
-    at = open_page(monkeypatch, full_lake, "flagged")
+def test_flagged_queue_is_riskiest_first_and_hides_closed_alerts(monkeypatch, sample_app_lake) -> None:
+    at = open_page(monkeypatch, sample_app_lake, "flagged")
     queue = frame(at, "queue")
-    expected = alerts(full_lake)
+    expected = alerts(sample_app_lake)
     assert len(queue) == (expected["status"] != "closed").sum() > 0
     assert list(queue["risk_score"]) == sorted(queue["risk_score"], reverse=True)
     assert "closed" not in set(queue["status"])
 
 
-def test_flagged_filters_by_level_rule_and_agent(monkeypatch, full_lake) -> None:
-    at = open_page(monkeypatch, full_lake, "flagged")
+def test_flagged_filters_by_level_rule_and_agent(monkeypatch, sample_app_lake) -> None:
+    at = open_page(monkeypatch, sample_app_lake, "flagged")
     at.multiselect[2].select("critical").run()
     assert set(frame(at, "queue")["level"]) == {"critical"}
     at.multiselect[2].unselect("critical").run()
@@ -173,8 +155,10 @@ def test_flagged_filters_by_level_rule_and_agent(monkeypatch, full_lake) -> None
     assert set(frame(at, "queue")["status"]) == {"closed"}
 
 
-def test_acknowledge_and_close_append_alert_state_and_never_touch_events(monkeypatch, full_lake, tmp_path) -> None:
-    lake = copy_lake(full_lake, tmp_path / "lake")
+def test_acknowledge_and_close_append_alert_state_and_never_touch_events(
+    monkeypatch, sample_app_lake, tmp_path
+) -> None:
+    lake = copy_lake(sample_app_lake, tmp_path / "lake")
     events_before = Lake(lake).table_files("events")
     at = open_page(monkeypatch, lake, "flagged")
     key = at.selectbox(key="alert_pick").value
@@ -204,8 +188,8 @@ def test_acknowledge_and_close_append_alert_state_and_never_touch_events(monkeyp
     assert rows == [(True, True), (True, True)]  # what the alert was about stays with each decision
 
 
-def test_a_decision_without_an_analyst_name_is_refused(monkeypatch, full_lake, tmp_path) -> None:
-    lake = copy_lake(full_lake, tmp_path / "lake")
+def test_a_decision_without_an_analyst_name_is_refused(monkeypatch, sample_app_lake, tmp_path) -> None:
+    lake = copy_lake(sample_app_lake, tmp_path / "lake")
     at = open_page(monkeypatch, lake, "flagged")
     at.text_input[0].set_value("  ")
     at.button(key="FormSubmitter:alert_state-Record decision").click().run()
@@ -213,8 +197,8 @@ def test_a_decision_without_an_analyst_name_is_refused(monkeypatch, full_lake, t
     assert Lake(lake).entries()[-1]["kind"] == "test_detections"
 
 
-def test_investigate_opens_the_session_of_the_alert(monkeypatch, full_lake) -> None:
-    at = open_page(monkeypatch, full_lake, "flagged")
+def test_investigate_opens_the_session_of_the_alert(monkeypatch, sample_app_lake) -> None:
+    at = open_page(monkeypatch, sample_app_lake, "flagged")
     alert = frame(at, "queue").set_index("alert_key").loc[at.selectbox(key="alert_pick").value]
     at.button[0].click().run()
     assert [t.value for t in at.title] == ["Session investigation"]
@@ -227,10 +211,10 @@ def destructive_session(lake: Path) -> tuple[str, str]:
                        "and count_out_of_scope_resources > 0 order by session_id limit 1").fetchone()
 
 
-def test_session_highlights_the_evidence_of_every_reason(monkeypatch, full_lake) -> None:
-    agent, session = destructive_session(full_lake)
-    at = open_page(monkeypatch, full_lake, "session", agent=agent, session=session)
-    con = Lake(full_lake).connect()
+def test_session_highlights_the_evidence_of_every_reason(monkeypatch, sample_app_lake) -> None:
+    agent, session = destructive_session(sample_app_lake)
+    at = open_page(monkeypatch, sample_app_lake, "session", agent=agent, session=session)
+    con = Lake(sample_app_lake).connect()
     evidence = set(con.execute(
         "select unnest(flatten(list(r.evidence_event_ids))) from (select unnest(reasons) as r from sessions "
         "where agent_id = ? and session_id = ?)", [agent, session]).fetchall())
@@ -245,23 +229,23 @@ def test_session_highlights_the_evidence_of_every_reason(monkeypatch, full_lake)
     assert normal.loc["count_destructive_actions", "this_session"] > normal.loc["count_destructive_actions", "median"]
 
 
-def test_session_evidence_only_toggle_keeps_only_evidence(monkeypatch, full_lake) -> None:
-    agent, session = destructive_session(full_lake)
-    at = open_page(monkeypatch, full_lake, "session", agent=agent, session=session)
+def test_session_evidence_only_toggle_keeps_only_evidence(monkeypatch, sample_app_lake) -> None:
+    agent, session = destructive_session(sample_app_lake)
+    at = open_page(monkeypatch, sample_app_lake, "session", agent=agent, session=session)
     at.toggle[0].set_value(True).run()
     timeline = frame(at, "timeline")
     assert len(timeline) > 0 and timeline["evidence"].all()
 
 
-def test_session_before_detect_shows_the_timeline_and_says_what_to_run(monkeypatch, measured_only) -> None:
-    at = open_page(monkeypatch, measured_only, "session")
+def test_session_before_detect_shows_the_timeline_and_says_what_to_run(monkeypatch, sample_measured) -> None:
+    at = open_page(monkeypatch, sample_measured, "session")
     assert "run `agentwatch detect`" in infos(at)
     assert len(frame(at, "timeline")) > 0 and not frame(at, "timeline")["evidence"].any()
 
 
-def test_rules_page_shows_what_fired_escalations_and_paused_agents(monkeypatch, full_lake) -> None:
-    at = open_page(monkeypatch, full_lake, "rules")
-    con = Lake(full_lake).connect()
+def test_rules_page_shows_what_fired_escalations_and_paused_agents(monkeypatch, sample_app_lake) -> None:
+    at = open_page(monkeypatch, sample_app_lake, "rules")
+    con = Lake(sample_app_lake).connect()
     by_rule = frame(at, "by_rule").set_index("rule_id")
     for rule, n in con.execute("select rule_id, count(*) from findings group by 1").fetchall():
         assert by_rule.loc[rule, "findings"] == n
@@ -272,20 +256,20 @@ def test_rules_page_shows_what_fired_escalations_and_paused_agents(monkeypatch, 
     assert len(frame(at, "attempts")) == con.execute("select count(*) from escalations").fetchone()[0]
 
 
-def test_rules_page_before_detect_and_escalation_says_what_to_run(monkeypatch, measured_only) -> None:
-    at = open_page(monkeypatch, measured_only, "rules")
+def test_rules_page_before_detect_and_escalation_says_what_to_run(monkeypatch, sample_measured) -> None:
+    at = open_page(monkeypatch, sample_measured, "rules")
     text = infos(at)
     assert "agentwatch detect" in text and "agentwatch escalate" in text and "No agent was ever paused" in text
 
 
-def test_hunt_runs_a_saved_hunt_and_offers_csv(monkeypatch, full_lake) -> None:
-    at = open_page(monkeypatch, full_lake, "hunt")
+def test_hunt_runs_a_saved_hunt_and_offers_csv(monkeypatch, sample_app_lake) -> None:
+    at = open_page(monkeypatch, sample_app_lake, "hunt")
     at.selectbox[0].set_value("Sessions touching resources outside the agent's declared scope").run()
     assert "count_out_of_scope_resources" in at.text_area[0].value
     [run] = [b for b in at.button if b.label == "Run"]
     run.click().run()
     result = frame(at, "hunt_table")
-    expected = Lake(full_lake).connect().execute(
+    expected = Lake(sample_app_lake).connect().execute(
         "select count(*) from sessions where count_out_of_scope_resources > 0").fetchone()[0]
     assert len(result) == expected > 0
     assert at.get("download_button")
@@ -297,9 +281,9 @@ def test_hunt_runs_a_saved_hunt_and_offers_csv(monkeypatch, full_lake) -> None:
     "select * from read_csv('/etc/passwd')",
     "select 1; copy (select 1) to '{out}'",
 ])
-def test_hunt_refuses_anything_but_reading_the_lake(monkeypatch, full_lake, tmp_path, sql) -> None:
+def test_hunt_refuses_anything_but_reading_the_lake(monkeypatch, sample_app_lake, tmp_path, sql) -> None:
     out = tmp_path / "written.csv"
-    at = open_page(monkeypatch, full_lake, "hunt")
+    at = open_page(monkeypatch, sample_app_lake, "hunt")
     at.text_area[0].set_value(sql.format(out=out))
     [run] = [b for b in at.button if b.label == "Run"]
     run.click().run()
@@ -311,8 +295,8 @@ def test_hunt_refuses_anything_but_reading_the_lake(monkeypatch, full_lake, tmp_
     ("select * from sesions", 'sesions does not exist! Did you mean "sessions"? in the query'),
     ("select 1; select 2", "2 statements given; run one query at a time in the query"),
 ])
-def test_hunt_errors_read_like_the_sql_command(monkeypatch, full_lake, sql, said) -> None:
-    at = open_page(monkeypatch, full_lake, "hunt")
+def test_hunt_errors_read_like_the_sql_command(monkeypatch, sample_app_lake, sql, said) -> None:
+    at = open_page(monkeypatch, sample_app_lake, "hunt")
     at.text_area[0].set_value(sql)
     [run] = [b for b in at.button if b.label == "Run"]
     run.click().run()
@@ -346,9 +330,9 @@ def fake_risk_model(monkeypatch: pytest.MonkeyPatch) -> list:
     return calls
 
 
-def test_fleet_what_if_shows_where_the_risk_model_moves_an_agent(monkeypatch, full_lake) -> None:
+def test_fleet_what_if_shows_where_the_risk_model_moves_an_agent(monkeypatch, sample_app_lake) -> None:
     calls = fake_risk_model(monkeypatch)
-    at = open_page(monkeypatch, full_lake, "fleet")
+    at = open_page(monkeypatch, sample_app_lake, "fleet")
     at.selectbox(key="what_if_agent").set_value("cicd-assistant")
     at.multiselect(key="what_if_controls").select("segmentation").run()
     assert calls[-1] == ("cicd-assistant", ["segmentation"], 3.0)
@@ -357,17 +341,17 @@ def test_fleet_what_if_shows_where_the_risk_model_moves_an_agent(monkeypatch, fu
     assert moved.loc[("declared", "with the controls"), "model2"] == "Managed Risk"
 
 
-def test_fleet_has_no_what_if_picker_when_the_risk_model_offers_none(monkeypatch, full_lake) -> None:
+def test_fleet_has_no_what_if_picker_when_the_risk_model_offers_none(monkeypatch, sample_app_lake) -> None:
     for name in ("risk_model", "risk_report", "risk"):
         monkeypatch.setitem(sys.modules, f"agentwatch.detectors.{name}", None)  # import fails
-    at = open_page(monkeypatch, full_lake, "fleet")
+    at = open_page(monkeypatch, sample_app_lake, "fleet")
     assert "What if: apply controls" not in [s.value for s in at.subheader]
 
 
-def test_a_commit_by_someone_else_shows_on_the_next_rerun(monkeypatch, full_lake, tmp_path) -> None:
+def test_a_commit_by_someone_else_shows_on_the_next_rerun(monkeypatch, sample_app_lake, tmp_path) -> None:
     from agentwatch.app.data import record_alert_state
 
-    lake = copy_lake(full_lake, tmp_path / "lake")
+    lake = copy_lake(sample_app_lake, tmp_path / "lake")
     at = open_page(monkeypatch, lake, "flagged")
     key = at.selectbox(key="alert_pick").value
     record_alert_state(str(lake), key, "acknowledged", "bo", "from the CLI")  # another process, same lake
@@ -391,7 +375,7 @@ def test_a_runaway_session_shows_its_first_events_and_says_where_the_rest_are(mo
     assert any("Showing the first 2,000" in c.value for c in at.caption)
 
 
-def test_rules_page_lists_the_catalog_the_detectors_stage_loads(monkeypatch, full_lake) -> None:
+def test_rules_page_lists_the_catalog_the_detectors_stage_loads(monkeypatch, sample_app_lake) -> None:
     from agentwatch.app import data
 
     module = types.ModuleType("agentwatch.detectors.detect.rules")
@@ -401,24 +385,19 @@ def test_rules_page_lists_the_catalog_the_detectors_stage_loads(monkeypatch, ful
         tags=("attack.impact",), description="rm -rf and friends")] if list(dirs)[0] == Path("/builtin") else []
     monkeypatch.setitem(sys.modules, "agentwatch.detectors.detect.rules", module)
     data.rule_catalog.clear()
-    at = open_page(monkeypatch, full_lake, "rules")
+    at = open_page(monkeypatch, sample_app_lake, "rules")
     catalog = frame_with(at, "rule_id", "description")
     assert catalog["rule_id"].tolist() == ["destructive-action"]
     monkeypatch.setitem(sys.modules, "agentwatch.detectors.detect.rules", None)
     data.rule_catalog.clear()
-    at = open_page(monkeypatch, full_lake, "rules")
+    at = open_page(monkeypatch, sample_app_lake, "rules")
     assert any("No rule catalog" in c.value for c in at.caption)
 
 
 @pytest.fixture(scope="module")
-def risk_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def risk_lake(sample_measured: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample fleet measured and placed by the real risk model (`run_risk`)."""
-    from agentwatch.detectors.risk.run import run_risk
-    from agentwatch.inventory import load_inventory
-
-    lake = measured_lake(tmp_path_factory.mktemp("risk") / "lake")
-    run_risk(lake, inventory=load_inventory(INVENTORY), now=NOW)
-    return lake
+    return place_risk(copy_lake(sample_measured, tmp_path_factory.mktemp("risk") / "lake"))
 
 
 def test_fleet_over_the_real_risk_model_and_its_what_if_moves_the_seed_assistant(monkeypatch, risk_lake) -> None:
@@ -438,16 +417,9 @@ def test_fleet_over_the_real_risk_model_and_its_what_if_moves_the_seed_assistant
 
 
 @pytest.fixture(scope="module")
-def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pipeline_lake(sample_detected: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample fleet through the real stages on main: ingest, metrics, detect, risk."""
-    from agentwatch.detectors.detect.run import run_detect
-    from agentwatch.detectors.risk.run import run_risk
-    from agentwatch.inventory import load_inventory
-
-    lake = measured_lake(tmp_path_factory.mktemp("pipeline") / "lake")
-    run_detect(lake, now=NOW)
-    run_risk(lake, inventory=load_inventory(INVENTORY), now=NOW)
-    return lake
+    return place_risk(copy_lake(sample_detected, tmp_path_factory.mktemp("pipeline") / "lake"))
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -19,17 +19,16 @@ from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake
 from tests.support.native_lines import line, write_lines
 from tests.support.paths import SAMPLE
+from tests.support.sample_lake import copy_lake
 
 INVENTORY = str(SAMPLE / "agents.yaml")
 FRAMEWORK = ["--what-if", "segmentation,verification", "--what-if", "telemetry", "--what-if", "guardrails"]
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("lake")
-    ingest_paths(root, [SAMPLE], now=datetime(2026, 11, 24, tzinfo=UTC))
-    run_metrics(root, load_inventory(SAMPLE / "agents.yaml"))
-    return root
+def lake(sample_measured: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shared measured sample lake: `risk --update` writes to it."""
+    return copy_lake(sample_measured, tmp_path_factory.mktemp("lake") / "lake")
 
 
 def risk(lake: Path, *args: str, inventory: str | None = INVENTORY) -> str:

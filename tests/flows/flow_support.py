@@ -11,9 +11,6 @@ import duckdb
 from agentwatch.config import load_settings
 from agentwatch.lake import Lake
 from tests.support.native_lines import line, write_lines
-from tests.support.paths import ROOT
-
-SAMPLE = ROOT / "data" / "sample"
 
 
 def flow_settings(lake: Path, *, sources: list[str] | None = None, inventory: str = "", **more: Any) -> dict:

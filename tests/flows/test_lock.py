@@ -15,7 +15,8 @@ from agentwatch.flows.context import build_context
 from agentwatch.flows.pipeline import DirectRunner, run_pipeline
 from agentwatch.flows.runlock import RunBusy, run_lock
 from agentwatch.lake import verify_lake
-from tests.flows.flow_support import SAMPLE, flow_settings, lake_state, session_file, sessions_in
+from tests.flows.flow_support import flow_settings, lake_state, session_file, sessions_in
+from tests.support.paths import SAMPLE
 
 
 def hold_lock(lake: Path, seconds: float) -> threading.Thread:
@@ -51,6 +52,7 @@ def test_a_run_that_waited_too_long_refuses_clearly(lake: Path) -> None:
         holder.join()
 
 
+@pytest.mark.slow  # three `agentwatch run` processes end to end
 def test_two_runs_at_once_leave_the_lake_as_one_run_would(lake: Path, tmp_path: Path) -> None:
     agentwatch = [str(Path(sys.executable).parent / "agentwatch")]
     native = SAMPLE / "native" / "cicd-assistant"

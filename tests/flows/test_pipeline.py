@@ -14,8 +14,9 @@ from agentwatch.flows.pipeline import DirectRunner, PipelineStage, StepFailed, r
 from agentwatch.flows.stages import StageSkipped
 from agentwatch.ingest.receiver.spool import Spool
 from agentwatch.lake import verify_lake
-from tests.flows.flow_support import SAMPLE, corrupt_gz, flow_settings, lake_state, session_file, sessions_in
+from tests.flows.flow_support import corrupt_gz, flow_settings, lake_state, session_file, sessions_in
 from tests.support.native_lines import line, write_lines
+from tests.support.paths import SAMPLE
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -30,6 +31,7 @@ def ingest_totals(summary) -> dict[str, int]:
     return {k: sum(getattr(b, k) for b in batches) for k in keys}
 
 
+@pytest.mark.slow  # the whole sample fleet through every stage, twice
 def test_sample_night_then_the_same_night_again_changes_nothing(lake: Path) -> None:
     settings = flow_settings(lake, inventory=str(SAMPLE / "agents.yaml"))
     first = run(settings, [SAMPLE])

@@ -8,37 +8,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from prefect import get_client
-from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterKey,
-    FlowRunFilter,
-    FlowRunFilterId,
-    LogFilter,
-    LogFilterFlowRunId,
-)
-from prefect.settings import (
-    PREFECT_HOME,
-    PREFECT_SERVER_ANALYTICS_ENABLED,
-    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-    temporary_settings,
-)
-from prefect.testing.utilities import prefect_test_harness
 
-from agentwatch.flows import pipeline, steps, tasks
+from agentwatch.flows import pipeline, steps
 from agentwatch.flows.context import build_context
-from agentwatch.flows.guard import guard_flow
-from agentwatch.flows.nightly import nightly_flow
 from agentwatch.flows.pipeline import DirectRunner, PipelineStage, StepFailed, run_pipeline
 from agentwatch.lake import Lake
 from tests.detectors.escalate.escalation_support import http_receiver
-from tests.flows.flow_support import SAMPLE, flow_settings, force_push_file, session_file, sessions_in
+from tests.flows.flow_support import flow_settings, force_push_file, session_file, sessions_in
+from tests.support.paths import SAMPLE
 
+# Prefect (and the flows, which import it) load inside the fixture and the tests: importing its server
+# costs seconds at collection, paid then by every test run, this module's tests run or not.
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)
 def harness(tmp_path_factory: pytest.TempPathFactory):
+    from prefect.settings import (
+        PREFECT_HOME,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
     home = tmp_path_factory.mktemp("prefect-home")
     with temporary_settings(updates={PREFECT_HOME: str(home), PREFECT_SERVER_ANALYTICS_ENABLED: False,
                                      PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 180}), \
@@ -47,6 +40,9 @@ def harness(tmp_path_factory: pytest.TempPathFactory):
 
 
 def flow_run_of(state):
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
         task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
@@ -54,12 +50,18 @@ def flow_run_of(state):
 
 
 def log_messages(state) -> list[str]:
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
     with get_client(sync_client=True) as client:
         logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])))
         return [log.message for log in logs]
 
 
 def latest_artifact(key: str) -> str:
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
     with get_client(sync_client=True) as client:
         [artifact] = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
                                            sort="CREATED_DESC", limit=1)
@@ -67,6 +69,9 @@ def latest_artifact(key: str) -> str:
 
 
 def test_nightly_on_the_sample_fleet_then_the_guard_pages_about_a_new_file(lake: Path, tmp_path: Path) -> None:
+    from agentwatch.flows.guard import guard_flow
+    from agentwatch.flows.nightly import nightly_flow
+
     logs = tmp_path / "logs"
     logs.mkdir()
     playbooks = tmp_path / "playbooks.yml"
@@ -109,6 +114,8 @@ def test_nightly_on_the_sample_fleet_then_the_guard_pages_about_a_new_file(lake:
 
 
 def test_a_failed_stage_fails_the_flow_run_with_its_reason(lake: Path, tmp_path: Path, monkeypatch) -> None:
+    from agentwatch.flows.nightly import nightly_flow
+
     session_file(tmp_path / "logs" / "a.jsonl", "a")
 
     def explode(ctx):
@@ -128,6 +135,9 @@ def test_a_failed_stage_fails_the_flow_run_with_its_reason(lake: Path, tmp_path:
 
 
 def test_ingest_is_retried_on_io_errors_only(lake: Path, tmp_path: Path, monkeypatch) -> None:
+    from agentwatch.flows import tasks
+    from agentwatch.flows.nightly import nightly_flow
+
     session_file(tmp_path / "logs" / "a.jsonl", "a")
     settings = flow_settings(lake, sources=[str(tmp_path / "logs")])
     calls = []
@@ -157,6 +167,8 @@ def test_ingest_is_retried_on_io_errors_only(lake: Path, tmp_path: Path, monkeyp
 
 @pytest.mark.timeout(900)  # a cluster of two worker processes starts in 5-30 s on shared cores
 def test_nightly_on_a_local_two_worker_dask_cluster_matches_the_single_process_run(tmp_path: Path) -> None:
+    from agentwatch.flows.nightly import nightly_flow
+
     inventory = str(SAMPLE / "agents.yaml")
     paths = [SAMPLE / "native" / "cicd-assistant", SAMPLE / "otlp"]  # both formats, incidents included
     single, on_dask = tmp_path / "single", tmp_path / "dask"

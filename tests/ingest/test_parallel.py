@@ -19,8 +19,9 @@ from agentwatch.flows.runners import local_cluster_options
 from agentwatch.ingest.parallel import DECODE_DIR, commit_decoded, decode_file
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import ROUNDS_DIR, Lake
-from tests.flows.flow_support import SAMPLE, flow_settings
+from tests.flows.flow_support import flow_settings
 from tests.support.native_lines import line, write_lines
+from tests.support.paths import SAMPLE
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -70,6 +71,7 @@ class MappingRunner(DirectRunner):
     parallel = True
 
 
+@pytest.mark.slow  # two whole pipeline runs, one decoding in worker processes
 def test_the_parallel_path_of_the_pipeline_gives_the_single_process_lake(tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     mixed_inputs(inputs)

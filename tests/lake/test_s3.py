@@ -14,16 +14,14 @@ import duckdb
 import orjson
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from agentwatch.cli import run_cli
 from agentwatch.errors import LakeError
 from agentwatch.lake import Lake
-from agentwatch.lake.s3store import S3Store
 from agentwatch.lake.verify import verify_lake
-from tests.support.paths import ROOT
+from tests.support.paths import SAMPLE
 
-SAMPLE = ROOT / "data" / "sample"
+pytestmark = pytest.mark.slow  # every test reads the pipeline run over S3 and over a folder (`piped`)
 INVENTORY = SAMPLE / "agents.yaml"
 BUCKET = "agentwatch-test"
 LAKE = f"s3://{BUCKET}/lake"
@@ -37,6 +35,8 @@ SESSIONS = "select agent_id, session_id, flagged, round(risk_score, 6) from sess
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A local S3 endpoint, with the standard AWS variables pointing at it for the whole module."""
+    from moto.server import ThreadedMotoServer  # moto and s3fs load when these tests run, not at collection
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -78,6 +78,13 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def s3_store(location: str = LAKE, **options: float):
+    """The lake's store on the endpoint."""
+    from agentwatch.lake.s3store import S3Store
+
+    return S3Store(location, **options)
+
+
 def objects(prefix: str = "lake/") -> list[str]:
     pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
     return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
@@ -96,7 +103,7 @@ def test_the_lake_lives_in_the_bucket_and_the_working_folder_holds_no_data(piped
     assert "lake/_manifest/00000001.json" in keys and not any(k.startswith("lake/_lock") for k in keys)
     assert any(k.startswith("lake/events/") and k.endswith(".parquet") for k in keys)
     assert any(k.startswith("lake/sessions/") for k in keys)
-    work = S3Store(LAKE).root
+    work = s3_store().root
     assert not [p for p in work.rglob("*") if p.suffix in (".parquet", ".json")]
 
 
@@ -146,21 +153,21 @@ def test_a_second_put_of_a_manifest_entry_is_refused(piped: dict[str, list]) -> 
         s3.put_object(Bucket=BUCKET, Key="lake/_manifest/00000001.json", Body=b"{}", IfNoneMatch="*")
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
     with pytest.raises(LakeError, match="committed by another writer"):
-        S3Store(LAKE).create("_manifest/00000001.json", b"{}")
+        s3_store().create("_manifest/00000001.json", b"{}")
     assert verify_lake(LAKE).problems == ()
 
 
 def test_a_lock_held_by_another_writer_refuses_a_second_one(piped: dict[str, list], capsys) -> None:
-    with S3Store(LAKE).lock():
+    with s3_store().lock():
         with pytest.raises(LakeError, match="another agentwatch process is writing this lake"):
-            S3Store(LAKE).lock().__enter__()
+            s3_store().lock().__enter__()
         code, _, err = cli(capsys, "ingest", str(INPUTS[0]))
         assert code == 2 and "another agentwatch process is writing this lake" in err
     assert "lake/_lock" not in objects()
 
 
 def test_an_expired_lock_is_taken_over_and_its_old_owner_leaves_it(piped: dict[str, list]) -> None:
-    crashed, taker = S3Store(LAKE, lock_ttl=0), S3Store(LAKE)
+    crashed, taker = s3_store(LAKE, lock_ttl=0), s3_store()
     with crashed.lock():
         time.sleep(0.01)
         with taker.lock():
@@ -184,6 +191,6 @@ def test_the_masking_key_stays_in_the_local_working_folder(endpoint: str, monkey
     monkeypatch.delenv("AGENTWATCH_REDACTION_KEY")
     lake = f"s3://{BUCKET}/keyed"
     assert run_cli(["--lake", lake, "ingest", str(INPUTS[0])]) == 0
-    assert (S3Store(lake).root / "_keys" / "redaction.key").stat().st_mode & 0o777 == 0o600
+    assert (s3_store(lake).root / "_keys" / "redaction.key").stat().st_mode & 0o777 == 0o600
     keys = objects("keyed/")
     assert "keyed/_manifest/00000001.json" in keys and not [k for k in keys if "_keys" in k]

@@ -5,6 +5,7 @@ score and that of a session like it drop, their reasons say why, nothing else mo
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,14 +13,15 @@ from click.testing import CliRunner
 from agentwatch.cli import cli
 from agentwatch.detectors.detect.run import run_detect
 from agentwatch.lake import Lake
-from tests.detectors.detect.detect_support import detected_sample_lake
+from tests.support.sample_lake import copy_lake
 
 SCORES = "select session_id, anomaly_score, risk_score, flagged, reasons from sessions order by session_id"
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return detected_sample_lake(tmp_path_factory.mktemp("lake"))
+def lake(sample_detected: Path, tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """A copy of the shared detected sample lake: these tests close alerts and detect again."""
+    return Lake(copy_lake(sample_detected, tmp_path_factory.mktemp("lake") / "lake"))
 
 
 def scores(lake: Lake) -> dict[str, tuple]:

@@ -5,6 +5,7 @@ and a false positive closed with a reason stops counting for that agent."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +16,7 @@ from agentwatch.detectors.detect.run import run_detect
 from agentwatch.detectors.detect.score import session_reasons
 from agentwatch.errors import ConfigError
 from agentwatch.lake import Lake
-from tests.detectors.detect.detect_support import SAMPLE, detected_sample_lake
+from tests.support.sample_lake import LABELS, copy_lake
 
 # scenario -> reasons of which at least one must be named in every session of it
 EXPECTED = {
@@ -33,13 +34,14 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return detected_sample_lake(tmp_path_factory.mktemp("lake"))
+def lake(sample_detected: Path, tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """A copy of the shared detected sample lake: these tests record analysts' state and detect again."""
+    return Lake(copy_lake(sample_detected, tmp_path_factory.mktemp("lake") / "lake"))
 
 
 def labelled(lake: Lake) -> list[tuple]:
     con = lake.connect(hardened=False)
-    con.execute("create temp table labels as select * from read_csv(?)", [str(SAMPLE / "labels.csv")])
+    con.execute("create temp table labels as select * from read_csv(?)", [str(LABELS)])
     return con.execute("select l.scenario, s.flagged, list_transform(s.reasons, lambda r: r.id), s.risk_score "
                        "from labels l join sessions s using (session_id)").fetchall()
 
@@ -55,7 +57,7 @@ def test_every_incident_is_flagged_with_a_fitting_reason(lake, scenario):
 def test_hard_negatives_are_quiet_and_precision_is_at_least_0_9(lake):
     rows = labelled(lake)
     assert not [r for r in rows if r[0].startswith("hard_negative") and r[1]]
-    result = evaluate(lake.connect(), read_labels(SAMPLE / "labels.csv"))
+    result = evaluate(lake.connect(), read_labels(LABELS))
     assert result.precision >= 0.9 and result.recall >= 0.9 and result.roc_auc >= 0.95
     assert result.missing_sessions == 0
 
@@ -129,6 +131,6 @@ def test_a_false_positive_closed_with_a_reason_stops_counting_for_that_agent(lak
 def test_alerts_command_filters_and_eval_prints_the_figures(lake):
     out = CliRunner().invoke(cli, ["--lake", str(lake.root), "alerts", "--status", "closed", "--format", "csv"])
     assert out.exit_code == 0 and out.output.count("\n") == 2 and ",closed," in out.output
-    out = CliRunner().invoke(cli, ["--lake", str(lake.root), "eval", "--labels", str(SAMPLE / "labels.csv")])
+    out = CliRunner().invoke(cli, ["--lake", str(lake.root), "eval", "--labels", str(LABELS)])
     assert out.exit_code == 0 and "precision" in out.output and "recall at FPR 1%" in out.output
     assert "runaway_delegation" in out.output

@@ -3,26 +3,20 @@ in the reasons of the forged-approval and unapproved-action sessions, end to end
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from agentwatch.detectors.detect.rule_tests import run_samples
 from agentwatch.detectors.detect.rules import BUILTIN_RULES_DIR, load_rule
-from agentwatch.detectors.detect.run import run_detect
 from agentwatch.detectors.escalate.playbooks import load_playbooks
 from agentwatch.detectors.escalate.run import run_escalations
-from agentwatch.detectors.metrics.run import run_metrics
-from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake
 from tests.detectors.escalate.escalation_support import http_receiver
-from tests.support.paths import SAMPLE
+from tests.support.sample_lake import LABELS, NOW, copy_lake
 
 RULES = ("approval-invalid-signature", "approval-unknown-key", "approval-summary-mismatch",
          "approval-after-the-fact", "approval-missing")
-NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 def test_every_verification_rule_fires_and_stays_silent_on_its_samples():
@@ -33,12 +27,9 @@ def test_every_verification_rule_fires_and_stays_silent_on_its_samples():
 
 
 @pytest.fixture(scope="module")
-def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake = tmp_path_factory.mktemp("lake")
-    ingest_paths(lake, [SAMPLE], now=NOW)
-    run_metrics(lake, load_inventory(SAMPLE / "agents.yaml"))
-    run_detect(lake, now=NOW)
-    return lake
+def sample_lake(sample_detected: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shared detected sample lake: the escalation test records what it sent."""
+    return copy_lake(sample_detected, tmp_path_factory.mktemp("lake") / "lake")
 
 
 def reasons_by_scenario(lake: Path, scenario: str) -> list[set[str]]:
@@ -47,7 +38,7 @@ def reasons_by_scenario(lake: Path, scenario: str) -> list[set[str]]:
         select list_distinct([r.id for r in reasons if r.kind = 'rule'])
         from sessions join read_csv(?) as labels using (session_id)
         where labels.scenario = ? and sessions.spawn_depth = 0
-    """, [str(SAMPLE / "labels.csv"), scenario]).fetchall()
+    """, [str(LABELS), scenario]).fetchall()
     return [set(ids or ()) for (ids,) in found]
 
 

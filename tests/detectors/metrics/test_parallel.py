@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from distributed import Client, LocalCluster
 
 from agentwatch.detectors.metrics.parallel import (
     MetricsPlan,
@@ -72,7 +71,10 @@ def in_turn(arg_list: list[tuple]) -> list[RoundPart]:
     return [build_round_part(*args) for args in arg_list]
 
 
+@pytest.mark.slow  # two worker processes on a local Dask cluster
 def test_rounds_on_a_two_worker_cluster_give_the_single_process_tables(fleet: Path, tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster  # at collection, Dask costs every run a second
+
     inventory = load_inventory(fleet / "agents.yaml")
     days = files_by_day(fleet)
     single, mapped = tmp_path / "single", tmp_path / "mapped"

@@ -3,16 +3,13 @@ of the same agent; hard negatives stay where normal sessions are."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from agentwatch.detectors.metrics.models import build_metrics
-from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake
-from tests.support.paths import SAMPLE
+from tests.support.sample_lake import LABELS
 
 # scenario -> (metric, +1 if incidents raise it, -1 if they lower it); forged approvals are caught by
 # the signature check the metrics build runs (detectors/metrics/verification.py).
@@ -38,12 +35,10 @@ QUIET = {
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
-    lake = tmp_path_factory.mktemp("lake")
-    ingest_paths(lake, [SAMPLE], now=datetime(2026, 11, 24, tzinfo=UTC))  # native and OTLP files
-    con = Lake(lake).connect(hardened=False)
-    build_metrics(con, load_inventory(SAMPLE / "agents.yaml"))
-    con.execute("create table labels as select * from read_csv(?)", [str(SAMPLE / "labels.csv")])
+def sample(sample_measured: Path) -> duckdb.DuckDBPyConnection:
+    """The shared sample lake (native and OTLP files, measured) with its labels."""
+    con = Lake(sample_measured).connect(hardened=False)
+    con.execute("create table labels as select * from read_csv(?)", [str(LABELS)])
     return con
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from agentwatch.detectors.metrics.models import build_metrics
 from agentwatch.detectors.metrics.verification import (
     judge_approval,
     summarize_action,
@@ -14,13 +13,11 @@ from agentwatch.detectors.metrics.verification import (
     verify_approvals,
 )
 from agentwatch.errors import ConfigError
-from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake
 from tests.detectors.metrics.approval_support import ALICE_KEYS, MALLORY, sign, signed
 from tests.detectors.metrics.metrics_support import agent, rows, run_metrics, session_row
 from tests.support.builders import approval, session, tool_call, tool_result, user
-from tests.support.paths import SAMPLE
+from tests.support.sample_lake import LABELS
 
 DEPLOYER = agent("deployer", approval_required=["deploy"], approval_keys=ALICE_KEYS)
 PUSH = {"repo": "acme/api", "branch": "fix/timeout", "commits": 1}
@@ -145,16 +142,13 @@ def test_an_inventory_key_that_is_not_ed25519_is_a_config_error():
 
 
 @pytest.fixture(scope="module")
-def sample_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
-    lake = tmp_path_factory.mktemp("lake")
-    ingest_paths(lake, [SAMPLE], now=datetime(2026, 11, 24, tzinfo=UTC))  # native and OTLP files
-    con = Lake(lake).connect(hardened=False)
-    build_metrics(con, load_inventory(SAMPLE / "agents.yaml"))
-    found = con.execute("""
+def sample_outcomes(sample_measured: Path) -> dict[str, set[str]]:
+    """The approval outcomes of each scenario on the shared sample lake (native and OTLP files, measured)."""
+    found = Lake(sample_measured).connect(hardened=False).execute("""
         select labels.scenario, list(distinct steps.approval_outcome)
         from steps join read_csv(?) as labels using (session_id)
         where steps.approval_outcome is not null
-        group by all""", [str(SAMPLE / "labels.csv")]).fetchall()
+        group by all""", [str(LABELS)]).fetchall()
     return {scenario: set(outcomes) for scenario, outcomes in found}
 
 

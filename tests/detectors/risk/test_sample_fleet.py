@@ -4,16 +4,14 @@ right dimension on the day they happen, gaps as findings, quadrant moves as aler
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
-from datetime import UTC, datetime
+from pathlib import Path
 from statistics import median
 
 import duckdb
 import polars as pl
 import pytest
 
-from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.detectors.risk.findings import FINDINGS_SCHEMA
 from agentwatch.detectors.risk.model import place
 from agentwatch.detectors.risk.run import run_risk
@@ -23,8 +21,8 @@ from agentwatch.inventory import DIMENSIONS, load_inventory
 from agentwatch.lake import Lake
 from tests.detectors.metrics.metrics_support import rows
 from tests.support.paths import SAMPLE
+from tests.support.sample_lake import NOW, copy_lake, place_risk
 
-NOW = datetime(2026, 11, 24, tzinfo=UTC)
 INVERTED = {"oversight", "goal_stability", "monitoring"}
 # scenario -> dimensions its sessions make riskier on the day they happen
 MOVES = {
@@ -49,13 +47,9 @@ QUIET = {
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    root = tmp_path_factory.mktemp("lake")
-    inventory = load_inventory(SAMPLE / "agents.yaml")
-    ingest_paths(root, [SAMPLE], now=NOW)
-    run_metrics(root, inventory)
-    run_risk(Lake(root), inventory=inventory, now=NOW)
-    return Lake(root)
+def lake(sample_measured: Path, tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """A copy of the shared measured sample lake, placed by the risk model (some tests write findings)."""
+    return Lake(place_risk(copy_lake(sample_measured, tmp_path_factory.mktemp("lake") / "lake")))
 
 
 @pytest.fixture
@@ -236,7 +230,7 @@ def test_agents_without_an_inventory_entry_are_measured_and_marked_undeclared(fl
 @pytest.mark.parametrize("tag", ["verification", "control.verification"])  # the rule catalog namespaces its tags
 def test_rule_findings_count_against_the_dimensions_their_control_protects(fleet, tmp_path, tag):
     source, con = fleet
-    lake = Lake(shutil.copytree(source.root, tmp_path / "lake"))
+    lake = Lake(copy_lake(source.root, tmp_path / "lake"))
     (day,) = rows(con, """select r.day, r.first_started_at, r.measured_oversight, r.measured_access
         from agent_risk r join day_scenarios d using (agent_id, day)
         where agent_id = 'support-agent' and d.scenarios = ['normal'] order by day limit 1""")

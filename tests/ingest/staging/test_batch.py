@@ -10,8 +10,8 @@ import pytest
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.sanitize.sanitizer import KEY_ENV
 from agentwatch.ingest.staging import batch as stage
-from tests.flows.flow_support import SAMPLE
 from tests.ingest.test_parallel import NOW, lake_files, mixed_inputs
+from tests.support.paths import SAMPLE
 
 
 def ingest_with_budget(monkeypatch: pytest.MonkeyPatch, lake: Path, files: list[Path], budget: int) -> None:
@@ -27,6 +27,7 @@ def test_memory_limits_read_as_duckdb_reads_them() -> None:
     assert stage.memory_bytes("lots") == 0
 
 
+@pytest.mark.slow  # the sample fleet ingested twice per case
 @pytest.mark.parametrize("budget", [0, 20_000], ids=["on_disk", "spilled_half_way"])
 def test_held_and_staged_batches_write_the_same_lake(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int
