@@ -1,12 +1,13 @@
 # Two commands set up a fresh machine: `make demo` and `make test`. Both create .venv and install
 # everything pinned in constraints.txt; the install is skipped while its inputs are unchanged.
+# `make test-fast` is the lane for while you work: every test but the slow end-to-end and browser ones.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAKE ?= data/lake
 
-.PHONY: setup demo test lint bench clean app
+.PHONY: setup demo test test-fast lint bench clean app
 
 setup: $(STAMP)
 
@@ -33,6 +34,10 @@ CHROMIUM := /usr/bin/chromium
 test: setup $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 $(CHROMIUM):
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update

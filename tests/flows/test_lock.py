@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,14 @@ from tests.flows.flow_support import flow_settings, lake_state, session_file, se
 from tests.support.paths import SAMPLE
 
 
-def hold_lock(lake: Path, seconds: float) -> threading.Thread:
+def hold_lock(lake: Path, release: threading.Event, seconds: float) -> threading.Thread:
+    """A thread holding the lake's run lock (as a first run would) for `seconds`, or until `release` is set."""
     held = threading.Event()
 
     def hold() -> None:
         with run_lock(lake, timeout=0):
             held.set()
-            time.sleep(seconds)
+            release.wait(seconds)
 
     thread = threading.Thread(target=hold)
     thread.start()
@@ -36,7 +36,7 @@ def hold_lock(lake: Path, seconds: float) -> threading.Thread:
 def test_a_second_run_waits_for_the_first(lake: Path, tmp_path: Path) -> None:
     session_file(tmp_path / "logs" / "a.jsonl", "a")
     settings = flow_settings(lake, sources=[str(tmp_path / "logs")])
-    holder = hold_lock(lake, 1.5)
+    holder = hold_lock(lake, threading.Event(), 1.5)  # a first run of 1.5 s
     summary = run_pipeline(build_context(settings), DirectRunner())
     holder.join()
     assert summary.waited_for_lock >= 1.0
@@ -44,11 +44,13 @@ def test_a_second_run_waits_for_the_first(lake: Path, tmp_path: Path) -> None:
 
 
 def test_a_run_that_waited_too_long_refuses_clearly(lake: Path) -> None:
-    holder = hold_lock(lake, 2.0)
+    release = threading.Event()
+    holder = hold_lock(lake, release, 30)  # held until the second run has given up
     try:
         with pytest.raises(RunBusy, match=r"another agentwatch run has held this lake for over 0.5 s .*lock_timeout"):
             run_pipeline(build_context(flow_settings(lake, run_lock_timeout=0.5)), DirectRunner())
     finally:
+        release.set()
         holder.join()
 
 

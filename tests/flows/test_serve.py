@@ -20,6 +20,7 @@ import pytest
 
 from tests.detectors.escalate.escalation_support import http_receiver
 from tests.flows.flow_support import force_push_file, sessions_in
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 AGENTWATCH = str(Path(sys.executable).parent / "agentwatch")
@@ -36,18 +37,6 @@ def api(port: int, path: str, body: dict | None = None):
                                      headers={"content-type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
-
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if result := check():
-                return result
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def completed_guard_runs(port: int) -> list[dict]:
@@ -74,17 +63,18 @@ def test_serve_schedules_both_flows_and_the_guard_escalates_a_late_file_within_a
         with open(tmp_path / "serve.log", "wb") as log:
             serving = subprocess.Popen([AGENTWATCH, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deployments = wait_for(lambda: len(d := api(port, "deployments/filter")) == 2 and d, 240, "deployments")
+            deployments = wait_until(lambda: len(d := api(port, "deployments/filter")) == 2 and d, 240, "deployments",
+                                     interval=0.5)
             schedules = {d["name"]: d["schedules"][0]["schedule"] for d in deployments}
             assert (schedules["nightly"]["cron"], schedules["nightly"]["timezone"]) == ("0 2 * * *", "Europe/Berlin")
             assert schedules["guard"]["interval"] == 10  # the shortest allowed: headroom on 2 busy cores
             assert (lake / "_prefect" / "server.log").exists()
-            wait_for(lambda: completed_guard_runs(port), 150, "a first guard run")
+            wait_until(lambda: completed_guard_runs(port), 150, "a first guard run", interval=0.5)
             assert not receiver.posts
 
             force_push_file(logs / "late.jsonl", "late-session")
             appeared = time.monotonic()
-            wait_for(lambda: receiver.posts, 60, "the guard's page about the late file's force push")
+            wait_until(lambda: receiver.posts, 60, "the guard's page about the late file's force push")
             paged_after = time.monotonic() - appeared
             assert "late-session" in sessions_in(lake)
         finally:
@@ -95,4 +85,4 @@ def test_serve_schedules_both_flows_and_the_guard_escalates_a_late_file_within_a
     assert page["alert"]["session_id"] == "late-session" and page["alert"]["agent_id"] == "cicd-assistant"
     assert "force-push-protected-branch" in page["alert"]["rule_ids"]
     assert serving.returncode == 0, (tmp_path / "serve.log").read_text()[-3000:]
-    wait_for(lambda: not port_open(port), 30, "the Prefect server to stop")
+    wait_until(lambda: not port_open(port), 30, "the Prefect server to stop")
