@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -60,3 +61,9 @@ def step_column(con: duckdb.DuckDBPyConnection, session_id: str, column: str) ->
     """One column of a session's `steps`, in step order."""
     result = rows(con, f"select {column} as v from steps where session_id = ? order by step_index", [session_id])
     return [r["v"] for r in result]
+
+
+def files_by_day(fleet: Path) -> list[list[Path]]:
+    """A generated fleet's native files, a list per day in day order."""
+    days = sorted({p.name.split(".")[0] for p in (fleet / "native").rglob("*.jsonl*")})
+    return [sorted((fleet / "native").rglob(f"{day}.jsonl*")) for day in days]

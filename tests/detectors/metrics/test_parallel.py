@@ -24,24 +24,12 @@ from agentwatch.flows.runners import local_cluster_options
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import Agent, load_inventory
 from agentwatch.lake import Lake
-from agentwatch.sample.generate import write_sample
+from tests.detectors.metrics.metrics_support import files_by_day
 from tests.support.native_lines import line, write_lines
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 CHUNK_EVENTS = 300  # about one agent a round: the sample fleet becomes several rounds
 Mapper = Callable[[list[tuple]], list[RoundPart]]
-
-
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("fleet")
-    write_sample(out, days=6, seed=11, scale=0.3, progress=None)
-    return out
-
-
-def files_by_day(fleet: Path) -> list[list[Path]]:
-    days = sorted({p.name.split(".")[0] for p in (fleet / "native").rglob("*.jsonl*")})
-    return [sorted((fleet / "native").rglob(f"{day}.jsonl*")) for day in days]
 
 
 def table(lake: Path, name: str) -> list[tuple]:

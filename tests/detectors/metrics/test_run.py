@@ -13,22 +13,10 @@ from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake, verify_lake
-from agentwatch.sample.generate import write_sample
+from tests.detectors.metrics.metrics_support import files_by_day
 from tests.support.paths import FIXTURES
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("fleet")
-    write_sample(out, days=6, seed=11, scale=0.3, progress=None)
-    return out
-
-
-def files_by_day(fleet: Path) -> list[list[Path]]:
-    days = sorted({p.name.split(".")[0] for p in (fleet / "native").rglob("*.jsonl*")})
-    return [sorted((fleet / "native").rglob(f"{day}.jsonl*")) for day in days]
 
 
 def table(lake: Path, name: str, order: str) -> list[tuple]:
