@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from agentwatch.cli.context import Context
     from agentwatch.inventory import Agent
 
-# verify's exit statuses (README "Exit codes"): 2 is every command's "bad input" (no lake, ...)
+# verify's exit statuses (docs/cli.md): 2 is every command's "bad input" (no lake, ...)
 VERIFY_OK, VERIFY_TAMPERED, VERIFY_LEFTOVERS = 0, 1, 3
 
 
