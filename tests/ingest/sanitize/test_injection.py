@@ -16,6 +16,7 @@ from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.sanitize.injection import PARTS, injection_flags, injection_spans
 from tests.support.native_lines import line, write_lines
 from tests.support.paths import ROOT
+from tests.support.sample_lake import LABELS
 
 LABELLED = [orjson.loads(x) for x in (ROOT / "tests/fixtures/injection_labelled.jsonl").read_bytes().splitlines() if x]
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -115,9 +116,8 @@ def test_ingest_flags_what_the_agent_reads_not_what_the_human_asks(tmp_path: Pat
     assert flags[3] == []
 
 
-def test_on_the_sample_fleet_only_injected_sessions_are_flagged(lake: Path) -> None:
-    ingest_paths(lake, [ROOT / "data/sample"], now=NOW)
-    events = pl.read_parquet(lake / "events", hive_partitioning=False)
+def test_on_the_sample_fleet_only_injected_sessions_are_flagged(sample_events: Path) -> None:
+    events = pl.read_parquet(sample_events / "events", hive_partitioning=False)
     flagged = set(events.filter(pl.col("flags").list.contains("injection_phrasing"))["session_id"])
-    labels = {r["session_id"]: r["scenario"] for r in csv.DictReader((ROOT / "data/sample/labels.csv").open())}
+    labels = {r["session_id"]: r["scenario"] for r in csv.DictReader(LABELS.open())}
     assert flagged == {s for s, scenario in labels.items() if scenario == "prompt_injection"}
