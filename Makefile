@@ -1,6 +1,7 @@
 # Two commands set up a fresh machine: `make demo` and `make test`. Both create .venv and install
 # everything pinned in constraints.txt; the install is skipped while its inputs are unchanged.
-# `make test-fast` is the lane for while you work: every test but the slow end-to-end and browser ones.
+# `make test-fast` is the lane for while you work: every test but the slow end-to-end and browser ones,
+# on one pytest worker per core (pytest-xdist; each worker builds the shared sample lakes once).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -37,7 +38,7 @@ test: setup $(CHROMIUM)
 
 test-fast: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -n auto -m "not slow and not browser"
 
 $(CHROMIUM):
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
