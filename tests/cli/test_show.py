@@ -127,8 +127,9 @@ def test_a_claude_code_spawn_names_its_child_and_side_chains_stand_apart(aw, tmp
     lines = out.splitlines()
     spawns = [ln.split("agent_spawn")[1].strip() for ln in lines if "agent_spawn" in ln]
     # the first Task's result names its sub-agent; the second's result names none
-    assert code == 0 and spawns == [f"starts sub-agent session {SESSION}/agent-a2898e3: Find where the cart … (+17 chars)",
-                                    "starts sub-agent session ?: List the tests of th… (+7 chars)"]
+    assert code == 0 and spawns == [
+        f"starts sub-agent session {SESSION}/agent-a2898e3: Find where the cart … (+17 chars)",
+        "starts sub-agent session ?: List the tests of th… (+7 chars)"]
     at = lines.index("sub-agents (1)")
     assert lines[at + 1].startswith(f"  {SESSION}/agent-a2898e3 of claude-code:-home-dev-shop: 2 events, 1 tool call")
     assert lines[at + 3] == "the agent's own side chains, not sub-agents (1)"
