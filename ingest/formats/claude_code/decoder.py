@@ -3,7 +3,8 @@
 One event per content block (a string `content` is one block), so one record gives one or more:
 
 - user: text -> `user_prompt`; `system_prompt` instead when Claude Code injected it (`isMeta`,
-  `isCompactSummary`, or text that is only a `<system-reminder>`); `tool_result` -> `tool_result`
+  `isCompactSummary`, text that opens with a `<system-reminder>`, or the output of a command the human
+  ran: `<bash-stdout>`, `<local-command-stdout>`, their stderr); `tool_result` -> `tool_result`
   (`tool_call_id` = `tool_use_id`, `status` from `is_error`), so a message of tool results only is
   never a human prompt; image/document -> a prompt event without text.
 - assistant: text -> `llm_response`, thinking/redacted_thinking -> `reasoning`, tool_use and
@@ -78,6 +79,10 @@ SNIFF_TYPES = frozenset({"user", "assistant", "system"}) | SKIPPED_TYPES
 COMPACTION_AGENT_PREFIX = "acompact-"
 WARMUP_PROMPT = "Warmup"
 COMMON_KEYS = ("uuid", "parentUuid", "sessionId", "timestamp")
+# User text Claude Code writes itself: its reminders, and the output of a command the human ran with
+# `!` or a slash command (the human's own `<bash-input>` / `<command-name>` stay prompts).
+INJECTED_PREFIXES = ("<system-reminder>", "<bash-stdout>", "<bash-stderr>", "<local-command-stdout>",
+                     "<local-command-stderr>")
 # A spawned agent's id is read from free-form tool output: anything but a plain token is ignored.
 _NOT_ID = re.compile(r"[^\w.-]")
 
@@ -280,7 +285,7 @@ def _user_block(block: dict, path: str | None, injected: bool) -> dict[str, Any]
     prompt = "system_prompt" if injected else "user_prompt"
     if kind == "text":
         text = get_str(block, "text", f"{path}.")
-        if text is not None and text.lstrip().startswith("<system-reminder>"):
+        if text is not None and text.lstrip().startswith(INJECTED_PREFIXES):
             prompt = "system_prompt"
         return _event(prompt, block, path, "text", text=text)
     if kind in ("image", "document"):
