@@ -1,22 +1,22 @@
 """One OTLP export request, whatever carried it (HTTP or gRPC): judged, spooled, answered.
 
-A request of either signal (traces, logs) is turned into its OTLP/JSON shape (hex ids), every item
-(span, log record) judged as ingest will judge it; the items ingest would quarantine are reported in
-`partial_success` and written on a second line of the same spool file, where ingest quarantines them
-with their reason. The spool write (fsync + rename) happens before the answer: nothing is
-acknowledged that is not stored.
+A request is cut into pieces (`otlp_pieces`: bounded memory whatever its size), each turned into its
+OTLP/JSON shape (hex ids) and every item (span, log record) judged as ingest will judge it. A piece
+becomes one line of the request's spool file, and the items ingest would quarantine a second line,
+where ingest quarantines them with their reason; they are reported in `partial_success`. A line is
+never longer than ingest reads (`MAX_LINE_BYTES`): a piece whose line would be is halved, and an item
+alone over it is rejected (and quarantined by ingest as an oversize line). The spool write (fsync +
+rename) happens before the answer: nothing is acknowledged that is not stored.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from google.protobuf import json_format
 from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsPartialSuccess,
@@ -34,8 +34,19 @@ from agentwatch.ingest.formats import otlp_common
 from agentwatch.ingest.formats.otlp_common import Envelope, filter_items
 from agentwatch.ingest.formats.otlp_json import decode_otlp_spans
 from agentwatch.ingest.formats.otlp_logs import decode_log_records
+from agentwatch.ingest.otlp_pieces import (
+    MAX_ITEM_NODES,
+    PIECE_BYTES,
+    DictCutter,
+    MessageCutter,
+    Slot,
+    count_nodes,
+    pack,
+    piece_paths,
+)
+from agentwatch.ingest.reader import MAX_LINE_BYTES
 from agentwatch.ingest.records import Location, normalize_event
-from agentwatch.ingest.spool import Spool
+from agentwatch.ingest.spool import Spool, SpoolFile
 
 MAX_REASONS = 5  # in a partial_success error_message
 
@@ -65,30 +76,22 @@ class Split:
     reasons: list[str]
 
 
-def to_otlp_json(message: Message) -> dict[str, Any]:
-    """A protobuf request in the OTLP/JSON shape: lowerCamelCase, integer enums, hex ids (not base64)."""
-    data = json_format.MessageToDict(message, use_integers_for_enums=True)
-    for resource in data.get("resourceSpans", []):
-        for scope in resource.get("scopeSpans", []):
-            for span in scope.get("spans", []):
-                _hexify(span, ("traceId", "spanId", "parentSpanId"))
-                for link in span.get("links", []):
-                    _hexify(link, ("traceId", "spanId"))
-    for resource in data.get("resourceLogs", []):
-        for scope in resource.get("scopeLogs", []):
-            for record in scope.get("logRecords", []):
-                _hexify(record, ("traceId", "spanId"))
-    return data
+@dataclass
+class Verdict:
+    """What became of a whole request: items rejected, with a reason each (by request path)."""
+
+    rejected_items: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, rejected: int, reasons: list[str]) -> None:
+        """Count a piece's rejected items."""
+        self.rejected_items += rejected
+        self.reasons.extend(reasons)
 
 
-def _hexify(obj: dict[str, Any], keys: tuple[str, ...]) -> None:
-    for key in keys:
-        if key in obj:
-            obj[key] = base64.b64decode(obj[key]).hex()
-
-
-def split_request(signal: Signal, record: Any, now: datetime) -> Split:
-    """Judge each item as ingest will; raises RecordError when the envelope itself is malformed."""
+def split_request(signal: Signal, record: Any, now: datetime, names: dict[str, str] | None = None) -> Split:
+    """Judge each item as ingest will; raises RecordError when the envelope itself is malformed.
+    Reasons name items by `names` (a piece's paths to the request's), else by their path."""
     if isinstance(record, dict):  # protobuf's JSON omits an empty list: such a request is empty
         record.setdefault(signal.envelope.resources, [])
     reasons: dict[str, str] = {}  # original item path -> reason
@@ -100,7 +103,8 @@ def split_request(signal: Signal, record: Any, now: datetime) -> Split:
         if not errors or accepted is None:
             break
     rejected = filter_items(signal.envelope, record, lambda path: path in reasons)[0] if reasons else None
-    return Split(accepted, rejected, len(reasons), [f"{p}: {r}" for p, r in reasons.items()])
+    names = names or {}
+    return Split(accepted, rejected, len(reasons), [f"{names.get(p, p)}: {r}" for p, r in reasons.items()])
 
 
 def _item_errors(signal: Signal, record: Any, now: datetime) -> dict[str, str]:
@@ -116,16 +120,48 @@ def _item_errors(signal: Signal, record: Any, now: datetime) -> dict[str, str]:
     return errors
 
 
-def accept_export(signal: Signal, record: Any, spool: Spool, now: datetime | None = None) -> Split:
-    """Judge a request and spool it durably; raises RecordError (a bad envelope) or OSError (not stored)."""
-    split = split_request(signal, record, now or datetime.now(UTC))
+def accept_export(signal: Signal, request: Message | Any, spool: Spool, now: datetime | None = None) -> Verdict:
+    """Judge a request (protobuf, or parsed OTLP/JSON) piece by piece and spool it durably; raises
+    RecordError (a bad envelope) or OSError (not stored), and then nothing is spooled."""
+    now = now or datetime.now(UTC)
+    cutter: MessageCutter | DictCutter
+    if isinstance(request, Message):
+        cutter = MessageCutter(signal.envelope, request)
+    else:
+        cutter = DictCutter(signal.envelope, request)
+    verdict, weighed = Verdict(), []
+    for item, message in cutter.items():
+        nodes = count_nodes(message, MAX_ITEM_NODES) if item.size > PIECE_BYTES and isinstance(message, Message) else 0
+        if nodes > MAX_ITEM_NODES:
+            verdict.add(1, [f"{signal.envelope.path(*item.slot)}: over {MAX_ITEM_NODES} values in one item"])
+        else:
+            weighed.append(item)
+    with spool.open() as spooled:
+        for slots in pack(weighed, PIECE_BYTES):
+            _spool_piece(signal, cutter, slots, now, spooled, verdict)
+    return verdict
+
+
+def _spool_piece(signal: Signal, cutter: Any, slots: list[Slot], now: datetime, spooled: SpoolFile,
+                 verdict: Verdict) -> None:
+    """Judge one piece and add its lines; a line longer than ingest reads halves the piece."""
+    names = piece_paths(signal.envelope, slots)
+    split = split_request(signal, cutter.build(slots), now, names)
     lines = [orjson.dumps(part) for part in (split.accepted, split.rejected) if part is not None]
-    if lines:
-        spool.write(lines)
-    return split
+    if max(map(len, lines), default=0) > MAX_LINE_BYTES:
+        if len(slots) > 1:
+            for half in (slots[: len(slots) // 2], slots[len(slots) // 2:]):
+                _spool_piece(signal, cutter, half, now, spooled, verdict)
+            return
+        if split.accepted is not None:  # one item too large for a line: ingest quarantines it as such
+            split = Split(None, split.accepted, 1, [f"{signal.envelope.path(*slots[0])}: over {MAX_LINE_BYTES} "
+                                                    "bytes as OTLP/JSON, longer than a spool line may be"])
+    for line in lines:
+        spooled.add(line)
+    verdict.add(split.rejected_items, split.reasons)
 
 
-def export_response(signal: Signal, split: Split) -> Message:
+def export_response(signal: Signal, split: Verdict) -> Message:
     """The Export*ServiceResponse; partial_success only when items were rejected."""
     response = signal.response()
     if split.rejected_items:

@@ -19,7 +19,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.otlp_export import LOGS, TRACES, Signal, accept_export, export_response, to_otlp_json
+from agentwatch.ingest.otlp_export import LOGS, TRACES, Signal, accept_export, export_response
 from agentwatch.ingest.receiver import MAX_BODY_BYTES, MAX_BYTES_IN_FLIGHT, InFlight
 from agentwatch.ingest.spool import Spool
 
@@ -46,7 +46,7 @@ class _Export:
         if not self.in_flight.reserve(size):
             context.abort(grpc.StatusCode.UNAVAILABLE, "busy; retry later")
         try:
-            split = accept_export(self.signal, to_otlp_json(request), self.spool)
+            split = accept_export(self.signal, request, self.spool)
         except RecordError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, exc.message)
         except OSError:

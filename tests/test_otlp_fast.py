@@ -25,8 +25,8 @@ from agentwatch.ingest import decode as decode_module
 from agentwatch.ingest import otlp_fast_files as files_module
 from agentwatch.ingest.decode import decode_line
 from agentwatch.ingest.formats import get_format
-from agentwatch.ingest.otlp_export import to_otlp_json
 from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
+from agentwatch.ingest.otlp_pieces import to_otlp_json
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.ingest.records import FUTURE_TOLERANCE, Location
 from agentwatch.sample import write_sample

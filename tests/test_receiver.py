@@ -5,8 +5,9 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import os
 import socket
-from collections import Counter
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -257,10 +258,19 @@ def test_spool_lists_complete_files_in_order_and_keeps_seq_monotone(tmp_path: Pa
     folder.mkdir()
     ahead = folder / f"{9 * 10**19:020d}-old.jsonl"
     ahead.write_bytes(b"{}\n")
-    (folder / ".00000000000000000001-x.jsonl.tmp").write_bytes(b"{")  # a crash mid-write
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    crashed = folder / f".x.jsonl.{dead.pid}.tmp"  # a writer killed mid-write: its process is gone
+    crashed.write_bytes(b"{")
+    older = folder / ".00000000000000000001-x.jsonl.tmp"  # the old name, without a process
+    older.write_bytes(b"{")
+    writing = folder / f".y.jsonl.{os.getppid()}.tmp"  # a live writer's: left alone
+    writing.write_bytes(b"{")
     (folder / "notes.txt").write_text("not spool")
-    written = Spool(folder).write([b'{"resourceSpans": []}'])
+    spool = Spool(folder)
+    written = spool.write([b'{"resourceSpans": []}'])
+    assert sorted(spool.leftovers) == sorted([crashed, older])
     assert spooled_files(folder) == [ahead, written]
     assert int(written.name.split("-")[0]) == 9 * 10**19 + 1
     assert written.read_bytes() == b'{"resourceSpans": []}\n'
-    assert Counter(p.suffix for p in folder.iterdir()) == Counter({".jsonl": 2, ".tmp": 1, ".txt": 1})
+    assert sorted(p.name for p in folder.iterdir()) == sorted([ahead.name, written.name, writing.name, "notes.txt"])

@@ -1,0 +1,216 @@
+"""Cutting one OTLP export request into pieces, so a request of any size is decoded in bounded memory
+and spooled as lines ingest always reads back.
+
+A piece is a smaller request of the same signal: the items (spans, log records, metrics) of some
+slots with their resources and scopes. Items are weighed (protobuf: their encoded size; JSON: their
+JSON size) and packed in request order up to `piece_bytes`; the spans of one trace stay in one piece
+while they fit, so a span's ancestors are beside it when its identity is resolved (a trace larger than
+a piece is cut, and ingest's reconciliation joins it again by trace id, as it does across batches).
+
+Converting protobuf to OTLP/JSON costs memory by the number of values (an array of 4-byte ints becomes
+one dict per element): an item alone larger than a piece is converted only if it holds at most
+`MAX_ITEM_NODES` messages; a larger one is refused, with its reason, before anything is built from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from agentwatch.errors import RecordError
+from agentwatch.ingest.formats.otlp_common import Envelope
+from agentwatch.ingest.formats.otlp_values import array_field, require_object
+from agentwatch.ingest.records import json_kind
+
+PIECE_BYTES = 512 << 10
+MAX_ITEM_NODES = 500_000  # ~250 bytes of Python objects each once converted
+Slot = tuple[int, int, int]  # resource, scope, item: where an item sits in its request
+# OTLP/JSON fields holding trace and span ids, which OTLP/JSON writes in hex (protobuf's JSON: base64)
+ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """One item's slot, the key that keeps it with its relatives (trace id), and its weight."""
+
+    slot: Slot
+    key: Any
+    size: int
+
+
+class MessageCutter:
+    """Pieces of a parsed protobuf request."""
+
+    def __init__(self, envelope: Envelope, message: Message):
+        self.envelope, self.message = envelope, message
+        self.fields = tuple(_snake(name) for name in (envelope.resources, envelope.scopes, envelope.items))
+
+    def items(self) -> Iterator[tuple[Weighed, Message]]:
+        """Every item, weighed, with its message."""
+        by_trace = self.envelope.items == "spans"
+        resources, scopes, items = self.fields
+        for ri, resource in enumerate(getattr(self.message, resources)):
+            for si, scope in enumerate(getattr(resource, scopes)):
+                for ii, item in enumerate(getattr(scope, items)):
+                    yield Weighed((ri, si, ii), item.trace_id if by_trace else None, item.ByteSize()), item
+
+    def build(self, slots: list[Slot]) -> dict[str, Any]:
+        """The piece holding these slots, in OTLP/JSON."""
+        resources, scopes, items = self.fields
+        piece = type(self.message)()
+        made: dict[tuple[int, ...], Message] = {}
+        for ri, si, ii in slots:
+            resource = getattr(self.message, resources)[ri]
+            if (ri,) not in made:
+                made[(ri,)] = _shell(getattr(piece, resources).add(), resource, scopes)
+            scope = getattr(resource, scopes)[si]
+            if (ri, si) not in made:
+                made[(ri, si)] = _shell(getattr(made[(ri,)], scopes).add(), scope, items)
+            getattr(made[(ri, si)], items).append(getattr(scope, items)[ii])
+        return to_otlp_json(piece)
+
+
+def _shell(target: Message, source: Message, skip: str) -> Message:
+    """`target` given every field of `source` but the list `skip`."""
+    for field, value in source.ListFields():
+        if field.name == skip:
+            continue
+        if field.message_type is not None:
+            getattr(target, field.name).CopyFrom(value)
+        else:
+            setattr(target, field.name, value)
+    return target
+
+
+class DictCutter:
+    """Pieces of a request already parsed from JSON; RecordError for an envelope that is not one."""
+
+    def __init__(self, envelope: Envelope, record: Any):
+        if not isinstance(record, dict):
+            raise RecordError(f"expected an OTLP {envelope.signal} request object, got {json_kind(record)}")
+        self.envelope, self.record = envelope, record
+
+    def items(self) -> Iterator[tuple[Weighed, Any]]:
+        """Every item, weighed by its JSON size."""
+        env = self.envelope
+        for ri, resource in enumerate(array_field(self.record, env.resources, "")):
+            rpath = f"{env.resources}[{ri}]"
+            require_object(resource, rpath)
+            for si, scope in enumerate(array_field(resource, env.scopes, rpath)):
+                require_object(scope, f"{rpath}.{env.scopes}[{si}]")
+                for ii, item in enumerate(array_field(scope, env.items, f"{rpath}.{env.scopes}[{si}]")):
+                    key = item.get("traceId") if env.items == "spans" and isinstance(item, dict) else None
+                    yield Weighed((ri, si, ii), key if isinstance(key, str) else None, len(orjson.dumps(item))), item
+
+    def build(self, slots: list[Slot]) -> dict[str, Any]:
+        """The piece holding these slots (the same JSON values, not copies)."""
+        env = self.envelope
+        resources: dict[int, dict[int, list[Any]]] = {}
+        for ri, si, ii in slots:
+            item = self.record[env.resources][ri][env.scopes][si][env.items][ii]
+            resources.setdefault(ri, {}).setdefault(si, []).append(item)
+        built = []
+        for ri, scopes in resources.items():
+            resource = self.record[env.resources][ri]
+            built.append({**resource, env.scopes: [{**resource[env.scopes][si], env.items: its}
+                                                  for si, its in scopes.items()]})
+        return {**self.record, env.resources: built}
+
+
+def pack(weighed: list[Weighed], piece_bytes: int) -> Iterator[list[Slot]]:
+    """Slots in pieces of at most `piece_bytes` (an item heavier than that alone), relatives together
+    while they fit, each piece in request order."""
+    groups: dict[Any, list[Weighed]] = {}
+    for item in weighed:
+        groups.setdefault(item.slot if item.key is None else ("key", item.key), []).append(item)
+    piece: list[Slot] = []
+    total = 0
+    for group in groups.values():
+        size = sum(item.size for item in group)
+        if piece and total + size > piece_bytes:
+            yield sorted(piece)
+            piece, total = [], 0
+        for item in group:
+            if piece and total + item.size > piece_bytes:
+                yield sorted(piece)
+                piece, total = [], 0
+            piece.append(item.slot)
+            total += item.size
+    if piece:
+        yield sorted(piece)
+
+
+def piece_paths(envelope: Envelope, slots: list[Slot]) -> dict[str, str]:
+    """Each item's path in the piece `build` makes of `slots` (sorted), mapped to its path in the request."""
+    names: dict[str, str] = {}
+    resources: dict[int, int] = {}
+    scopes: dict[tuple[int, int], int] = {}
+    items: dict[tuple[int, int], int] = {}
+    for ri, si, ii in slots:
+        pri = resources.setdefault(ri, len(resources))
+        if (ri, si) not in scopes:
+            scopes[(ri, si)] = sum(1 for r, _ in scopes if r == ri)
+            items[(ri, si)] = 0
+        names[envelope.path(pri, scopes[(ri, si)], items[(ri, si)])] = envelope.path(ri, si, ii)
+        items[(ri, si)] += 1
+    return names
+
+
+def count_nodes(message: Message, limit: int) -> int:
+    """Messages inside `message` (itself included), counting stops past `limit`."""
+    count, stack = 0, [message]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        for field, value in node.ListFields():
+            if field.message_type is None:
+                continue
+            if field.label == field.LABEL_REPEATED:
+                stack.extend(value.values() if field.message_type.GetOptions().map_entry else value)
+            else:
+                stack.append(value)
+    return count
+
+
+def to_otlp_json(message: Message) -> dict[str, Any]:
+    """A protobuf request in the OTLP/JSON shape: lowerCamelCase, integer enums, hex ids (not base64)."""
+    data = json_format.MessageToDict(message, use_integers_for_enums=True)
+    for resource in data.get("resourceSpans", []):
+        for scope in resource.get("scopeSpans", []):
+            for span in scope.get("spans", []):
+                _hexify(span)
+                for link in span.get("links", []):
+                    _hexify(link)
+    for resource in data.get("resourceLogs", []):
+        for scope in resource.get("scopeLogs", []):
+            for record in scope.get("logRecords", []):
+                _hexify(record)
+    for resource in data.get("resourceMetrics", []):
+        for scope in resource.get("scopeMetrics", []):
+            for metric in scope.get("metrics", []):
+                for point in _metric_points(metric):
+                    for exemplar in point.get("exemplars", []):
+                        _hexify(exemplar)
+    return data
+
+
+def _metric_points(metric: dict[str, Any]) -> list[dict[str, Any]]:
+    return [point for kind in ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
+            for point in metric.get(kind, {}).get("dataPoints", [])]
+
+
+def _hexify(obj: dict[str, Any]) -> None:
+    for key in ID_FIELDS:
+        if key in obj:
+            obj[key] = base64.b64decode(obj[key]).hex()
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
