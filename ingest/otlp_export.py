@@ -35,15 +35,15 @@ from agentwatch.ingest.formats.otlp_common import Envelope, filter_items
 from agentwatch.ingest.formats.otlp_json import decode_otlp_spans
 from agentwatch.ingest.formats.otlp_logs import decode_log_records
 from agentwatch.ingest.otlp_pieces import (
-    MAX_ITEM_NODES,
+    MAX_ITEM_VALUES,
     PIECE_BYTES,
     DictCutter,
     MessageCutter,
     Slot,
-    count_nodes,
     pack,
     piece_paths,
 )
+from agentwatch.ingest.otlp_proto_json import TooManyValues
 from agentwatch.ingest.reader import MAX_LINE_BYTES
 from agentwatch.ingest.records import Location, normalize_event
 from agentwatch.ingest.spool import Spool, SpoolFile
@@ -129,36 +129,50 @@ def accept_export(signal: Signal, request: Message | Any, spool: Spool, now: dat
         cutter = MessageCutter(signal.envelope, request)
     else:
         cutter = DictCutter(signal.envelope, request)
-    verdict, weighed = Verdict(), []
-    for item, message in cutter.items():
-        nodes = count_nodes(message, MAX_ITEM_NODES) if item.size > PIECE_BYTES and isinstance(message, Message) else 0
-        if nodes > MAX_ITEM_NODES:
-            verdict.add(1, [f"{signal.envelope.path(*item.slot)}: over {MAX_ITEM_NODES} values in one item"])
-        else:
-            weighed.append(item)
+    verdict = Verdict()
     with spool.open() as spooled:
-        for slots in pack(weighed, PIECE_BYTES):
+        for slots in pack(list(cutter.items()), PIECE_BYTES):
             _spool_piece(signal, cutter, slots, now, spooled, verdict)
     return verdict
 
 
 def _spool_piece(signal: Signal, cutter: Any, slots: list[Slot], now: datetime, spooled: SpoolFile,
                  verdict: Verdict) -> None:
-    """Judge one piece and add its lines; a line longer than ingest reads halves the piece."""
-    names = piece_paths(signal.envelope, slots)
-    split = split_request(signal, cutter.build(slots), now, names)
-    lines = [orjson.dumps(part) for part in (split.accepted, split.rejected) if part is not None]
-    if max(map(len, lines), default=0) > MAX_LINE_BYTES:
+    """Judge one piece and add its lines; a piece too large to convert or to be one line is halved."""
+    judged = _judge(signal, cutter, slots, now)
+    if judged is None or max(map(len, judged[1]), default=0) > MAX_LINE_BYTES:
         if len(slots) > 1:
             for half in (slots[: len(slots) // 2], slots[len(slots) // 2:]):
                 _spool_piece(signal, cutter, half, now, spooled, verdict)
             return
-        if split.accepted is not None:  # one item too large for a line: ingest quarantines it as such
-            split = Split(None, split.accepted, 1, [f"{signal.envelope.path(*slots[0])}: over {MAX_LINE_BYTES} "
-                                                    "bytes as OTLP/JSON, longer than a spool line may be"])
+        judged = _refuse_alone(signal, slots[0], judged)
+    split, lines = judged
     for line in lines:
         spooled.add(line)
     verdict.add(split.rejected_items, split.reasons)
+
+
+def _judge(signal: Signal, cutter: Any, slots: list[Slot], now: datetime) -> tuple[Split, list[bytes]] | None:
+    """A piece's split and its lines; None when it holds too many values to convert."""
+    try:
+        record = cutter.build(slots)
+    except TooManyValues:
+        return None
+    split = split_request(signal, record, now, piece_paths(signal.envelope, slots))
+    return split, [orjson.dumps(part) for part in (split.accepted, split.rejected) if part is not None]
+
+
+def _refuse_alone(signal: Signal, slot: Slot, judged: tuple[Split, list[bytes]] | None) -> tuple[Split, list[bytes]]:
+    """One item too large: refused unconverted (too many values: kept nowhere, the client is told why), or
+    spooled as the line it is, which ingest quarantines as an oversize line."""
+    path = signal.envelope.path(*slot)
+    if judged is None:
+        return Split(None, None, 1, [f"{path}: over {MAX_ITEM_VALUES} attribute values"]), []
+    split, lines = judged
+    if split.accepted is None:
+        return judged
+    return Split(None, split.accepted, 1, [f"{path}: over {MAX_LINE_BYTES} bytes as OTLP/JSON, more than a "
+                                           "spool line may hold"]), lines
 
 
 def export_response(signal: Signal, split: Verdict) -> Message:

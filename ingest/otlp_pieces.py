@@ -8,32 +8,30 @@ while they fit, so a span's ancestors are beside it when its identity is resolve
 a piece is cut, and ingest's reconciliation joins it again by trace id, as it does across batches).
 
 Converting protobuf to OTLP/JSON costs memory by the number of values (an array of 4-byte ints becomes
-one dict per element): an item alone larger than a piece is converted only if it holds at most
-`MAX_ITEM_NODES` messages; a larger one is refused, with its reason, before anything is built from it.
+one dict per element): a piece is converted with at most `MAX_ITEM_VALUES` attribute values, an item
+alone with more is refused (`TooManyValues`) before the rest of it is built.
 """
 
 from __future__ import annotations
 
-import base64
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.otlp_common import Envelope
 from agentwatch.ingest.formats.otlp_values import array_field, require_object
+from agentwatch.ingest.otlp_proto_json import Converter
 from agentwatch.ingest.records import json_kind
 
 PIECE_BYTES = 512 << 10
-MAX_ITEM_NODES = 500_000  # ~250 bytes of Python objects each once converted
+MAX_ITEM_VALUES = 500_000  # attribute values of a piece: ~250 bytes of Python objects each once converted
 Slot = tuple[int, int, int]  # resource, scope, item: where an item sits in its request
-# OTLP/JSON fields holding trace and span ids, which OTLP/JSON writes in hex (protobuf's JSON: base64)
-ID_FIELDS = ("traceId", "spanId", "parentSpanId")
 
 
 @dataclass(frozen=True)
@@ -52,17 +50,17 @@ class MessageCutter:
         self.envelope, self.message = envelope, message
         self.fields = tuple(_snake(name) for name in (envelope.resources, envelope.scopes, envelope.items))
 
-    def items(self) -> Iterator[tuple[Weighed, Message]]:
-        """Every item, weighed, with its message."""
+    def items(self) -> Iterator[Weighed]:
+        """Every item, weighed."""
         by_trace = self.envelope.items == "spans"
         resources, scopes, items = self.fields
         for ri, resource in enumerate(getattr(self.message, resources)):
             for si, scope in enumerate(getattr(resource, scopes)):
                 for ii, item in enumerate(getattr(scope, items)):
-                    yield Weighed((ri, si, ii), item.trace_id if by_trace else None, item.ByteSize()), item
+                    yield Weighed((ri, si, ii), item.trace_id if by_trace else None, item.ByteSize())
 
     def build(self, slots: list[Slot]) -> dict[str, Any]:
-        """The piece holding these slots, in OTLP/JSON."""
+        """The piece holding these slots, in OTLP/JSON; TooManyValues past MAX_ITEM_VALUES."""
         resources, scopes, items = self.fields
         piece = type(self.message)()
         made: dict[tuple[int, ...], Message] = {}
@@ -74,7 +72,7 @@ class MessageCutter:
             if (ri, si) not in made:
                 made[(ri, si)] = _shell(getattr(made[(ri,)], scopes).add(), scope, items)
             getattr(made[(ri, si)], items).append(getattr(scope, items)[ii])
-        return to_otlp_json(piece)
+        return Converter(MAX_ITEM_VALUES).message(piece)
 
 
 def _shell(target: Message, source: Message, skip: str) -> Message:
@@ -97,7 +95,7 @@ class DictCutter:
             raise RecordError(f"expected an OTLP {envelope.signal} request object, got {json_kind(record)}")
         self.envelope, self.record = envelope, record
 
-    def items(self) -> Iterator[tuple[Weighed, Any]]:
+    def items(self) -> Iterator[Weighed]:
         """Every item, weighed by its JSON size."""
         env = self.envelope
         for ri, resource in enumerate(array_field(self.record, env.resources, "")):
@@ -107,7 +105,7 @@ class DictCutter:
                 require_object(scope, f"{rpath}.{env.scopes}[{si}]")
                 for ii, item in enumerate(array_field(scope, env.items, f"{rpath}.{env.scopes}[{si}]")):
                     key = item.get("traceId") if env.items == "spans" and isinstance(item, dict) else None
-                    yield Weighed((ri, si, ii), key if isinstance(key, str) else None, len(orjson.dumps(item))), item
+                    yield Weighed((ri, si, ii), key if isinstance(key, str) else None, len(orjson.dumps(item)))
 
     def build(self, slots: list[Slot]) -> dict[str, Any]:
         """The piece holding these slots (the same JSON values, not copies)."""
@@ -163,54 +161,10 @@ def piece_paths(envelope: Envelope, slots: list[Slot]) -> dict[str, str]:
     return names
 
 
-def count_nodes(message: Message, limit: int) -> int:
-    """Messages inside `message` (itself included), counting stops past `limit`."""
-    count, stack = 0, [message]
-    while stack and count <= limit:
-        node = stack.pop()
-        count += 1
-        for field, value in node.ListFields():
-            if field.message_type is None:
-                continue
-            if field.label == field.LABEL_REPEATED:
-                stack.extend(value.values() if field.message_type.GetOptions().map_entry else value)
-            else:
-                stack.append(value)
-    return count
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def to_otlp_json(message: Message) -> dict[str, Any]:
     """A protobuf request in the OTLP/JSON shape: lowerCamelCase, integer enums, hex ids (not base64)."""
-    data = json_format.MessageToDict(message, use_integers_for_enums=True)
-    for resource in data.get("resourceSpans", []):
-        for scope in resource.get("scopeSpans", []):
-            for span in scope.get("spans", []):
-                _hexify(span)
-                for link in span.get("links", []):
-                    _hexify(link)
-    for resource in data.get("resourceLogs", []):
-        for scope in resource.get("scopeLogs", []):
-            for record in scope.get("logRecords", []):
-                _hexify(record)
-    for resource in data.get("resourceMetrics", []):
-        for scope in resource.get("scopeMetrics", []):
-            for metric in scope.get("metrics", []):
-                for point in _metric_points(metric):
-                    for exemplar in point.get("exemplars", []):
-                        _hexify(exemplar)
-    return data
-
-
-def _metric_points(metric: dict[str, Any]) -> list[dict[str, Any]]:
-    return [point for kind in ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
-            for point in metric.get(kind, {}).get("dataPoints", [])]
-
-
-def _hexify(obj: dict[str, Any]) -> None:
-    for key in ID_FIELDS:
-        if key in obj:
-            obj[key] = base64.b64decode(obj[key]).hex()
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return Converter(math.inf).message(message)  # type: ignore[arg-type]
