@@ -145,11 +145,16 @@ class ProgressBar:
 @click.option("--spool", type=click.Path(file_okay=False), help="Spool folder [default <lake>/_spool/otlp].")
 @click.pass_obj
 def receive(obj: Context, host: str | None, port: int | None, grpc_port: int | None, spool: str | None) -> None:
-    """OTLP/HTTP (POST /v1/traces, /v1/logs) and OTLP/gRPC: spool each batch durably before acknowledging it."""
+    """OTLP/HTTP (POST /v1/traces, /v1/logs, /v1/metrics) and OTLP/gRPC: spool each batch durably before
+    acknowledging it."""
+    import logging
     import signal
+    import threading
 
-    from agentwatch.ingest.receiver import MAX_BYTES_IN_FLIGHT, InFlight, serve_receiver, stop_receiver
+    from agentwatch.ingest.receiver import DECODERS, MAX_BYTES_IN_FLIGHT, InFlight, serve_receiver, stop_receiver
     from agentwatch.ingest.receiver_grpc import serve_grpc, stop_grpc
+
+    logging.basicConfig(format="%(asctime)s agentwatch receive: %(message)s", level=logging.WARNING)
 
     folder = Path(spool) if spool else obj.spool
     host = host or obj.settings["receiver_host"]
@@ -158,16 +163,18 @@ def receive(obj: Context, host: str | None, port: int | None, grpc_port: int | N
     grpc_where = "--grpc-port" if grpc_port is not None else "setting receiver_grpc_port"
     grpc_port = obj.settings["receiver_grpc_port"] if grpc_port is None else grpc_port
     budget = InFlight(MAX_BYTES_IN_FLIGHT)  # one memory bound for both endpoints
-    grpc_server = _bound(lambda: serve_grpc(folder, host, grpc_port, in_flight=budget), host, grpc_port,
-                         grpc_where) if grpc_port else None
+    decoders = threading.Semaphore(DECODERS)
+    grpc_server = _bound(lambda: serve_grpc(folder, host, grpc_port, in_flight=budget, decoders=decoders), host,
+                         grpc_port, grpc_where) if grpc_port else None
     try:
-        server = _bound(lambda: serve_receiver(folder, host, port, in_flight=budget), host, port, http_where)
+        server = _bound(lambda: serve_receiver(folder, host, port, in_flight=budget, decoders=decoders), host, port,
+                        http_where)
     except ConfigError:
         if grpc_server is not None:
             stop_grpc(grpc_server)
         raise
     grpc_text = f" and OTLP/gRPC on {host}:{grpc_server.port}" if grpc_server else ""
-    click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces and /v1/logs{grpc_text}, "
+    click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces, /v1/logs and /v1/metrics{grpc_text}, "
                f"spooling to {inert_text(str(folder))} (Ctrl-C stops)")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop ends it cleanly
     try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -92,6 +93,11 @@ class ReceiverServer(ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self.connections.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        log.error("a request from %s failed: %s: %s", client_address[0], type(exc).__name__, exc)
+        log.debug("the failure in full", exc_info=True)
 
     def server_close(self) -> None:
         super().server_close()
@@ -174,7 +180,8 @@ class OtlpHandler(BaseHTTPRequestHandler):
             log.error("cannot spool an OTLP request: %s", exc.strerror or exc)
             self._fail(HttpError(HTTPStatus.SERVICE_UNAVAILABLE, "cannot spool the request"), encoding)
         else:
-            self._reply(HTTPStatus.OK, encoding, encode_message(export_response(signal, verdict), encoding))
+            with contextlib.suppress(OSError):  # spooled, but the client is gone: its retry deduplicates in ingest
+                self._reply(HTTPStatus.OK, encoding, encode_message(export_response(signal, verdict), encoding))
         finally:
             if reader is not None:
                 self.server.in_flight.release(reader.held)
