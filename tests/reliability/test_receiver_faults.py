@@ -140,14 +140,14 @@ def test_slow_grpc_senders_beside_a_normal_one_cost_it_nothing(lake: Path) -> No
     slow_calls: list[Any] = []
     try:
         big = spans_request(2000, seed=3)  # ~200 kB: its message trickles through the proxy
-        for _ in range(6):  # more than the old server's four workers
-            channel = grpc.insecure_channel(f"127.0.0.1:{proxy.port}")
+        for _ in range(6):  # more than the old server's four workers, each on a connection of its own
+            channel = grpc.insecure_channel(f"127.0.0.1:{proxy.port}", options=[("grpc.use_local_subchannel_pool", 1)])
             export = trace_service_pb2_grpc.TraceServiceStub(channel).Export
             slow_calls.append((channel, export.future(big, timeout=60)))
         deadline = time.monotonic() + 10
-        while proxy.trickled < 100 and time.monotonic() < deadline:
+        while proxy.trickled < 600 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert proxy.trickled >= 100  # the slow senders are sending
+        assert proxy.trickled >= 600  # the slow senders are all sending
         exporter = GrpcSpanExporter(endpoint=f"http://127.0.0.1:{grpc_receiver.port}", insecure=True, timeout=5)
         provider, memory = traced(None, batch=False)
         run_agents(provider, 2)
