@@ -1,7 +1,7 @@
 """One OTLP export request, whatever carried it (HTTP or gRPC): judged, spooled, answered.
 
 A request is cut into pieces (`otlp_pieces`: bounded memory whatever its size), each turned into its
-OTLP/JSON shape (hex ids) and every item (span, log record) judged as ingest will judge it. A piece
+OTLP/JSON shape (hex ids) and every item (span, log record, metric) judged as ingest will judge it. A piece
 becomes one line of the request's spool file, and the items ingest would quarantine a second line,
 where ingest quarantines them with their reason; they are reported in `partial_success`. A line is
 never longer than ingest reads (`MAX_LINE_BYTES`): a piece whose line would be is halved, and an item
@@ -23,6 +23,11 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
 )
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsPartialSuccess,
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTracePartialSuccess,
     ExportTraceServiceRequest,
@@ -30,7 +35,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.formats import otlp_common
+from agentwatch.ingest.formats import otlp_common, otlp_metrics
 from agentwatch.ingest.formats.otlp_common import Envelope, filter_items
 from agentwatch.ingest.formats.otlp_json import decode_otlp_spans
 from agentwatch.ingest.formats.otlp_logs import decode_log_records
@@ -51,9 +56,13 @@ from agentwatch.ingest.spool import Spool, SpoolFile
 MAX_REASONS = 5  # in a partial_success error_message
 
 
+def _one(item: Any) -> int:
+    return 1
+
+
 @dataclass(frozen=True)
 class Signal:
-    """What differs between the traces and the logs signal."""
+    """What differs between the traces, logs and metrics signals."""
 
     name: str
     path: str  # the OTLP/HTTP path
@@ -64,6 +73,8 @@ class Signal:
     rejected_field: str
     decode_items: Callable[[Any], list[tuple[str, Any]]]
     location: Location
+    events: bool = True  # items become events (checked as ingest will), not metric points
+    weigh: Callable[[Any], int] = _one  # what one rejected item counts for (a metric: its data points)
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,13 @@ def split_request(signal: Signal, record: Any, now: datetime, names: dict[str, s
             break
     rejected = filter_items(signal.envelope, record, lambda path: path in reasons)[0] if reasons else None
     names = names or {}
-    return Split(accepted, rejected, len(reasons), [f"{names.get(p, p)}: {r}" for p, r in reasons.items()])
+    return Split(accepted, rejected, _weigh(signal, rejected), [f"{names.get(p, p)}: {r}" for p, r in reasons.items()])
+
+
+def _weigh(signal: Signal, rejected: dict[str, Any] | None) -> int:
+    env = signal.envelope
+    return sum(signal.weigh(item) for resource in (rejected or {}).get(env.resources, ())
+               for scope in resource[env.scopes] for item in scope[env.items])
 
 
 def _item_errors(signal: Signal, record: Any, now: datetime) -> dict[str, str]:
@@ -113,7 +130,7 @@ def _item_errors(signal: Signal, record: Any, now: datetime) -> dict[str, str]:
         try:
             if isinstance(result, Exception):
                 raise result
-            for index, event in enumerate(result):
+            for index, event in enumerate(result if signal.events else ()):
                 normalize_event(event, signal.location, now=now, index=index)
         except RecordError as exc:
             errors[path] = exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}.")
@@ -193,4 +210,8 @@ TRACES = Signal("traces", "/v1/traces", otlp_common.TRACES, ExportTraceServiceRe
 LOGS = Signal("logs", "/v1/logs", otlp_common.LOGS, ExportLogsServiceRequest, ExportLogsServiceResponse,
               ExportLogsPartialSuccess, "rejected_log_records", decode_log_records,
               Location("otlp_logs", "<receiver>", 0, 1))
-SIGNALS = {signal.path: signal for signal in (TRACES, LOGS)}
+METRICS = Signal("metrics", "/v1/metrics", otlp_metrics.METRICS, ExportMetricsServiceRequest,
+                 ExportMetricsServiceResponse, ExportMetricsPartialSuccess, "rejected_data_points",
+                 otlp_metrics.decode_metric_items, Location("otlp_metrics", "<receiver>", 0, 1), events=False,
+                 weigh=otlp_metrics.count_points)
+SIGNALS = {signal.path: signal for signal in (TRACES, LOGS, METRICS)}

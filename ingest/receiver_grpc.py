@@ -26,10 +26,11 @@ from typing import Any
 
 import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.otlp_export import LOGS, TRACES, Signal, Verdict, accept_export, export_response
+from agentwatch.ingest.otlp_export import LOGS, METRICS, TRACES, Signal, Verdict, accept_export, export_response
 from agentwatch.ingest.receiver import DECODERS, MAX_BODY_BYTES, MAX_BYTES_IN_FLIGHT, InFlight
 from agentwatch.ingest.spool import Spool
 
@@ -87,6 +88,10 @@ class _Logs(_Export, logs_service_pb2_grpc.LogsServiceServicer):
     pass
 
 
+class _Metrics(_Export, metrics_service_pb2_grpc.MetricsServiceServicer):
+    pass
+
+
 def serve_grpc(
     spool_dir: str | Path, host: str = "127.0.0.1", port: int = 4317, *, in_flight: InFlight | None = None,
     decoders: threading.Semaphore | None = None,
@@ -115,6 +120,8 @@ async def _start(host: str, port: int, spool: Spool, in_flight: InFlight, decode
     server = grpc.aio.server(options=options)
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_Traces(TRACES, spool, in_flight, decoders, pool), server)
     logs_service_pb2_grpc.add_LogsServiceServicer_to_server(_Logs(LOGS, spool, in_flight, decoders, pool), server)
+    metrics = _Metrics(METRICS, spool, in_flight, decoders, pool)
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(metrics, server)
     bound = server.add_insecure_port(f"{host}:{port}")
     await server.start()
     return server, bound

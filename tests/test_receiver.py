@@ -198,7 +198,7 @@ ERRORS = [
     ("JSON not a request", "/v1/traces", "POST", b"[]", JSON, {}, 400),
     ("malformed protobuf", "/v1/traces", "POST", b"\x0a\x05\xff", PROTOBUF, {}, 400),
     ("bad gzip", "/v1/traces", "POST", b"not gzip", JSON, {"Content-Encoding": "gzip"}, 400),
-    ("other path", "/v1/metrics", "POST", b"{}", JSON, {}, 404),
+    ("other path", "/v1/profiles", "POST", b"{}", JSON, {}, 404),
     ("other method", "/v1/traces", "GET", b"", JSON, {}, 405),
     ("other method elsewhere", "/", "DELETE", b"", None, {}, 404),
 ]

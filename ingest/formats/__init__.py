@@ -27,12 +27,13 @@ REGISTRY: dict[str, str] = {
     "native": "agentwatch.ingest.formats.native",
     "otlp_json": "agentwatch.ingest.formats.otlp_json",
     "otlp_logs": "agentwatch.ingest.formats.otlp_logs",
+    "otlp_metrics": "agentwatch.ingest.formats.otlp_metrics",
     "openinference": "agentwatch.ingest.formats.openinference",
     "claude_code": "agentwatch.ingest.formats.claude_code",
     "codex": "agentwatch.ingest.formats.codex",
 }
 # Order in which `auto` tries formats: the most specific shapes first, native (the loosest) last.
-SNIFF_ORDER = ("otlp_json", "otlp_logs", "openinference", "claude_code", "codex", "native")
+SNIFF_ORDER = ("otlp_json", "otlp_logs", "otlp_metrics", "openinference", "claude_code", "codex", "native")
 
 
 class SkipRecord(Exception):
