@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from agentwatch.ingest.pipeline import FileReport, IngestReport
 
 # What one record of a format is: a line of a log, or one OTLP export request (many spans or log records).
-RECORD_UNITS = {"otlp_json": "requests", "otlp_logs": "requests", "openinference": "requests"}
+RECORD_UNITS = {"otlp_json": "requests", "otlp_logs": "requests", "openinference": "requests",
+                "otlp_metrics": "requests"}
 BIND_ERRORS = {errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL}
 
 
@@ -73,8 +74,9 @@ def file_line(f: FileReport) -> str:
     quarantined = f", {f.quarantined:,} quarantined (see the quarantine view)" if f.quarantined else ""
     check = "" if f.reconciles() else ", COUNTS DO NOT RECONCILE"
     items = f" ({f.items_decoded:,} {ITEM_UNITS[f.format]})" if f.format in ITEM_UNITS else ""
-    return (f"{f.format}: {inert_text(f.path)}: {f.records_read:,} {unit}{items} -> "
-            f"{f.events_written:,} events written, {f.duplicates:,} duplicates{quarantined}{check}")
+    written = (f"{f.points_written:,} data points written, {f.point_duplicates:,} duplicates"
+               if f.format == "otlp_metrics" else f"{f.events_written:,} events written, {f.duplicates:,} duplicates")
+    return f"{f.format}: {inert_text(f.path)}: {f.records_read:,} {unit}{items} -> {written}{quarantined}{check}"
 
 
 def summary_lines(report: IngestReport) -> list[str]:
@@ -105,10 +107,14 @@ def _format_line(name: str, group: list[FileReport]) -> str:
     unit = RECORD_UNITS.get(name, "lines")
     skipped = sum(sum(f.skipped.values()) for f in group)
     items = f"{total('items_decoded'):,} {ITEM_UNITS[name]} -> " if name in ITEM_UNITS else ""
+    if name == "otlp_metrics":
+        stored = f"{total('points_written'):,} written + {total('point_duplicates'):,} duplicates"
+    else:
+        stored = (f"{total('events_decoded'):,} events = {total('events_written'):,} written + "
+                  f"{total('duplicates'):,} duplicates")
     return (f"  {name}: {_files(len(group))}; {total('records_read'):,} {unit} read = "
             f"{total('records_decoded'):,} decoded + {total('quarantined'):,} quarantined + {skipped:,} skipped; "
-            f"{items}{total('events_decoded'):,} events = {total('events_written'):,} written + "
-            f"{total('duplicates'):,} duplicates")
+            f"{items}{stored}")
 
 
 def _files(count: int) -> str:
