@@ -21,9 +21,10 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 BASE_NS = 1767225600_000000000  # 2026-01-01T00:00:00Z
 
 
-def spans_request(spans: int, seed: int, *, array_values: int = 0, traces: int = 1) -> ExportTraceServiceRequest:
+def spans_request(spans: int, seed: int, *, array_values: int = 0, traces: int = 1,
+                  bare: bool = False) -> ExportTraceServiceRequest:
     """`spans` GenAI tool spans of agent `bot` over `traces` traces, ids from `seed`; each span may carry
-    an int array attribute of `array_values` values."""
+    an int array attribute of `array_values` values; `bare` spans have a name and times only (~50 bytes)."""
     rng = random.Random(seed)
     request = ExportTraceServiceRequest()
     resource = request.resource_spans.add()
@@ -34,9 +35,12 @@ def spans_request(spans: int, seed: int, *, array_values: int = 0, traces: int =
     trace_ids = [rng.randbytes(16) for _ in range(traces)]
     for n in range(spans):
         span = scope.spans.add()
-        span.trace_id, span.span_id, span.name = trace_ids[n % traces], rng.randbytes(8), "execute_tool ls"
+        span.trace_id, span.span_id = trace_ids[n % traces], rng.randbytes(8)
+        span.name = "op" if bare else "execute_tool ls"
         span.start_time_unix_nano = BASE_NS + n * 1000
         span.end_time_unix_nano = span.start_time_unix_nano + 500
+        if bare:
+            continue
         for key, text in (("gen_ai.operation.name", "execute_tool"), ("gen_ai.tool.name", "ls"),
                           ("gen_ai.conversation.id", f"conv-{seed}-{n % traces}")):
             pair = span.attributes.add()
