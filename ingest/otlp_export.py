@@ -43,8 +43,8 @@ from agentwatch.ingest.otlp_pieces import (
     MAX_ITEM_VALUES,
     PIECE_BYTES,
     DictCutter,
-    MessageCutter,
     Slot,
+    WireCutter,
     pack,
     piece_paths,
 )
@@ -137,13 +137,16 @@ def _item_errors(signal: Signal, record: Any, now: datetime) -> dict[str, str]:
     return errors
 
 
-def accept_export(signal: Signal, request: Message | Any, spool: Spool, now: datetime | None = None) -> Verdict:
-    """Judge a request (protobuf, or parsed OTLP/JSON) piece by piece and spool it durably; raises
-    RecordError (a bad envelope) or OSError (not stored), and then nothing is spooled."""
+def accept_export(signal: Signal, request: bytes | Message | Any, spool: Spool, now: datetime | None = None
+                  ) -> Verdict:
+    """Judge a request (protobuf bytes or message, or parsed OTLP/JSON) piece by piece and spool it
+    durably; raises RecordError (a bad envelope) or OSError (not stored), and then nothing is spooled."""
     now = now or datetime.now(UTC)
-    cutter: MessageCutter | DictCutter
     if isinstance(request, Message):
-        cutter = MessageCutter(signal.envelope, request)
+        request = request.SerializeToString()
+    cutter: WireCutter | DictCutter
+    if isinstance(request, bytes):
+        cutter = WireCutter(signal.envelope, request, signal.request)
     else:
         cutter = DictCutter(signal.envelope, request)
     verdict = Verdict()

@@ -2,7 +2,8 @@
 and spooled as lines ingest always reads back.
 
 A piece is a smaller request of the same signal: the items (spans, log records, metrics) of some
-slots with their resources and scopes. Items are weighed (protobuf: their encoded size; JSON: their
+slots with their resources and scopes. A protobuf request is never parsed whole (`otlp_wire`): each
+piece is built from its bytes and parsed alone. Items are weighed (protobuf: their encoded size; JSON: their
 JSON size) and packed in request order up to `piece_bytes`; the spans of one trace stay in one piece
 while they fit, so a span's ancestors are beside it when its identity is resolved (a trace larger than
 a piece is cut, and ingest's reconciliation joins it again by trace id, as it does across batches).
@@ -15,18 +16,18 @@ alone with more is refused (`TooManyValues`) before the rest of it is built.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats.otlp_common import Envelope
 from agentwatch.ingest.formats.otlp_values import array_field, require_object
 from agentwatch.ingest.otlp_proto_json import Converter
+from agentwatch.ingest.otlp_wire import ITEMS, RESOURCES, SCOPES, length_delimited, read_request, trace_id
 from agentwatch.ingest.records import json_kind
 
 PIECE_BYTES = 512 << 10
@@ -43,48 +44,36 @@ class Weighed:
     size: int
 
 
-class MessageCutter:
-    """Pieces of a parsed protobuf request."""
+class WireCutter:
+    """Pieces of a protobuf request (its bytes), parsed piece by piece (`otlp_wire`)."""
 
-    def __init__(self, envelope: Envelope, message: Message):
-        self.envelope, self.message = envelope, message
-        self.fields = tuple(_snake(name) for name in (envelope.resources, envelope.scopes, envelope.items))
+    def __init__(self, envelope: Envelope, body: bytes, request: type[Message]):
+        self.envelope, self.body, self.request = envelope, body, request
+        self.resources = read_request(body, request.__name__)
 
     def items(self) -> Iterator[Weighed]:
-        """Every item, weighed."""
+        """Every item, weighed by its encoded size."""
         by_trace = self.envelope.items == "spans"
-        resources, scopes, items = self.fields
-        for ri, resource in enumerate(getattr(self.message, resources)):
-            for si, scope in enumerate(getattr(resource, scopes)):
-                for ii, item in enumerate(getattr(scope, items)):
-                    yield Weighed((ri, si, ii), item.trace_id if by_trace else None, item.ByteSize())
+        for ri, resource in enumerate(self.resources):
+            for si, scope in enumerate(resource.scopes):
+                for ii, (start, end) in enumerate(scope.items):
+                    key = trace_id(self.body, (start, end)) if by_trace else None
+                    yield Weighed((ri, si, ii), key, end - start)
 
     def build(self, slots: list[Slot]) -> dict[str, Any]:
         """The piece holding these slots, in OTLP/JSON; TooManyValues past MAX_ITEM_VALUES."""
-        resources, scopes, items = self.fields
-        piece = type(self.message)()
-        made: dict[tuple[int, ...], Message] = {}
+        chosen: dict[int, dict[int, list[bytes]]] = {}
         for ri, si, ii in slots:
-            resource = getattr(self.message, resources)[ri]
-            if (ri,) not in made:
-                made[(ri,)] = _shell(getattr(piece, resources).add(), resource, scopes)
-            scope = getattr(resource, scopes)[si]
-            if (ri, si) not in made:
-                made[(ri, si)] = _shell(getattr(made[(ri,)], scopes).add(), scope, items)
-            getattr(made[(ri, si)], items).append(getattr(scope, items)[ii])
+            start, end = self.resources[ri].scopes[si].items[ii]
+            chosen.setdefault(ri, {}).setdefault(si, []).append(length_delimited(ITEMS, self.body[start:end]))
+        wire = b"".join(length_delimited(RESOURCES, self.resources[ri].shell + b"".join(
+            length_delimited(SCOPES, self.resources[ri].scopes[si].shell + b"".join(items))
+            for si, items in scopes.items())) for ri, scopes in chosen.items())
+        try:
+            piece = self.request.FromString(wire)
+        except DecodeError as exc:
+            raise RecordError(f"not an {self.request.__name__}: {exc}") from exc
         return Converter(MAX_ITEM_VALUES).message(piece)
-
-
-def _shell(target: Message, source: Message, skip: str) -> Message:
-    """`target` given every field of `source` but the list `skip`."""
-    for field, value in source.ListFields():
-        if field.name == skip:
-            continue
-        if field.message_type is not None:
-            getattr(target, field.name).CopyFrom(value)
-        else:
-            setattr(target, field.name, value)
-    return target
 
 
 class DictCutter:
@@ -159,10 +148,6 @@ def piece_paths(envelope: Envelope, slots: list[Slot]) -> dict[str, str]:
         names[envelope.path(pri, scopes[(ri, si)], items[(ri, si)])] = envelope.path(ri, si, ii)
         items[(ri, si)] += 1
     return names
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def to_otlp_json(message: Message) -> dict[str, Any]:

@@ -35,11 +35,11 @@ from urllib.parse import urlsplit
 
 import orjson
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.otlp_export import SIGNALS, Signal, accept_export, export_response
 from agentwatch.ingest.otlp_pieces import to_otlp_json
+from agentwatch.ingest.otlp_wire import encode_varint, length_delimited
 from agentwatch.ingest.receiver_body import BodyReader, HttpError, InFlight, body_length
 from agentwatch.ingest.receiver_deadlines import Deadlines
 from agentwatch.ingest.spool import Spool
@@ -246,14 +246,10 @@ class OtlpHandler(BaseHTTPRequestHandler):
 
 
 def parse_body(signal: Signal, body: bytes, encoding: str) -> Any:
-    """The request: a protobuf message, or parsed OTLP/JSON; HttpError(400) when it does not decode."""
+    """The request: protobuf bytes (parsed piece by piece), or parsed OTLP/JSON; HttpError(400) when
+    JSON does not parse."""
     if encoding == PROTOBUF:
-        message = signal.request()
-        try:
-            message.ParseFromString(body)
-        except DecodeError as exc:
-            raise HttpError(HTTPStatus.BAD_REQUEST, f"not an {signal.request.__name__}: {exc}") from exc
-        return message
+        return body
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -272,18 +268,8 @@ def encode_status(message: str, encoding: str, code: int = INVALID_ARGUMENT) -> 
     if encoding == JSON:
         return orjson.dumps({"code": code, "message": message})
     if encoding == PROTOBUF:  # Status{int32 code = 1; string message = 2}: two fields, encoded by hand
-        text = message.encode()
-        return b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
+        return b"\x08" + encode_varint(code) + length_delimited(2, message.encode())
     return message.encode()
-
-
-def _varint(number: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, number = number & 0x7F, number >> 7
-        out.append(low | (0x80 if number else 0))
-        if not number:
-            return bytes(out)
 
 
 def _media_type(content_type: str | None) -> str | None:

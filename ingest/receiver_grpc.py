@@ -25,9 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.otlp_export import LOGS, METRICS, TRACES, Signal, Verdict, accept_export, export_response
@@ -54,14 +51,15 @@ class GrpcReceiver:
 
 
 class _Export:
-    """The Export rpc of one signal."""
+    """The Export rpc of one signal; it takes the request's bytes (`otlp_wire` parses them piece by piece)."""
 
     def __init__(self, signal: Signal, spool: Spool, in_flight: InFlight, decoders: threading.Semaphore,
                  pool: ThreadPoolExecutor):
         self.signal, self.spool, self.in_flight, self.decoders, self.pool = signal, spool, in_flight, decoders, pool
 
-    async def Export(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802 - the rpc's name
-        size = request.ByteSize()
+    async def export(self, request: bytes, context: grpc.aio.ServicerContext) -> Any:
+        """Spool one request, then answer it."""
+        size = len(request)
         if not self.in_flight.reserve(size):
             await context.abort(grpc.StatusCode.UNAVAILABLE, "busy; retry later")
         try:
@@ -75,21 +73,18 @@ class _Export:
             self.in_flight.release(size)
         return export_response(self.signal, verdict)
 
-    def _accept(self, request: Any) -> Verdict:
+    def _accept(self, request: bytes) -> Verdict:
         with self.decoders:
             return accept_export(self.signal, request, self.spool)
 
 
-class _Traces(_Export, trace_service_pb2_grpc.TraceServiceServicer):
-    pass
-
-
-class _Logs(_Export, logs_service_pb2_grpc.LogsServiceServicer):
-    pass
-
-
-class _Metrics(_Export, metrics_service_pb2_grpc.MetricsServiceServicer):
-    pass
+def _handler(export: _Export) -> grpc.GenericRpcHandler:
+    """The signal's service (as `opentelemetry-proto` names it) with its one rpc, taking raw bytes."""
+    signal = export.signal
+    service = next(iter(signal.request.DESCRIPTOR.file.services_by_name.values())).full_name
+    rpc = grpc.unary_unary_rpc_method_handler(export.export, request_deserializer=None,
+                                              response_serializer=signal.response.SerializeToString)
+    return grpc.method_handlers_generic_handler(service, {"Export": rpc})
 
 
 def serve_grpc(
@@ -118,10 +113,8 @@ async def _start(host: str, port: int, spool: Spool, in_flight: InFlight, decode
                ("grpc.max_connection_age_ms", MAX_CONNECTION_SECONDS * 1000),
                ("grpc.max_connection_age_grace_ms", AGE_GRACE_SECONDS * 1000)]
     server = grpc.aio.server(options=options)
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_Traces(TRACES, spool, in_flight, decoders, pool), server)
-    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(_Logs(LOGS, spool, in_flight, decoders, pool), server)
-    metrics = _Metrics(METRICS, spool, in_flight, decoders, pool)
-    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(metrics, server)
+    server.add_generic_rpc_handlers(tuple(_handler(_Export(signal, spool, in_flight, decoders, pool))
+                                          for signal in (TRACES, LOGS, METRICS)))
     bound = server.add_insecure_port(f"{host}:{port}")
     await server.start()
     return server, bound

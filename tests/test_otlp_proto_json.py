@@ -1,10 +1,12 @@
 """The receiver's protobuf -> OTLP/JSON converter gives exactly what `json_format.MessageToDict` gives
-(with hex ids): on seeded random attribute values of every kind and on the real SDK's requests."""
+(with hex ids): on seeded random attribute values of every kind and on the real SDK's requests; and the
+pieces it cuts off a request's bytes hold every item once, with its resource and scope."""
 
 from __future__ import annotations
 
 import base64
 import random
+import re
 
 import orjson
 import pytest
@@ -12,7 +14,8 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from agentwatch.ingest.otlp_pieces import to_otlp_json
+from agentwatch.ingest.formats.otlp_common import TRACES
+from agentwatch.ingest.otlp_pieces import WireCutter, pack, piece_paths, to_otlp_json
 from agentwatch.ingest.otlp_proto_json import Converter, TooManyValues
 from tests.test_receiver_chunked import _logs_message, claude_code_logs
 
@@ -109,3 +112,40 @@ def test_values_past_the_limit_stop_the_conversion() -> None:
     assert Converter(10).any_value(value)["arrayValue"]["values"][0] == {"intValue": "1"}
     with pytest.raises(TooManyValues):
         Converter(9).any_value(value)
+
+
+def at(record: dict, path: str) -> tuple[dict, dict, dict]:
+    """The item at an envelope path, with its resource and scope (their item lists left out)."""
+    ri, si, ii = map(int, re.findall(r"\[(\d+)\]", path))
+    resource = record["resourceSpans"][ri]
+    scope = resource["scopeSpans"][si]
+    return (scope["spans"][ii], {k: v for k, v in resource.items() if k != "scopeSpans"},
+            {k: v for k, v in scope.items() if k != "spans"})
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 600, 1 << 20], ids=["item-per-piece", "some-per-piece", "one-piece"])
+def test_pieces_cut_from_the_wire_hold_every_item_with_its_resource_and_scope(piece_bytes: int) -> None:
+    request = random_request(7)
+    request.resource_spans[1].scope_spans.add().scope.name = "empty scope"  # no item: in no piece
+    full = to_otlp_json(request)
+    cutter = WireCutter(TRACES, request.SerializeToString(), ExportTraceServiceRequest)
+    found = []
+    for slots in pack(list(cutter.items()), piece_bytes):
+        piece = cutter.build(slots)
+        for path, original in piece_paths(TRACES, slots).items():
+            assert at(piece, path) == at(full, original)
+            found.append(original)
+    assert sorted(found) == sorted(TRACES.path(ri, 0, ii) for ri in range(2) for ii in range(20))
+
+
+def test_spans_of_one_trace_share_a_piece_while_they_fit() -> None:
+    request = random_request(8)
+    trace = request.resource_spans[0].scope_spans[0].spans[0].trace_id
+    for span in list(request.resource_spans[0].scope_spans[0].spans)[::3]:
+        span.trace_id = trace
+    cutter = WireCutter(TRACES, request.SerializeToString(), ExportTraceServiceRequest)
+    weighed = list(cutter.items())
+    together = [w.slot for w in weighed if w.key == trace]
+    pieces = list(pack(weighed, sum(w.size for w in weighed if w.key == trace)))
+    assert any(set(together) <= set(piece) for piece in pieces)
+    assert sorted(slot for piece in pieces for slot in piece) == sorted(w.slot for w in weighed)
