@@ -186,7 +186,7 @@ class Recording(Base):
         (acked if result == SpanExportResult.SUCCESS else failed).extend(ids)
         return result
 provider = TracerProvider(resource=Resource.create({"service.name": "bench-agent"}))
-provider.add_span_processor(BatchSpanProcessor(Recording(**kwargs), max_queue_size=max(burst, rate * 4, 2048),
+provider.add_span_processor(BatchSpanProcessor(Recording(**kwargs), max_queue_size=burst + rate * 10 + 2048,
                                                max_export_batch_size=512, schedule_delay_millis=200))
 tracer = provider.get_tracer("agent-sdk", "1.0")
 attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "read_file"}
