@@ -5,7 +5,7 @@ overrides, zero-width characters, tag characters, interlinear annotation), line 
 separators (Zl, Zp), private use (Co), surrogates (Cs), and every Default_Ignorable_Code_Point
 (Hangul fillers, variation selectors, soft hyphen, combining grapheme joiner, ...). Unsafe characters
 are shown as `\\uXXXX` escapes so a log line cannot move the cursor, recolour the terminal, hide text
-or reorder what the analyst reads. Ingest flags the same characters (`ingest/hostile.py` asks Rust's
+or reorder what the analyst reads. Ingest flags the same characters (`ingest/sanitize/hostile.py` asks Rust's
 regex for the same categories).
 """
 

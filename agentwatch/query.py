@@ -44,7 +44,7 @@ def run_query(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyConn
 
 def check_query(query: str) -> None:
     """InvalidSql unless the text is exactly one read-only statement (the `sql` command and the app's hunt)."""
-    from agentwatch.lake.connection import check_read_only
+    from agentwatch.lake import check_read_only
 
     try:
         count = len(duckdb.extract_statements(query))

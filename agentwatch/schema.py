@@ -104,7 +104,7 @@ QUARANTINE_SCHEMA = pa.schema(
 
 # The `metric_points` table: one row per OTLP metric data point an agent exported (`agentwatch receive`
 # /v1/metrics and gRPC, OTLP/JSON metric files): its usage counters, per agent, session and user. Ingest
-# writes it (`ingest.formats.otlp_metrics` decodes, `ingest.stage_points` deduplicates on `point_id`);
+# writes it (`ingest.formats.otlp.metrics` decodes, `ingest.staging.points` deduplicates on `point_id`);
 # the `session_usage` view adds it up. Each column: (name, type, nullable, meaning).
 _TS = pa.timestamp("us", tz="UTC")
 METRIC_POINT_CONTRACT = (

@@ -25,8 +25,7 @@ import streamlit as st
 
 from agentwatch.config import load_settings
 from agentwatch.errors import AgentwatchError, LakeError
-from agentwatch.lake import Lake
-from agentwatch.lake.store import lake_location
+from agentwatch.lake import Lake, lake_location
 from agentwatch.query import check_query, explain_error
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -150,9 +149,9 @@ def run_hunt(src: Source, sql: str) -> tuple[pd.DataFrame, bool]:
 @st.cache_data(ttl=60, show_spinner=False)
 def rule_catalog() -> pd.DataFrame | None:
     """The detectors' rule catalog (built-in and the `rules_dirs` setting's folders), when that stage
-    provides a loader (`agentwatch.detectors.rules.load_rules`); broken files are skipped, as `detect` does."""
+    provides a loader (`agentwatch.detectors.detect.rules.load_rules`); broken files are skipped, as `detect` does."""
     try:
-        rules = importlib.import_module("agentwatch.detectors.rules")
+        rules = importlib.import_module("agentwatch.detectors.detect.rules")
         load, builtin = rules.load_rules, rules.BUILTIN_RULES_DIR
     except (ImportError, AttributeError):
         return None

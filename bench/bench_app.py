@@ -1,5 +1,5 @@
 """Benchmark the app's session page on a large lake: generate the sample fleet at about N events
-(default 1M), ingest it, compute metrics, add contract-shaped detector tables (tests/app_lake.py),
+(default 1M), ingest it, compute metrics, add contract-shaped detector tables (tests/app/app_lake.py),
 then time the Session investigation page through Streamlit's AppTest (the whole page script: every
 query, the inert rendering, the charts' specs), for the riskiest sessions and for random ones.
 
@@ -28,12 +28,12 @@ TARGET_SECONDS = 1.0
 
 def build_lake(lake: Path, events: int) -> dict[str, float]:
     """Sample fleet -> ingest -> metrics -> detector tables, skipping stages a kept lake already has."""
-    from agentwatch.detectors.derived import run_metrics
+    from agentwatch.detectors.metrics.run import run_metrics
     from agentwatch.ingest.pipeline import ingest_paths
     from agentwatch.inventory import load_inventory
     from agentwatch.lake import Lake
-    from agentwatch.sample import write_sample
-    from tests.app_lake import add_detections
+    from agentwatch.sample.generate import write_sample
+    from tests.app.app_lake import add_detections
 
     seconds, sample, store = {}, lake.parent / "sample", Lake(lake)
     if not (sample / "agents.yaml").exists():

@@ -23,11 +23,11 @@ import duckdb
 from bench_metrics import connect, generate, measured
 from sklearn.ensemble import IsolationForest
 
-from agentwatch.detectors.anomaly import SEED, TREES
-from agentwatch.detectors.detect import detect_tables
-from agentwatch.detectors.findings import find_rule_hits, prepare_detect_tables
-from agentwatch.detectors.metrics import build_metrics
-from agentwatch.detectors.rules import BUILTIN_RULES_DIR, load_rules
+from agentwatch.detectors.detect.anomaly import SEED, TREES
+from agentwatch.detectors.detect.findings import find_rule_hits, prepare_detect_tables
+from agentwatch.detectors.detect.rules import BUILTIN_RULES_DIR, load_rules
+from agentwatch.detectors.detect.run import detect_tables
+from agentwatch.detectors.metrics.models import build_metrics
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ def run_detect(events: Path, metrics: Path, features: Path) -> dict[str, float]:
     started = time.perf_counter()
     detect_tables(con, rules, {"steps", "sessions"}, now=NOW)  # tables again + rules again + anomaly + scores
     split["rules+anomaly+scores"] = time.perf_counter() - started
-    from agentwatch.detectors.anomaly import _feature_query
+    from agentwatch.detectors.detect.anomaly import _feature_query
 
     con.sql(_feature_query()).write_parquet(str(features))
     return split

@@ -22,9 +22,9 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agentwatch.ingest.injection import injection_flags, injection_spans  # noqa: E402
 from agentwatch.ingest.pipeline import ingest_paths  # noqa: E402
-from agentwatch.ingest.sanitize import Sanitizer  # noqa: E402
+from agentwatch.ingest.sanitize.injection import injection_flags, injection_spans  # noqa: E402
+from agentwatch.ingest.sanitize.sanitizer import Sanitizer  # noqa: E402
 
 LABELLED = ROOT / "tests" / "fixtures" / "injection_labelled.jsonl"
 

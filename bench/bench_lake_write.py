@@ -17,8 +17,7 @@ from pathlib import Path
 
 from bench_metrics import connect, generate
 
-from agentwatch.lake import Lake
-from agentwatch.lake.sql import quote_literal
+from agentwatch.lake import Lake, quote_literal
 
 ORDER = "select * from events order by agent_id, session_id, seq"
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from agentwatch.detectors.metrics import build_metrics
+from agentwatch.detectors.metrics.models import build_metrics
 
 HERE = Path(__file__).parent
 EVENTS_PER_SESSION = 20  # the generator's average

@@ -29,7 +29,8 @@ WORDS = ("fix", "the", "failing", "test", "in", "pricing", "deploy", "check", "l
 INGEST = """
 import sys
 from pathlib import Path
-from agentwatch.ingest import decode, otlp_fast_files
+from agentwatch.ingest import decode
+from agentwatch.ingest.formats.otlp.fast import files as otlp_fast_files
 from agentwatch.ingest.pipeline import ingest_paths
 if sys.argv[3] == "per-record":  # main's path for logs: every line one record at a time
     nothing = lambda con, table, *args: decode.PreparedLines(  # noqa: E731

@@ -124,9 +124,9 @@ def ingest(lake: Path) -> str:
 
 def stored(lake: Path) -> dict[str, int]:
     """Events per span id in the lake."""
-    from agentwatch.detectors.catalog import connect
+    from agentwatch.lake import Lake
 
-    return dict(connect(lake).execute("select span_id, count(*) from events group by span_id").fetchall())
+    return dict(Lake(lake).connect().execute("select span_id, count(*) from events group by span_id").fetchall())
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -247,9 +247,9 @@ def receiver_load(args: argparse.Namespace, work: Path) -> None:
 
 def commit_latency(lake: Path) -> tuple[float, float, float]:
     """Seconds from a span's start (its events' ts) to the commit of the batch that stored it."""
-    from agentwatch.detectors.catalog import connect
+    from agentwatch.lake import Lake
 
-    rows = connect(lake).execute(
+    rows = Lake(lake).connect().execute(
         "select epoch(m.committed_at::timestamptz) - epoch(min(e.ts)) from events e "
         "join manifest m on m.path = e.source_file and m.status = 'ingested' group by e.span_id, m.committed_at"
     ).fetchall()

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import psutil
 
-from agentwatch.detectors.derived import run_metrics
-from agentwatch.detectors.risk import run_risk
+from agentwatch.detectors.metrics.run import run_metrics
+from agentwatch.detectors.risk.run import run_risk
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.inventory import load_inventory
 from agentwatch.lake import Lake

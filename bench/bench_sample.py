@@ -13,7 +13,7 @@ import time
 
 import psutil
 
-from agentwatch.sample import write_sample
+from agentwatch.sample.generate import write_sample
 
 EVENTS_AT_SCALE_1 = 19_450  # 14 days, default seed
 

@@ -52,7 +52,7 @@ from pathlib import Path
 from distributed import Client, LocalCluster
 from agentwatch.flows.runners import local_cluster_options
 from agentwatch.ingest.parallel import commit_decoded, decode_file, decode_scratch, remove_scratch
-from agentwatch.ingest.sanitize import Sanitizer
+from agentwatch.ingest.sanitize.sanitizer import Sanitizer
 if __name__ == "__main__":  # worker processes re-import this script: only the parent runs it
     lake, workers, files = Path(sys.argv[1]), int(sys.argv[2]), [Path(p) for p in sys.argv[3:]]
     now = datetime.now(UTC)
@@ -69,7 +69,7 @@ if __name__ == "__main__":  # worker processes re-import this script: only the p
 METRICS_SERIAL = """
 import sys
 from pathlib import Path
-from agentwatch.detectors.derived import run_metrics
+from agentwatch.detectors.metrics.run import run_metrics
 assert run_metrics(Path(sys.argv[1]), {}, memory_limit="1GB").mode == "full"
 """
 METRICS_DASK = """
@@ -77,7 +77,7 @@ import sys
 import time
 from pathlib import Path
 from distributed import Client, LocalCluster
-from agentwatch.detectors.metrics_parallel import build_round_part, commit_rounds, plan_metrics, rounds_scratch
+from agentwatch.detectors.metrics.parallel import build_round_part, commit_rounds, plan_metrics, rounds_scratch
 from agentwatch.flows.runners import local_cluster_options
 if __name__ == "__main__":  # worker processes re-import this script: only the parent runs it
     lake, workers, chunk = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])

@@ -30,8 +30,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agentwatch.ingest.hostile import flag_frame  # noqa: E402
-from agentwatch.ingest.redact import mask_frame  # noqa: E402
+from agentwatch.ingest.sanitize.hostile import flag_frame  # noqa: E402
+from agentwatch.ingest.sanitize.redact import mask_frame  # noqa: E402
 from bench.corpus_scan import report, run_corpus  # noqa: E402
 
 KEY = b"bench-key"

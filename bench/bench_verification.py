@@ -22,9 +22,10 @@ from unittest import mock
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from agentwatch.detectors import metrics, verification
-from agentwatch.detectors.catalog import connect
+from agentwatch.detectors.metrics import models as metrics
+from agentwatch.detectors.metrics import verification
 from agentwatch.inventory import DIMENSIONS, SCOPE_KINDS, Agent, load_inventory
+from agentwatch.lake import Lake
 
 
 def approval_rows(count: int) -> tuple[list[dict], dict[str, Agent]]:
@@ -78,7 +79,7 @@ def bench_build(scale: float) -> None:
         totals = []
         with mock.patch.object(metrics, "register_approval_outcomes", timed):
             for _ in range(3):
-                con = connect(lake, hardened=False)
+                con = Lake(lake).connect(hardened=False)
                 started = time.perf_counter()
                 metrics.build_metrics(con, inventory, publish=False)
                 totals.append(time.perf_counter() - started)

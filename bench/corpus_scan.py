@@ -13,7 +13,7 @@ import orjson
 import pyarrow.parquet as pq
 
 from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.ingest.sanitize import Sanitizer
+from agentwatch.ingest.sanitize.sanitizer import Sanitizer
 from bench.secret_corpus import Planted, build_corpus
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)

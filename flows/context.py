@@ -13,11 +13,9 @@ from typing import Any
 from agentwatch.errors import ConfigError
 from agentwatch.flows.runners import parse_task_runner
 from agentwatch.flows.sources import parse_sources
-from agentwatch.ingest.spool import default_spool_dir
+from agentwatch.ingest.receiver.spool import default_spool_dir
 from agentwatch.inventory import Agent
-from agentwatch.lake import Lake
-from agentwatch.lake.inventory import load_snapshot, use_inventory
-from agentwatch.lake.store import lake_location
+from agentwatch.lake import Lake, lake_location, load_snapshot, use_inventory
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from agentwatch.detectors.metrics_parallel import build_round_part
+from agentwatch.detectors.metrics.parallel import build_round_part
 from agentwatch.errors import AgentwatchError, ConfigError, InputError
 from agentwatch.flows import stages, steps
 from agentwatch.flows.context import RunContext
@@ -24,7 +24,7 @@ from agentwatch.ingest.parallel import decode_file
 
 
 @dataclass(frozen=True)
-class Stage:
+class PipelineStage:
     """One stage after ingest: a plain function of the run context returning a frozen summary."""
 
     name: str
@@ -32,17 +32,17 @@ class Stage:
 
 
 # The stages after ingest, in pipeline order.
-NIGHTLY_STAGES: tuple[Stage, ...] = (
-    Stage("metrics", steps.build_metrics),
-    Stage("detect", stages.detect_sessions),
-    Stage("risk", stages.measure_risk),
-    Stage("escalate", stages.escalate_alerts),
+NIGHTLY_STAGES: tuple[PipelineStage, ...] = (
+    PipelineStage("metrics", steps.build_metrics),
+    PipelineStage("detect", stages.detect_sessions),
+    PipelineStage("risk", stages.measure_risk),
+    PipelineStage("escalate", stages.escalate_alerts),
 )
 # The guard runs only the stages on the way to an escalation (no risk model), when something is new.
-GUARD_STAGES: tuple[Stage, ...] = (
-    Stage("metrics", steps.build_metrics),
-    Stage("detect", stages.detect_sessions),
-    Stage("escalate", stages.escalate_alerts),
+GUARD_STAGES: tuple[PipelineStage, ...] = (
+    PipelineStage("metrics", steps.build_metrics),
+    PipelineStage("detect", stages.detect_sessions),
+    PipelineStage("escalate", stages.escalate_alerts),
 )
 
 
@@ -125,7 +125,7 @@ class DirectRunner:
 
 
 def run_pipeline(ctx: RunContext, runner: Runner, *, flow: str = "nightly", guard: bool = False,
-                 stages: tuple[Stage, ...] | None = None) -> RunSummary:
+                 stages: tuple[PipelineStage, ...] | None = None) -> RunSummary:
     """Discover, ingest, then each stage in order, holding the lake's run lock throughout."""
     stages = stages if stages is not None else (GUARD_STAGES if guard else NIGHTLY_STAGES)
     started, clock = datetime.now(UTC), time.monotonic()
@@ -140,7 +140,7 @@ def run_pipeline(ctx: RunContext, runner: Runner, *, flow: str = "nightly", guar
     return summary
 
 
-def _run_steps(ctx: RunContext, runner: Runner, guard: bool, stages: tuple[Stage, ...],
+def _run_steps(ctx: RunContext, runner: Runner, guard: bool, stages: tuple[PipelineStage, ...],
                results: list[StepResult]) -> str:
     discovery = _timed(results, runner, "discover", _discover_label(ctx, guard), steps.discover, ctx, guard)
     if discovery is _FAILED:

@@ -12,8 +12,8 @@ import dataclasses
 import re
 from typing import Any
 
-from agentwatch.detectors.detect import DetectRun
-from agentwatch.detectors.escalate import EscalationRun
+from agentwatch.detectors.detect.run import DetectRun
+from agentwatch.detectors.escalate.run import EscalationRun
 from agentwatch.flows.pipeline import RunSummary, StepResult
 from agentwatch.inert import inert_text
 

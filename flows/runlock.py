@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from agentwatch.errors import LakeError
-from agentwatch.lake.layout import RUN_LOCK
-from agentwatch.lake.store import local_folder
+from agentwatch.lake import RUN_LOCK, local_folder
 
 POLL_SECONDS = 0.2
 

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agentwatch.errors import ConfigError
-from agentwatch.lake.layout import PREFECT_DIR
-from agentwatch.lake.store import local_folder
+from agentwatch.lake import PREFECT_DIR, local_folder
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 180.0  # seconds: 12 s to healthy on a fresh home here, far more when the cores are shared

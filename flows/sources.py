@@ -13,7 +13,7 @@ from typing import Any
 
 from agentwatch.errors import ConfigError
 from agentwatch.ingest.pipeline import expand_inputs
-from agentwatch.ingest.spool import spooled_files
+from agentwatch.ingest.receiver.spool import spooled_files
 
 GLOB_CHARS = frozenset("*?[")
 RECORDED = ("ingested", "skipped_duplicate_content")  # statuses a manifest input is recorded with

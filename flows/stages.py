@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agentwatch.config import path_list
-from agentwatch.detectors.detect import DetectRun, run_detect
-from agentwatch.detectors.escalate import EscalationRun, run_escalations
-from agentwatch.detectors.playbooks import load_playbooks
-from agentwatch.detectors.risk import RiskRun, run_risk
-from agentwatch.detectors.risk_model import load_controls
+from agentwatch.detectors.detect.run import DetectRun, run_detect
+from agentwatch.detectors.escalate.playbooks import load_playbooks
+from agentwatch.detectors.escalate.run import EscalationRun, run_escalations
+from agentwatch.detectors.risk.model import load_controls
+from agentwatch.detectors.risk.run import RiskRun, run_risk
 from agentwatch.flows.context import RunContext
 
 # What each stage reads: when no commit since the stage's last run wrote one of these tables, running it

@@ -8,8 +8,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentwatch.detectors.derived import MetricsRun, run_metrics
-from agentwatch.detectors.metrics_parallel import (
+from agentwatch.detectors.metrics.parallel import (
     MetricsPlan,
     RoundPart,
     commit_rounds,
@@ -17,14 +16,14 @@ from agentwatch.detectors.metrics_parallel import (
     remove_rounds,
     rounds_scratch,
 )
+from agentwatch.detectors.metrics.run import MetricsRun, run_metrics
 from agentwatch.errors import InputError
 from agentwatch.flows.context import RunContext
 from agentwatch.flows.sources import Discovery, discover_files, recorded_inputs
 from agentwatch.ingest.parallel import DecodedFile, commit_decoded, decode_scratch, remove_scratch
 from agentwatch.ingest.pipeline import IngestReport, ingest_paths
-from agentwatch.ingest.sanitize import Sanitizer
-from agentwatch.lake.inventory import remember_inventory
-from agentwatch.lake.store import local_folder
+from agentwatch.ingest.sanitize.sanitizer import Sanitizer
+from agentwatch.lake import local_folder, remember_inventory
 
 # One ingest batch (= one manifest entry) holds at most this much input: big enough that a night of
 # small files is a handful of entries, small enough that a failed batch costs little to redo.

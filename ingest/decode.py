@@ -20,10 +20,10 @@ import pyarrow.compute as pc
 
 from agentwatch.errors import RecordError
 from agentwatch.ingest.formats import Format, SkipRecord
-from agentwatch.ingest.formats.otlp_metrics import decode_metric_points
-from agentwatch.ingest.native_fast import decode_native_fast
-from agentwatch.ingest.otlp_fast import PreparedLines, decode_otlp_fast
-from agentwatch.ingest.otlp_logs_fast import decode_otlp_logs_fast
+from agentwatch.ingest.formats.native.fast import decode_native_fast
+from agentwatch.ingest.formats.otlp.fast.logs import decode_otlp_logs_fast
+from agentwatch.ingest.formats.otlp.fast.traces import PreparedLines, decode_otlp_fast
+from agentwatch.ingest.formats.otlp.metrics import decode_metric_points
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, FileHints, Location, normalize_event
 from agentwatch.schema import EVENT_SCHEMA

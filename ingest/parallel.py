@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from agentwatch.errors import InputError
-from agentwatch.ingest.otlp_fast_files import with_prepared_lines
+from agentwatch.ingest.formats.otlp.fast.files import with_prepared_lines
 from agentwatch.ingest.pipeline import (
     FileReport,
     IngestReport,
@@ -30,12 +30,9 @@ from agentwatch.ingest.pipeline import (
     skip_known,
     stage_file,
 )
-from agentwatch.ingest.sanitize import Sanitizer
-from agentwatch.ingest.stage import Stage
-from agentwatch.lake import Lake
-from agentwatch.lake.layout import DECODE_DIR
-from agentwatch.lake.manifest import ingested_hashes
-from agentwatch.lake.store import local_folder
+from agentwatch.ingest.sanitize.sanitizer import Sanitizer
+from agentwatch.ingest.staging.batch import StagedBatch
+from agentwatch.lake import DECODE_DIR, Lake, ingested_hashes, local_folder
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ class DecodedFile:
 
 
 class PartsSink:
-    """A Stage stand-in for one file: each staged table becomes a numbered Parquet part."""
+    """A StagedBatch stand-in for one file: each staged table becomes a numbered Parquet part."""
 
     def __init__(self, folder: Path, memory_limit: str):
         self.folder = folder
@@ -113,7 +110,7 @@ def commit_decoded(lake: Path, decoded: list[DecodedFile], now: datetime, memory
     with Lake(lake).writer() as writer:
         known, seen = ingested_hashes(writer.entries), set()
         reports = [_undecoded(d.report) for d in files]
-        stage = Stage(writer, batch_id_for(writer.seq, reports), memory_limit)
+        stage = StagedBatch(writer, batch_id_for(writer.seq, reports), memory_limit)
         try:
             for index, (item, report) in enumerate(zip(files, reports, strict=True)):
                 if report.status == "ingested" and not skip_known(report, known, seen):
@@ -141,7 +138,7 @@ def _stored(lake: Path, report: FileReport) -> bool:
     return any(formats.values()) or report.format in formats
 
 
-def _stage_parts(stage: Stage, index: int, folder: Path) -> None:
+def _stage_parts(stage: StagedBatch, index: int, folder: Path) -> None:
     for part in sorted(folder.glob("*.parquet")):
         table = pq.read_table(part)
         if part.stem.endswith("-events"):

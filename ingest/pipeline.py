@@ -23,15 +23,13 @@ from agentwatch import __version__
 from agentwatch.errors import InputError
 from agentwatch.ingest.decode import DecodeContext, decode_batch
 from agentwatch.ingest.formats import Format, detect_format, get_format
-from agentwatch.ingest.otlp_fast import PreparedLines
-from agentwatch.ingest.otlp_fast_files import with_prepared_lines
+from agentwatch.ingest.formats.otlp.fast.files import with_prepared_lines
+from agentwatch.ingest.formats.otlp.fast.traces import PreparedLines
 from agentwatch.ingest.reader import MAX_LINE_BYTES, LineBatch, OversizeLine, iter_line_batches, open_input
 from agentwatch.ingest.records import FileHints
-from agentwatch.ingest.sanitize import Sanitizer
-from agentwatch.ingest.stage import Stage
-from agentwatch.lake import Lake, LakeWriter
-from agentwatch.lake.manifest import ingested_hashes
-from agentwatch.lake.store import sha256_file
+from agentwatch.ingest.sanitize.sanitizer import Sanitizer
+from agentwatch.ingest.staging.batch import StagedBatch
+from agentwatch.lake import Lake, LakeWriter, ingested_hashes, sha256_file
 
 # What one record of an OTLP format carries: its reports count these beside requests and events.
 ITEM_UNITS = {"otlp_json": "spans", "openinference": "spans", "otlp_logs": "log records",
@@ -41,7 +39,7 @@ Progress = Callable[[int], None]  # called with bytes read
 
 
 class Sink(Protocol):
-    """Where a file's decoded events and quarantine rows go: the batch's Stage, or a worker's parts."""
+    """Where a file's decoded events and quarantine rows go: the batch's StagedBatch, or a worker's parts."""
 
     con: duckdb.DuckDBPyConnection
 
@@ -143,7 +141,7 @@ def ingest_paths(
         # A secret in a file's name must not reach `source_file`, quarantine or the manifest either.
         reports = [FileReport(sanitizer.mask_path(str(p)), hash_input(p), bytes=p.stat().st_size) for p in files]
         batch_id = batch_id_for(writer.seq, reports)
-        stage = Stage(writer, batch_id, memory_limit)
+        stage = StagedBatch(writer, batch_id, memory_limit)
         try:
             seen: set[str] = set()
             chosen: dict[int, Format] = {}
@@ -279,7 +277,7 @@ def _first_record(path: Path) -> bytes:
     return b""
 
 
-def commit_stage(writer: LakeWriter, stage: Stage, batch_id: str, reports: list[FileReport],
+def commit_stage(writer: LakeWriter, stage: StagedBatch, batch_id: str, reports: list[FileReport],
                  now: datetime) -> dict | None:
     """Write the staged batch out and commit its manifest entry (None when no file was ingested)."""
     staged, written = stage.finish(now)

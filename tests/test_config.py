@@ -8,8 +8,9 @@ import pytest
 
 from agentwatch.config import SETTINGS, load_settings
 from agentwatch.errors import ConfigError
+from tests.support.paths import ROOT
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+README = (ROOT / "README.md").read_text()
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
 from agentwatch.errors import ConfigError
 from agentwatch.inventory import InventoryError, load_inventory, parse_inventory
+from tests.support.paths import SAMPLE
 
-SAMPLE = Path(__file__).parent.parent / "data" / "sample" / "agents.yaml"
+SAMPLE = SAMPLE / "agents.yaml"
 GOOD = {"agent_id": "bot", "business_value": 3,
         "declared": {"access": 1, "action": 2, "autonomy": 3, "oversight": 4, "goal_stability": 5, "monitoring": 3}}
 

@@ -10,9 +10,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.app_lake import INVENTORY, add_detections, measured_lake
+from tests.app.app_lake import INVENTORY, add_detections, measured_lake
+from tests.support.paths import ROOT
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 @pytest.fixture(scope="module")

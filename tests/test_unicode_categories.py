@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from agentwatch.inert import inert_text, is_unsafe
-from agentwatch.ingest.hostile import flag_frame
+from agentwatch.ingest.sanitize.hostile import flag_frame
 
 # The characters the independent review found unflagged and unescaped, one per kind.
 REPORTED = [

@@ -70,18 +70,13 @@ def gaps(latest: pd.DataFrame) -> pd.DataFrame:
 
 
 def risk_what_if() -> tuple[dict, object, float] | None:
-    """The risk model's controls and what-if, when the risk stage (`agentwatch.detectors.risk*`) offers them:
+    """The risk model's controls and what-if, when the risk stage (`agentwatch.detectors.risk`) offers them:
     its controls, a function (row, controls, chosen) -> report, and its "high" threshold."""
     try:
-        model = importlib.import_module("agentwatch.detectors.risk_model")
-        report = importlib.import_module("agentwatch.detectors.risk_report")
+        model = importlib.import_module("agentwatch.detectors.risk.model")
+        report = importlib.import_module("agentwatch.detectors.risk.report")
         controls, high = model.load_controls(), float(getattr(model, "DEFAULT_HIGH", HIGH))
         return controls, lambda row, chosen: report.agent_report(row, controls, chosen, high), high
-    except (ImportError, AttributeError):
-        pass
-    try:
-        risk = importlib.import_module("agentwatch.detectors.risk")
-        return dict.fromkeys(risk.CONTROLS), lambda row, chosen: risk.what_if(row, chosen), HIGH
     except (ImportError, AttributeError):
         return None
 

@@ -23,15 +23,15 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from agentwatch.cli import cli
-from agentwatch.detectors.catalog import connect
-from agentwatch.ingest import receiver as receiver_module
-from agentwatch.ingest import spool as spool_module
 from agentwatch.ingest.reader import MAX_LINE_BYTES
-from agentwatch.ingest.receiver import ReceiverServer, serve_receiver, stop_receiver
-from agentwatch.ingest.receiver_grpc import serve_grpc, stop_grpc
-from agentwatch.ingest.spool import default_spool_dir, spooled_files
+from agentwatch.ingest.receiver import http_server as receiver_module
+from agentwatch.ingest.receiver import spool as spool_module
+from agentwatch.ingest.receiver.grpc_server import serve_grpc, stop_grpc
+from agentwatch.ingest.receiver.http_server import ReceiverServer, serve_receiver, stop_receiver
+from agentwatch.ingest.receiver.spool import default_spool_dir, spooled_files
+from agentwatch.lake import Lake
+from tests.ingest.receiver.test_http_server import run_agents, traced
 from tests.reliability.receiver_support import ThrottledProxy, span_ids, spans_request
-from tests.test_receiver import run_agents, traced
 
 PROTOBUF = "application/x-protobuf"
 
@@ -61,7 +61,7 @@ def ingest(lake: Path) -> str:
 
 def stored_spans(lake: Path) -> dict[str, int]:
     """Events per span id in the lake."""
-    rows = connect(lake).execute("select span_id, count(*) from events group by span_id").fetchall()
+    rows = Lake(lake).connect().execute("select span_id, count(*) from events group by span_id").fetchall()
     return dict(rows)
 
 
@@ -234,7 +234,7 @@ def test_a_full_disk_answers_503_and_leaves_no_partial_file(
     disk = FullDisk(room=200_000)
     monkeypatch.setattr(spool_module, "open", disk, raising=False)
     body = spans_request(5000, seed=7, traces=20).SerializeToString()  # several pieces: some are written
-    with caplog.at_level(logging.ERROR, logger="agentwatch.ingest.receiver"):
+    with caplog.at_level(logging.ERROR, logger="agentwatch.ingest.receiver.http_server"):
         conn = http.client.HTTPConnection("127.0.0.1", receiver.server_address[1], timeout=60)
         conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": PROTOBUF})
         response = conn.getresponse()
@@ -242,7 +242,7 @@ def test_a_full_disk_answers_503_and_leaves_no_partial_file(
         conn.close()
     assert disk.room == 0 and disk.partial  # the fault fired, mid-file
     assert list(receiver.spool.folder.iterdir()) == []  # and its partial file is gone
-    (record,) = [r for r in caplog.records if r.name == "agentwatch.ingest.receiver"]
+    (record,) = [r for r in caplog.records if r.name == "agentwatch.ingest.receiver.http_server"]
     assert record.getMessage() == "cannot spool an OTLP request: No space left on device"
     assert record.exc_info is None
     monkeypatch.undo()  # space is back: the exporter's retry is stored

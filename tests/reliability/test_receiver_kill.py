@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from agentwatch.cli import cli
-from agentwatch.detectors.catalog import connect
-from agentwatch.ingest.spool import default_spool_dir, spooled_files
+from agentwatch.ingest.receiver.spool import default_spool_dir, spooled_files
+from agentwatch.lake import Lake
 from tests.reliability.receiver_support import ReceiverProcess, free_port, span_ids, spans_request, watch_for
 
 
@@ -75,7 +75,7 @@ def test_kill_9_mid_spool_leaves_nothing_partial_and_loses_nothing_acknowledged(
     finally:
         receiver.stop()
     assert CliRunner().invoke(cli, ["--lake", str(lake), "ingest"]).exit_code == 0
-    rows = dict(connect(lake).execute("select span_id, count(*) from events group by span_id").fetchall())
+    rows = dict(Lake(lake).connect().execute("select span_id, count(*) from events group by span_id").fetchall())
     expected = set().union(*(span_ids(r) for r in acknowledged))
     assert rows == dict.fromkeys(expected, 2)  # each acknowledged span once: a tool call and its result
     assert CliRunner().invoke(cli, ["--lake", str(lake), "verify"]).exit_code == 0

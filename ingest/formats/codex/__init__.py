@@ -1,0 +1,1 @@
+"""OpenAI Codex CLI logs: session rollouts and `codex exec --json` streams."""
