@@ -6,6 +6,8 @@ Receiver sections (each against `agentwatch receive` in a process of its own, on
   large array attributes, three of those at once: the receiver's peak RSS (VmHWM), its CPU seconds,
   the answer and its time. `--code DIR` runs the receiver from another checkout's packages (a folder
   holding an `agentwatch` package with `ingest` beside it), for before/after figures.
+- `capacity`: requests of 512 GenAI spans posted back to back (one client, then four): spans
+  acknowledged per second and per receiver CPU second (`--code` too).
 - `load`: the real OpenTelemetry SDK (BatchSpanProcessor) exporting at a steady rate for `--seconds`
   over HTTP and gRPC, then a burst, with `agentwatch ingest` every `--ingest-every` seconds: spans
   sent, acknowledged and stored (acknowledged must be a subset of stored, each span once), receiver
@@ -17,6 +19,7 @@ Receiver sections (each against `agentwatch receive` in a process of its own, on
   acknowledged against stored, `verify`.
 
     python bench/bench_reliability.py receiver-memory [--code DIR]
+    python bench/bench_reliability.py receiver-capacity [--requests 200] [--code DIR]
     python bench/bench_reliability.py receiver-load [--rate 5000] [--seconds 60]
     python bench/bench_reliability.py receiver-abuse [--seconds 30]
     python bench/bench_reliability.py receiver-kill [--seeds 6]
@@ -161,6 +164,36 @@ def receiver_memory(args: argparse.Namespace, work: Path) -> None:
         print(f"  {name}: answers {[a[0] for a in answers]} in {max(a[1] for a in answers):.1f} s; receiver peak "
               f"{peak:.0f} MB (idle {idle_mb:.0f} MB), {cpu:.1f} CPU s; spool files {len(spool)}, "
               f"{sum(p.stat().st_size for p in spool) / 1e6:.1f} MB")
+
+
+# --- capacity ------------------------------------------------------------------------------------
+
+def receiver_capacity(args: argparse.Namespace, work: Path) -> None:
+    bodies = [spans_request(512, seed=5000 + n, traces=16).SerializeToString() for n in range(args.requests)]
+    for clients in (1, 4):
+        receiver = Receiver(work / f"capacity-{clients}", work / "capacity.log", args.code)
+        receiver.start()
+        cpu_before, started = receiver.cpu_seconds(), time.monotonic()
+        answers: list[tuple[int | None, float]] = []
+        threads = [threading.Thread(target=post_all, args=(answers, receiver.port, bodies[i::clients]))
+                   for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall, cpu = time.monotonic() - started, receiver.cpu_seconds() - cpu_before
+        peak = receiver.peak_mb()
+        receiver.stop()
+        spans = 512 * sum(1 for status, _ in answers if status == 200)
+        print(f"  {clients} client(s), {len(bodies)} requests of 512 spans: {spans:,} acknowledged in {wall:.1f} s "
+              f"({spans / wall:,.0f} spans/s); receiver {cpu:.1f} CPU s ({spans / cpu:,.0f} spans per CPU second); "
+              f"p50 {percentile([a[1] for a in answers], 50) * 1000:.0f} ms; peak {peak:.0f} MB")
+
+
+def post_all(answers: list, port: int, bodies: list[bytes]) -> None:
+    """Post bodies one after another (one client)."""
+    for body in bodies:
+        post_into(answers, port, body, False)
 
 
 # --- load ----------------------------------------------------------------------------------------
@@ -368,14 +401,15 @@ def receiver_kill(args: argparse.Namespace, work: Path) -> None:
               f"doubled {sum(1 for v in lake_spans.values() if v != 2)}; verify exit {verify.returncode}")
 
 
-SECTIONS = {"receiver-memory": receiver_memory, "receiver-load": receiver_load, "receiver-abuse": receiver_abuse,
-            "receiver-kill": receiver_kill}
+SECTIONS = {"receiver-memory": receiver_memory, "receiver-capacity": receiver_capacity,
+            "receiver-load": receiver_load, "receiver-abuse": receiver_abuse, "receiver-kill": receiver_kill}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("section", choices=sorted(SECTIONS))
-    parser.add_argument("--code", help="receiver-memory: run the receiver from this folder's packages")
+    parser.add_argument("--code", help="receiver-memory / -capacity: run the receiver from this folder's packages")
+    parser.add_argument("--requests", type=int, default=200, help="receiver-capacity: requests of 512 spans")
     parser.add_argument("--rate", type=int, default=5000, help="receiver-load: spans per second")
     parser.add_argument("--seconds", type=float, default=60, help="receiver-load / -abuse: how long")
     parser.add_argument("--burst", type=int, default=100_000, help="receiver-load: spans in the burst")
