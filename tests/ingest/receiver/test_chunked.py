@@ -24,7 +24,7 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogR
 from opentelemetry.sdk.resources import Resource
 
 from agentwatch.ingest.receiver import http_server as receiver_module
-from agentwatch.ingest.receiver.http_server import ReceiverServer, serve_receiver, stop_receiver
+from agentwatch.ingest.receiver.http_server import ReceiverServer
 from agentwatch.ingest.receiver.pieces import to_otlp_json
 from agentwatch.ingest.receiver.spool import spooled_files
 from tests.ingest.receiver.test_http_server import JSON, PROTOBUF, post, run_agents, traced
@@ -33,13 +33,6 @@ from tests.support.otlp_builders import decode
 
 NODE_CHUNK = 16 << 10  # zlib's default chunkSize: what one gzip stream write carries
 USER_AGENT = "OTel-OTLP-Exporter-JavaScript/0.203.0"
-
-
-@pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[ReceiverServer]:
-    server = serve_receiver(tmp_path / "spool", host="127.0.0.1", port=0)
-    yield server
-    stop_receiver(server)
 
 
 def claude_code_logs() -> bytes:

@@ -8,7 +8,6 @@ import json
 import os
 import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -35,14 +34,6 @@ EXPECTED_TYPES = {
     "chat gpt-4o": ["user_prompt", "tool_call", "llm_response"],
     "execute_tool read_file": ["tool_call", "tool_result"],
 }
-
-
-@pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[ReceiverServer]:
-    server = serve_receiver(tmp_path / "spool", host="127.0.0.1", port=0)
-    yield server
-    stop_receiver(server)
-    assert server.thread is not None and not server.thread.is_alive()
 
 
 def endpoint(server: ReceiverServer) -> str:

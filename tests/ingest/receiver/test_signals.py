@@ -8,7 +8,7 @@ import gzip
 import http.client
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -31,13 +31,6 @@ from tests.ingest.receiver.test_http_server import JSON, RUNS, post, run_agents,
 from tests.support.otlp_builders import decode
 
 SESSION = "b1e8c6d2-5a4f-4c3b-9e21-7d0f6a5b4c31"
-
-
-@pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[ReceiverServer]:
-    server = serve_receiver(tmp_path / "spool", host="127.0.0.1", port=0)
-    yield server
-    stop_receiver(server)
 
 
 def spooled_log_rows(folder: Path) -> list[dict]:
