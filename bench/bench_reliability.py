@@ -41,9 +41,11 @@ import threading
 import time
 from pathlib import Path
 
+import orjson
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from agentwatch.ingest.receiver.pieces import to_otlp_json  # noqa: E402
 from tests.reliability.receiver_support import (  # noqa: E402
     ReceiverProcess,
     free_port,
@@ -53,6 +55,7 @@ from tests.reliability.receiver_support import (  # noqa: E402
 )
 
 AGENTWATCH = str(Path(sys.executable).with_name("agentwatch"))
+PROTOBUF, JSON = "application/x-protobuf", "application/json"
 
 
 class Receiver(ReceiverProcess):
@@ -89,11 +92,12 @@ class Receiver(ReceiverProcess):
         return times.user + times.system
 
 
-def post(port: int, body: bytes, *, gzipped: bool = False, timeout: float = 300) -> tuple[int | None, float]:
+def post(port: int, body: bytes, *, gzipped: bool = False, timeout: float = 300, content_type: str = PROTOBUF
+         ) -> tuple[int | None, float]:
     """The answer's status (None: the connection broke) and seconds to it."""
     started = time.monotonic()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"Content-Type": "application/x-protobuf", **({"Content-Encoding": "gzip"} if gzipped else {})}
+    headers = {"Content-Type": content_type, **({"Content-Encoding": "gzip"} if gzipped else {})}
     try:
         conn.request("POST", "/v1/traces", body=body, headers=headers)
         response = conn.getresponse()
@@ -105,9 +109,9 @@ def post(port: int, body: bytes, *, gzipped: bool = False, timeout: float = 300)
         conn.close()
 
 
-def post_into(answers: list, port: int, body: bytes, gzipped: bool) -> None:
+def post_into(answers: list, port: int, body: bytes, gzipped: bool, content_type: str = PROTOBUF) -> None:
     """`post`, its answer appended to `answers` (for a thread)."""
-    answers.append(post(port, body, gzipped=gzipped))
+    answers.append(post(port, body, gzipped=gzipped, content_type=content_type))
 
 
 def ingest_every(lake: Path, stop: threading.Event, seconds: float, took: list[float]) -> None:
@@ -141,9 +145,12 @@ def percentile(values: list[float], q: float) -> float:
 def receiver_memory(args: argparse.Namespace, work: Path) -> None:
     tiny = spans_request(238_000, seed=4, traces=238_000, bare=True).SerializeToString()
     arrays = spans_request(10, seed=2, array_values=400_000).SerializeToString()
-    cases = [("238k tiny spans, plain", [(tiny, False)]), ("238k tiny spans, gzip", [(gzip.compress(tiny), True)]),
-             ("10 spans of large arrays", [(arrays, False)]),
-             ("3 x 10 spans of large arrays at once", [(arrays, False)] * 3)]
+    json_arrays = orjson.dumps(to_otlp_json(spans_request(5, seed=2, array_values=400_000)))
+    cases = [("238k tiny spans, plain", [(tiny, False, PROTOBUF)]),
+             ("238k tiny spans, gzip", [(gzip.compress(tiny), True, PROTOBUF)]),
+             ("10 spans of large arrays", [(arrays, False, PROTOBUF)]),
+             ("3 x 10 spans of large arrays at once", [(arrays, False, PROTOBUF)] * 3),
+             (f"5 spans of large arrays as OTLP/JSON ({len(json_arrays) / 1e6:.0f} MB)", [(json_arrays, False, JSON)])]
     print(f"receiver code: {args.code or 'this checkout'}; bodies: tiny {len(tiny) / 1e6:.1f} MB "
           f"({len(gzip.compress(tiny)) / 1e6:.1f} MB gzipped), arrays {len(arrays) / 1e6:.1f} MB")
     for name, bodies in cases:
@@ -152,7 +159,7 @@ def receiver_memory(args: argparse.Namespace, work: Path) -> None:
         receiver.start()
         idle_mb, cpu_before = receiver.peak_mb(), receiver.cpu_seconds()
         answers: list[tuple[int | None, float]] = []
-        threads = [threading.Thread(target=post_into, args=(answers, receiver.port, b, g)) for b, g in bodies]
+        threads = [threading.Thread(target=post_into, args=(answers, receiver.port, b, g, t)) for b, g, t in bodies]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -244,8 +251,6 @@ json.dump({"sent": sent, "steady_seconds": steady, "acked": acked, "failed": fai
 
 
 def receiver_load(args: argparse.Namespace, work: Path) -> None:
-    import orjson
-
     for protocol in ("http", "grpc"):
         lake = work / f"load-{protocol}"
         receiver = Receiver(lake, work / f"load-{protocol}.log", grpc=protocol == "grpc")
