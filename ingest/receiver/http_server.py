@@ -6,11 +6,11 @@ HTTP follows the OTLP/HTTP spec: POST /v1/traces, /v1/logs or /v1/metrics with a
 chunked`, optionally `Content-Encoding: gzip`; 200 with an Export*ServiceResponse in the request's
 encoding; 400 for a body that does not decode, 404 for other paths, 405 for other methods, 408 when
 the request's bytes take longer than `REQUEST_SECONDS`, 411 with neither framing, 413 over
-`MAX_BODY_BYTES` (before or after inflating), 415 for other content types or encodings, 501 for
-other transfer codings, 503 with `Retry-After` when the bytes kept for requests being read and
-decoded would pass `MAX_BYTES_IN_FLIGHT`, when `MAX_CONNECTIONS` are open, or when the spool cannot
-be written (a full disk): exporters retry 503. Error bodies are a google.rpc.Status in the request's
-encoding (plain text when that is unknown).
+`MAX_BODY_BYTES` (before or after inflating) or a JSON body of more than `MAX_JSON_OBJECTS` objects,
+415 for other content types or encodings, 501 for other transfer codings, 503 with `Retry-After` when
+the bytes kept for requests being read and decoded would pass `MAX_BYTES_IN_FLIGHT`, when
+`MAX_CONNECTIONS` are open, or when the spool cannot be written (a full disk): exporters retry 503.
+Error bodies are a google.rpc.Status in the request's encoding (plain text when that is unknown).
 
 A request is acknowledged only once it is durably spooled (`export`). Bounds, so no client can
 hold the receiver: a connection waits `IDLE_SECONDS` at most for a request's first byte, and from it
@@ -56,6 +56,9 @@ READ_AWAY = 1 << 16
 MAX_CONNECTIONS = 256
 DECODERS = 2  # requests decoded at once (each holds at most a piece of decoded values)
 RETRY_AFTER_SECONDS = 1
+# JSON is parsed whole (protobuf piece by piece): each object costs ~300 bytes once parsed, so a body of
+# tiny objects would cost ~20x its size. Exporters' batches (512 spans) hold a few thousand.
+MAX_JSON_OBJECTS = 1_000_000
 POLL_SECONDS = 0.1  # how soon `stop_receiver` is noticed
 INVALID_ARGUMENT, UNAVAILABLE = 3, 14  # google.rpc.Code
 BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n"
@@ -247,9 +250,12 @@ class OtlpHandler(BaseHTTPRequestHandler):
 
 def parse_body(signal: Signal, body: bytes, encoding: str) -> Any:
     """The request: protobuf bytes (parsed piece by piece), or parsed OTLP/JSON; HttpError(400) when
-    JSON does not parse."""
+    JSON does not parse, 413 when it holds too many objects to parse in bounded memory."""
     if encoding == PROTOBUF:
         return body
+    if (objects := body.count(b"{")) > MAX_JSON_OBJECTS:  # an upper bound: braces in strings count too
+        raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                        f"{objects} JSON objects, over {MAX_JSON_OBJECTS}: send smaller batches, or protobuf")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import orjson
 import pytest
 from click.testing import CliRunner
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
@@ -28,12 +29,13 @@ from agentwatch.ingest.receiver import http_server as receiver_module
 from agentwatch.ingest.receiver import spool as spool_module
 from agentwatch.ingest.receiver.grpc_server import serve_grpc, stop_grpc
 from agentwatch.ingest.receiver.http_server import ReceiverServer, serve_receiver, stop_receiver
+from agentwatch.ingest.receiver.pieces import to_otlp_json
 from agentwatch.ingest.receiver.spool import default_spool_dir, spooled_files
 from agentwatch.lake import Lake
 from tests.ingest.receiver.test_http_server import run_agents, traced
 from tests.reliability.receiver_support import ThrottledProxy, span_ids, spans_request
 
-PROTOBUF = "application/x-protobuf"
+PROTOBUF, JSON = "application/x-protobuf", "application/json"
 
 
 @pytest.fixture
@@ -43,10 +45,10 @@ def receiver(lake: Path) -> Iterator[ReceiverServer]:
     stop_receiver(server)
 
 
-def post(port: int, body: bytes, timeout: float = 120) -> tuple[int, bytes]:
+def post(port: int, body: bytes, content_type: str = PROTOBUF, timeout: float = 120) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": PROTOBUF})
+        conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": content_type})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -247,4 +249,18 @@ def test_a_full_disk_answers_503_and_leaves_no_partial_file(
     assert record.exc_info is None
     monkeypatch.undo()  # space is back: the exporter's retry is stored
     assert post(receiver.server_address[1], body)[0] == 200
+    assert len(spooled_files(receiver.spool.folder)) == 1
+
+
+# --- 4: decoded memory bounded: a JSON body parses whole, so one of too many objects is refused ------
+
+def test_a_json_body_of_too_many_objects_is_refused_before_it_is_parsed(
+    receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(receiver_module, "MAX_JSON_OBJECTS", 5000)
+    small, large = (orjson.dumps(to_otlp_json(spans_request(n, seed=9))) for n in (200, 2000))
+    assert small.count(b"{") <= 5000 < large.count(b"{")
+    assert post(receiver.server_address[1], small, JSON)[0] == 200
+    status, reply = post(receiver.server_address[1], large, JSON)
+    assert status == 413 and b"send smaller batches, or protobuf" in reply
     assert len(spooled_files(receiver.spool.folder)) == 1
