@@ -330,7 +330,7 @@ def _abuse(port: int, stop: threading.Event, head: bytes, trickle: bytes) -> Non
 
 def receiver_abuse(args: argparse.Namespace, work: Path) -> None:
     lake = work / "abuse"
-    receiver = Receiver(lake, work / "abuse.log")
+    receiver = Receiver(lake, work / "abuse.log", args.code)
     receiver.start()
     stop = threading.Event()
     abusers = [threading.Thread(target=kind, args=(receiver.port, stop), daemon=True)
@@ -413,7 +413,7 @@ SECTIONS = {"receiver-memory": receiver_memory, "receiver-capacity": receiver_ca
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("section", choices=sorted(SECTIONS))
-    parser.add_argument("--code", help="receiver-memory / -capacity: run the receiver from this folder's packages")
+    parser.add_argument("--code", help="memory, capacity, abuse: run the receiver from this folder's packages")
     parser.add_argument("--requests", type=int, default=200, help="receiver-capacity: requests of 512 spans")
     parser.add_argument("--rate", type=int, default=5000, help="receiver-load: spans per second")
     parser.add_argument("--seconds", type=float, default=60, help="receiver-load / -abuse: how long")
