@@ -69,6 +69,7 @@ def stored_spans(lake: Path) -> dict[str, int]:
 
 # --- 2: an acknowledged request is never lost, however its JSON compares with ingest's line limit ---
 
+@pytest.mark.slow
 def test_a_16_mb_request_of_array_spans_is_stored_whole(receiver: ReceiverServer, lake: Path) -> None:
     request = spans_request(10, seed=2, array_values=400_000)  # 16 MB; as one OTLP/JSON line, ~70 MB
     body = request.SerializeToString()

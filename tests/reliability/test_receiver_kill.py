@@ -40,6 +40,7 @@ def assert_whole(spool: Path) -> None:
             orjson.loads(line)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_kill_9_mid_spool_leaves_nothing_partial_and_loses_nothing_acknowledged(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
