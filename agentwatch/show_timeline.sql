@@ -1,4 +1,6 @@
 -- grain: one row per event of one session, in session order: who said or did what, with which tool.
+-- child_session_id: the session a spawn started, named by the spawn itself or, when only its result
+-- knows it (Claude Code: the Task result's agent id), by the result of the same call.
 with session_events as (
     select
         event_id,
@@ -21,8 +23,22 @@ with session_events as (
     where agent_id = $agent and session_id = $session
 ),
 
+children_by_call as (
+    select tool_call_id, min(child_session_id) as call_child_session_id
+    from session_events
+    where event_type = 'tool_result' and tool_call_id is not null and child_session_id is not null
+    group by tool_call_id
+),
+
 final as (
-    select * from session_events
+    select
+        session_events.* exclude (child_session_id),
+        case when event_type = 'agent_spawn'
+            then coalesce(session_events.child_session_id, children_by_call.call_child_session_id)
+            else session_events.child_session_id
+        end as child_session_id
+    from session_events
+    left join children_by_call using (tool_call_id)
     order by seq, ts, event_id
 )
 

@@ -147,7 +147,7 @@ def _run_steps(ctx: RunContext, runner: Runner, guard: bool, stages: tuple[Pipel
         return ""
     batches = steps.plan_batches(discovery.files)
     for number, batch in enumerate(batches, start=1):
-        label = f"ingest {number}/{len(batches)}: {len(batch)} files from {batch[0].name}"
+        label = f"ingest {number}/{len(batches)}: {_files_named(batch)}"
         if _ingest(results, runner, ctx, batch, label, discovery.spooled) is _FAILED:
             return ""
     if guard and not steps.has_pending_events(ctx):
@@ -160,6 +160,13 @@ def _run_steps(ctx: RunContext, runner: Runner, guard: bool, stages: tuple[Pipel
         if outcome is _FAILED:
             return ""
     return ""
+
+
+def _files_named(batch: tuple[Path, ...]) -> str:
+    """The batch's files as a label names them: the one file, or how many beside the first."""
+    if len(batch) == 1:
+        return batch[0].name
+    return f"{len(batch)} files ({batch[0].name} and {len(batch) - 1} more)"
 
 
 def _ingest(results: list[StepResult], runner: Runner, ctx: RunContext, batch: tuple[Path, ...], label: str,

@@ -72,7 +72,7 @@ class FileReport:
     point_duplicates: int = 0
     quarantined: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-    redactions: int = 0
+    redactions: int = 0  # secrets masked, in events and quarantined records alike
     error: str = ""
 
     def reconciles(self) -> bool:
@@ -225,7 +225,7 @@ def _stage_batch(
     if isinstance(batch, OversizeLine):
         report.records_read += 1
         report.quarantined += 1
-        stage.add_quarantine(index, sanitizer.quarantine_table(_oversize_rows(batch), ctx.source_file, ctx.fmt.name))
+        _quarantine(_oversize_rows(batch), ctx, index, report, stage, sanitizer)
         return
     decoded = decode_batch(batch, ctx)
     if decoded.points:
@@ -248,7 +248,15 @@ def _stage_batch(
         report.skipped[reason] = report.skipped.get(reason, 0) + count
     stage.add_events(index, events)
     if decoded.quarantine:
-        stage.add_quarantine(index, sanitizer.quarantine_table(decoded.quarantine, ctx.source_file, ctx.fmt.name))
+        _quarantine(decoded.quarantine, ctx, index, report, stage, sanitizer)
+
+
+def _quarantine(rows: list[dict[str, Any]], ctx: DecodeContext, index: int, report: FileReport, stage: Sink,
+                sanitizer: Sanitizer) -> None:
+    """Stage quarantined records, masked; the secrets masked in them count like those in events."""
+    table = sanitizer.quarantine_table(rows, ctx.source_file, ctx.fmt.name)
+    report.redactions += int(pa.compute.sum(table.column("redactions")).as_py() or 0)
+    stage.add_quarantine(index, table)
 
 
 def count_items(events: pa.Table) -> int:

@@ -50,17 +50,25 @@ def session_lines(view: SessionView, width: int) -> list[str]:
     if view.reasons:
         lines += ["", f"reasons ({len(view.reasons)})"]
         lines += [_reason_line(r, width) for r in view.reasons]
-    if view.sub_agents:
-        lines += ["", f"sub-agents ({len(view.sub_agents)})"]
-        lines += [f"  {_t(c['session_id'])} of {_t(c['agent_id'])}: {_many(c['count_events'], 'event')}, "
-                  f"{_many(c['count_tool_calls'], 'tool call')}, from {c['started_at']:%Y-%m-%d %H:%M:%S}"
-                  for c in view.sub_agents]
+    delegated = [c for c in view.sub_agents if not c["housekeeping"]]
+    chores = [c for c in view.sub_agents if c["housekeeping"]]
+    if delegated:
+        lines += ["", f"sub-agents ({len(delegated)})", *map(_child_line, delegated)]
+    if chores:
+        lines += ["", f"the agent's own side chains, not sub-agents ({len(chores)})", *map(_child_line, chores)]
     lines += ["", *_metric_lines(view.metrics)]
     return lines
 
 
+def _child_line(child: dict[str, Any]) -> str:
+    kind = f" ({_t(child['housekeeping'])})" if child["housekeeping"] else ""
+    return (f"  {_t(child['session_id'])}{kind} of {_t(child['agent_id'])}: {_many(child['count_events'], 'event')}, "
+            f"{_many(child['count_tool_calls'], 'tool call')}, from {child['started_at']:%Y-%m-%d %H:%M:%S}")
+
+
 def _header(view: SessionView) -> list[str]:
-    parent = f", spawned by session {_t(view.parent_session_id)}" if view.parent_session_id else ""
+    link = "side chain of" if view.metrics.get("is_housekeeping") else "spawned by"
+    parent = f", {link} session {_t(view.parent_session_id)}" if view.parent_session_id else ""
     lines = [f"session {_t(view.session_id)} of agent {_t(view.agent_id)}{parent}",
              f"{view.started_at:%Y-%m-%d %H:%M:%S} to {view.ended_at:%Y-%m-%d %H:%M:%S} UTC"]
     scores = view.scores

@@ -55,7 +55,7 @@ def test_a_failed_step_exits_1_with_the_summary(lake: Path, tmp_path: Path) -> N
                           capture_output=True, text=True)
     assert done.returncode == 1, done.stderr
     assert "FAILED at ingest 1/1" in done.stdout
-    assert "agentwatch: error: nightly run failed at step 'ingest 1/1: 1 files from a.jsonl'" in done.stderr
+    assert "agentwatch: error: nightly run failed at step 'ingest 1/1: a.jsonl'" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from agentwatch.ingest.pipeline import ingest_paths
+from agentwatch.lake import Lake
 from agentwatch.render import csv_cell, render_vertical
 from tests.support.native_lines import line, write_lines
 from tests.support.otlp_builders import request, span
@@ -107,6 +108,16 @@ def test_ingest_prints_one_summary_and_only_problem_files(aw, tmp_path: Path, la
     code, out, _ = aw("--lake", str(lake), "ingest", "--verbose", str(good))
     assert out.splitlines()[:2] == [f"already in the lake: {good}",
                                     "ingest: 1 file: 0 ingested, 1 already in the lake, 0 failed"]
+
+
+def test_ingest_counts_the_secrets_masked_in_quarantined_records(aw, tmp_path: Path, lake: Path) -> None:
+    token = "ghp_" + "R8sK2mVq7LxN4pT9wZ3bC6dF1gH5jY0aE2uQ"
+    src = write_lines(tmp_path / "mixed.jsonl", [line(seq=1, text=f"export GH_TOKEN={token}"),
+                                                 b'{"text": "export GH_TOKEN=' + token.encode() + b'", oops'])
+    code, out, _ = aw("--lake", str(lake), "ingest", str(src))
+    assert code == 0 and "  2 secrets masked, 0 blank lines ignored" in out.splitlines()
+    (raw,) = Lake(lake).connect().execute("select raw from quarantine").fetchone()
+    assert token.encode() not in raw and b"[REDACTED:" in raw
 
 
 def test_ingest_names_otlp_requests_spans_and_events(aw, tmp_path: Path, lake: Path) -> None:

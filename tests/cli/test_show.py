@@ -11,6 +11,8 @@ import pytest
 from agentwatch.detectors.metrics.run import run_metrics
 from agentwatch.ingest.pipeline import ingest_paths
 from agentwatch.lake import Lake
+from tests.detectors.metrics.test_agent_transcripts import main_session
+from tests.ingest.formats.claude_code.test_side_chains import SESSION, compaction_file, explore_file
 from tests.support.native_lines import line, write_lines
 
 EVIL = "\x1b[2J\u202eowned"
@@ -115,3 +117,22 @@ def test_mistakes_are_answered_plainly(aw, tmp_path: Path, story_lake: Path) -> 
                               "choose one in --agent\n")
     code, out, _ = aw("--lake", str(story_lake), "show", "s-1", "--agent", "agent-b")
     assert code == 0 and out.startswith("session s-1 of agent agent-b\n")
+
+
+def test_a_claude_code_spawn_names_its_child_and_side_chains_stand_apart(aw, tmp_path: Path, lake: Path) -> None:
+    logs = tmp_path / "projects"
+    ingest_paths(lake, [main_session(logs), explore_file(logs), compaction_file(logs)], fmt="claude_code")
+    run_metrics(lake, {})
+    code, out, _ = aw("--lake", str(lake), "show", SESSION, "--width", "20")
+    lines = out.splitlines()
+    spawns = [ln.split("agent_spawn")[1].strip() for ln in lines if "agent_spawn" in ln]
+    # the first Task's result names its sub-agent; the second's result names none
+    assert code == 0 and spawns == [
+        f"starts sub-agent session {SESSION}/agent-a2898e3: Find where the cart … (+17 chars)",
+        "starts sub-agent session ?: List the tests of th… (+7 chars)"]
+    at = lines.index("sub-agents (1)")
+    assert lines[at + 1].startswith(f"  {SESSION}/agent-a2898e3 of claude-code:-home-dev-shop: 2 events, 1 tool call")
+    assert lines[at + 3] == "the agent's own side chains, not sub-agents (1)"
+    assert lines[at + 4].startswith(f"  {SESSION}/agent-acompact-e1f845 (compaction) of claude-code:-home-dev-shop")
+    code, out, _ = aw("--lake", str(lake), "show", f"{SESSION}/agent-acompact-e1f845")
+    assert code == 0 and out.splitlines()[0].endswith(f", side chain of session {SESSION}")

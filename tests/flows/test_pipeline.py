@@ -163,6 +163,6 @@ def test_many_batches_make_one_night(lake: Path, tmp_path: Path, monkeypatch) ->
     monkeypatch.setattr(steps, "BATCH_FILES", 2)
     summary = run(flow_settings(lake, sources=[str(tmp_path / "logs")]))
     labels = [s.label for s in summary.steps if s.name == "ingest"]
-    assert labels == ["ingest 1/3: 2 files from f0.jsonl", "ingest 2/3: 2 files from f2.jsonl",
-                      "ingest 3/3: 1 files from f4.jsonl"]
+    assert labels == ["ingest 1/3: 2 files (f0.jsonl and 1 more)", "ingest 2/3: 2 files (f2.jsonl and 1 more)",
+                      "ingest 3/3: f4.jsonl"]
     assert sessions_in(lake) == {f"s{i}" for i in range(5)}

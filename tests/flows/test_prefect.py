@@ -81,7 +81,7 @@ def test_nightly_on_the_sample_fleet_then_the_guard_pages_about_a_new_file(lake:
         assert sum(s.summary.events_written for s in summary.steps if s.name == "ingest") == 19_804
         run, task_runs = flow_run_of(state)
         assert run.name == f"nightly lake={lake} paths=1"
-        assert set(task_runs) == {"discover 1 named path(s)", "ingest 1/1: 84 files from 2026-11-09.jsonl.gz",
+        assert set(task_runs) == {"discover 1 named path(s)", "ingest 1/1: 84 files (2026-11-09.jsonl.gz and 83 more)",
                                   f"metrics {lake}", f"detect {lake}", f"risk {lake}", f"escalate {lake}"}
         assert all(t.state.is_completed() for t in task_runs.values())
         (flagged,) = Lake(lake).connect().execute("select count(*) from sessions where flagged").fetchone()
@@ -96,7 +96,7 @@ def test_nightly_on_the_sample_fleet_then_the_guard_pages_about_a_new_file(lake:
         assert state.is_completed()
     run, task_runs = flow_run_of(state)
     assert run.name == f"guard lake={lake} sources=1+spool"
-    assert "ingest 1/1: 1 files from late\\u001b[2J.jsonl" in task_runs
+    assert "ingest 1/1: late\\u001b[2J.jsonl" in task_runs
     assert "late-session" in sessions_in(lake)
     [page] = receiver.bodies()
     assert page["alert"]["session_id"] == "late-session"
@@ -168,7 +168,7 @@ def test_nightly_on_a_local_two_worker_dask_cluster_matches_the_single_process_r
     decoded = [name for name in task_runs if name.startswith("decode ")]
     assert len(decoded) == 28 and all(task_runs[name].state.is_completed() for name in decoded)
     assert "decode mail-assistant/2026-11-09.jsonl.gz" in decoded
-    assert "ingest 1/1: 28 files from 2026-11-09.jsonl.gz" in task_runs
+    assert "ingest 1/1: 28 files (2026-11-09.jsonl.gz and 27 more)" in task_runs
     assert task_runs["metrics round 1/1"].state.is_completed()  # the sample is one round of agents
     assert rows(on_dask, "select count(*) from findings") != [(0,)]
     for query in ("select * from events order by all",

@@ -76,7 +76,7 @@ def test_the_outcome_says_sessions_flagged_alerts_raised_and_escalations_or_why_
 def test_hostile_file_names_form_no_link_image_or_html_in_the_artifact() -> None:
     failure = FileFailure(f"/logs/{HOSTILE}.jsonl", f"cannot read {HOSTILE}")
     markdown = render_markdown(summary_with(
-        StepResult("ingest", f"ingest 1/1: 1 files from {HOSTILE}", 1.0, ingest(failures=(failure,))),
+        StepResult("ingest", f"ingest 1/1: {HOSTILE}", 1.0, ingest(failures=(failure,))),
         StepResult("detect", f"detect {HOSTILE}", 0.1, error=f"boom {HOSTILE}"),
     ))
     kinds = tokens(markdown)

@@ -3,7 +3,8 @@
 One event per content block (a string `content` is one block), so one record gives one or more:
 
 - user: text -> `user_prompt`; `system_prompt` instead when Claude Code injected it (`isMeta`,
-  `isCompactSummary`, or text that is only a `<system-reminder>`); `tool_result` -> `tool_result`
+  `isCompactSummary`, text that opens with a `<system-reminder>`, or the output of a command the human
+  ran: `<bash-stdout>`, `<local-command-stdout>`, their stderr); `tool_result` -> `tool_result`
   (`tool_call_id` = `tool_use_id`, `status` from `is_error`), so a message of tool results only is
   never a human prompt; image/document -> a prompt event without text.
 - assistant: text -> `llm_response`, thinking/redacted_thinking -> `reasoning`, tool_use and
@@ -23,6 +24,11 @@ Ids, order, sessions:
   `<session>/subagents/agent-<id>.jsonl` in newer ones) belongs to the child session
   `<sessionId>/agent-<agentId>` (old inline sidechains without agentId: `<sessionId>/sidechain`), with
   `parent_session_id` = sessionId. The spawning side's tool_result names it in `attrs.child_session_id`.
+- Claude Code's own side chains are housekeeping, not delegation: the compaction chain
+  (`agent-acompact-*.jsonl`, agentId `acompact-*`, 2.1.x) and the start-up warmup (a side chain whose
+  prompt is `Warmup`, 2.0.x `agent-*.jsonl`). Their events are kept, marked `attrs.housekeeping`
+  (`compaction` / `warmup`; for a warmup only its prompt record can tell: the metrics mark the whole
+  child session), and what they say to the model is a `system_prompt`, never a human's `user_prompt`.
 - `agent_id` = `claude-code:<project folder>` (the session file's folder, above `<session>/subagents/`
   for sub-agent files; the cwd's last component when the path has no folder): logs name no agent.
 
@@ -68,7 +74,15 @@ SKIPPED_TYPES = frozenset({
     "progress", "attachment", "agent-setting", "pr-link",
 })
 SNIFF_TYPES = frozenset({"user", "assistant", "system"}) | SKIPPED_TYPES
+# Claude Code's own side chains (housekeeping, not delegation): context compaction and the warmup
+# it sent its sub-agent types at start-up (2.0.x).
+COMPACTION_AGENT_PREFIX = "acompact-"
+WARMUP_PROMPT = "Warmup"
 COMMON_KEYS = ("uuid", "parentUuid", "sessionId", "timestamp")
+# User text Claude Code writes itself: its reminders, and the output of a command the human ran with
+# `!` or a slash command (the human's own `<bash-input>` / `<command-name>` stay prompts).
+INJECTED_PREFIXES = ("<system-reminder>", "<bash-stdout>", "<bash-stderr>", "<local-command-stdout>",
+                     "<local-command-stderr>")
 # A spawned agent's id is read from free-form tool output: anything but a plain token is ignored.
 _NOT_ID = re.compile(r"[^\w.-]")
 
@@ -111,6 +125,9 @@ def decode_claude_code(record: Any, where: Location) -> list[DecodedEvent]:
     events = decode(record)
     if not events:
         raise SkipRecord(f"claude code {kind} record without content")
+    chore = _housekeeping(record, where.source_file)
+    if chore is not None:
+        _mark_housekeeping(events, chore)
     return [DecodedEvent.of(_complete(event, index, rec)) for index, event in enumerate(events)]
 
 
@@ -137,6 +154,37 @@ def _child_session(record: dict, session_id: str, source_file: str) -> str | Non
         return f"{session_id}/agent-{agent}"
     stem = file_stem(source_file)
     return f"{session_id}/{stem}" if stem.startswith("agent-") else f"{session_id}/sidechain"
+
+
+def _housekeeping(record: dict, source_file: str) -> str | None:
+    """Which of Claude Code's own side chains the record belongs to, if any: compaction (agent id
+    `acompact-*`, 2.1.x) or the start-up warmup (the side chain's prompt `Warmup`, 2.0.x)."""
+    if record.get("isSidechain") is not True:
+        return None
+    agent = record.get("agentId")
+    agent = agent if isinstance(agent, str) else file_stem(source_file).removeprefix("agent-")
+    if agent.startswith(COMPACTION_AGENT_PREFIX):
+        return "compaction"
+    message = record.get("message")
+    if record.get("type") == "user" and isinstance(message, dict) and _only_text(message) == WARMUP_PROMPT:
+        return "warmup"
+    return None
+
+
+def _only_text(message: dict) -> str | None:
+    """The message's text when it is one text and nothing else."""
+    content = message.get("content")
+    if isinstance(content, list) and len(content) == 1 and isinstance(content[0], dict):
+        content = content[0].get("text") if content[0].get("type") == "text" else None
+    return content.strip() if isinstance(content, str) else None
+
+
+def _mark_housekeeping(events: list[dict[str, Any]], chore: str) -> None:
+    """Mark every event of a housekeeping record; what it says to the model is Claude Code's, not a human's."""
+    for event in events:
+        event["attrs"]["housekeeping"] = chore
+        if event["event_type"] == "user_prompt":
+            event["event_type"] = "system_prompt"
 
 
 @lru_cache(maxsize=1024)
@@ -237,7 +285,7 @@ def _user_block(block: dict, path: str | None, injected: bool) -> dict[str, Any]
     prompt = "system_prompt" if injected else "user_prompt"
     if kind == "text":
         text = get_str(block, "text", f"{path}.")
-        if text is not None and text.lstrip().startswith("<system-reminder>"):
+        if text is not None and text.lstrip().startswith(INJECTED_PREFIXES):
             prompt = "system_prompt"
         return _event(prompt, block, path, "text", text=text)
     if kind in ("image", "document"):

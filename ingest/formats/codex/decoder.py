@@ -16,9 +16,12 @@ Mapping (response items: see `codex_items`):
 - event_msg token_count -> `llm_response` without text, tokens = `last_token_usage` (input includes
   cached input, output includes reasoning, as OpenAI counts; the running totals stay in attrs: a
   repeated token_count repeats its usage, so sum distinct `attrs.info.total_token_usage`).
-  error and turn_aborted -> `error`. Messages, reasoning and tool ends that repeat a response item are
-  skipped (counted), as are lifecycle events and plan updates; an event_msg of unknown type, and an
-  item_completed that is not a plan (paginated history mode, not decoded yet), is quarantined, raw.
+  exec_command_end (written with extended history) -> `tool_result`, `error` on a non-zero
+  `exit_code` or a failed/declined `status`, marked `attrs.repeats_output` (the call's output item
+  reports it too). error and turn_aborted -> `error`. Messages, reasoning and other tool ends that
+  repeat a response item are skipped (counted), as are lifecycle events and plan updates; an
+  event_msg of unknown type, and an item_completed that is not a plan (paginated history mode, not
+  decoded yet), is quarantined, raw.
 - compacted and world_state carry no event; an unknown record type is quarantined.
 Codex logs name no model per message (turn_context does), no agent and no human.
 
@@ -67,7 +70,7 @@ SKIPPED_RECORDS = frozenset({"compacted", "world_state"})
 # event_msg payloads that repeat a response item, and lifecycle events: neither is an event.
 REPEATS = frozenset({
     "user_message", "agent_message", "agent_reasoning", "agent_reasoning_raw_content",
-    "agent_reasoning_section_break", "exec_command_end", "patch_apply_end", "mcp_tool_call_end",
+    "agent_reasoning_section_break", "patch_apply_end", "mcp_tool_call_end",
     "web_search_end", "view_image_tool_call", "image_generation_end", "dynamic_tool_call_request",
     "dynamic_tool_call_response", "collab_agent_spawn_end", "collab_agent_interaction_end",
     "collab_waiting_end", "collab_close_end", "collab_resume_end",
@@ -244,6 +247,8 @@ def _event_msg(payload: dict) -> dict[str, Any]:
         _completed_item(payload)
     if kind == "token_count":
         return _token_count(payload, attrs)
+    if kind == "exec_command_end":
+        return _command_end(payload)
     if kind == "error":
         return {"event_type": "error", "status": "error", "text": get_str(payload, "message", "payload."),
                 "attrs": attrs}
@@ -261,6 +266,23 @@ def _completed_item(payload: dict) -> NoReturn:
     if isinstance(kind, str) and kind.lower() == "plan":
         raise SkipRecord("codex event_msg item_completed (plan)")
     raise RecordError(f"codex event_msg item_completed of type {quoted(str(kind))} is not decoded")
+
+
+def _command_end(payload: dict) -> dict[str, Any]:
+    """A command's end (rollouts written with extended history): its exit code and status say whether
+    it failed. The call's output item reports the same result, so this one is marked `repeats_output`:
+    the metrics count one result per call, failed when either report failed."""
+    exit_code = get_int(payload, "exit_code", "payload.")
+    status = get_str(payload, "status", "payload.")
+    text = get_str(payload, "aggregated_output", "payload.") or None
+    return {
+        "event_type": "tool_result",
+        "tool_call_id": get_id(payload, "call_id", "payload.", required=True),
+        "text": text,
+        "status": "error" if status in ("failed", "declined") or exit_code not in (None, 0) else "ok",
+        "attrs": {**without(payload, "type", "call_id", *(("aggregated_output",) if text else ())),
+                  "repeats_output": True},
+    }
 
 
 def _token_count(payload: dict, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,10 @@ itself is the line). `path` prefixes field names in errors (`payload.` for wrapp
 - reasoning -> `reasoning` (summary and readable content joined; `encrypted_content` kept in attrs).
 - function_call, custom_tool_call, local_shell_call, web_search_call, tool_search_call,
   image_generation_call -> `tool_call` (`spawn_agent` -> `agent_spawn`); their `*_output` items ->
-  `tool_result`, joined on `call_id`. A shell output's exit code (`metadata.exit_code` in old
-  versions, an `Exit code: N` first line in newer ones) sets `status`; otherwise a result is `ok`
-  unless it says `success: false`.
+  `tool_result`, joined on `call_id`. The output (a string, content parts, or `{content, success}`)
+  is `error` when it says `success: false` or reports a non-zero exit code: `metadata.exit_code`
+  (shell, 2025), an `Exit code: N` first line (shell, shell_command), `Process exited with code N`
+  in the header above `Output:` (exec_command, the unified exec tool: 0.104); else `ok`.
 - ghost_snapshot and compaction carry no event (`SkipRecord`); an unknown item type is quarantined.
 """
 
@@ -46,7 +47,9 @@ SPAWN_TOOLS = frozenset({"spawn_agent"})
 SKIPPED_ITEMS = frozenset({"ghost_snapshot", "compaction", "compaction_summary"})
 ROLE_EVENTS = {"assistant": "llm_response", "user": "user_prompt", "developer": "system_prompt",
                "system": "system_prompt"}
-_EXIT_LINE = re.compile(r"^Exit code: (-?\d+)")
+_EXIT_LINE = re.compile(r"^(?:Exit code: |Process exited with code )(-?\d+)\s*$")
+# Codex's header above a command's output (chunk id, wall time, exit code, token count) is short.
+HEADER_CHARS = 512
 
 
 def decode_item(item: dict, path: str) -> list[dict[str, Any]]:
@@ -154,34 +157,42 @@ def _tool_search_output(item: dict, path: str) -> list[dict[str, Any]]:
 
 
 def _output_text(output: Any, path: str) -> tuple[str | None, str | None]:
-    """(text, status) of a tool output: a string, an array of content parts, or {content, success}."""
+    """(text, status) of a tool output: a string, an array of content parts, or {content, success}.
+    A command that exited non-zero is an error whatever the shape around its text."""
     if output is None:
         return None, None
+    failed = False
     if isinstance(output, list):
-        return join_texts(output, path), "ok"
-    if isinstance(output, dict):
+        text = join_texts(output, path)
+    elif isinstance(output, dict):
         text = get_str(output, "content", f"{path}.")
-        return text, "error" if output.get("success") is False else "ok"
-    if not isinstance(output, str):
+        failed = output.get("success") is False
+    elif isinstance(output, str):
+        text = output
+    else:
         raise RecordError(f"`{path}`: expected string, array or object, got {json_kind(output)}")
-    return _shell_output(output)
+    exit_code = _exit_code(text) if text else None
+    return text, "error" if failed or exit_code not in (None, 0) else "ok"
 
 
-def _shell_output(output: str) -> tuple[str, str]:
-    """The text as written; the status from the exit code old (JSON `metadata.exit_code`) and newer
-    (`Exit code: N` first line) shell outputs report."""
-    exit_code: Any = None
-    if output.startswith("{"):
+def _exit_code(text: str) -> int | None:
+    """The exit code Codex wrote about a command: JSON `metadata.exit_code` (shell tool, 2025), an
+    `Exit code: N` first line (shell, shell_command), or `Process exited with code N` among the header
+    lines before `Output:` (exec_command, unified exec). The command's own output is never read."""
+    if text.startswith("{"):
         try:
-            parsed = orjson.loads(output)
+            parsed = orjson.loads(text)
         except orjson.JSONDecodeError:
-            parsed = None
+            return None
         metadata = parsed.get("metadata") if isinstance(parsed, dict) else None
-        exit_code = metadata.get("exit_code") if isinstance(metadata, dict) else None
-    elif match := _EXIT_LINE.match(output):
-        exit_code = int(match.group(1))
-    failed = isinstance(exit_code, int) and not isinstance(exit_code, bool) and exit_code != 0
-    return output, "error" if failed else "ok"
+        code = metadata.get("exit_code") if isinstance(metadata, dict) else None
+        return code if isinstance(code, int) and not isinstance(code, bool) else None
+    end = text.find("\nOutput:", 0, HEADER_CHARS)
+    header = text[:end] if end >= 0 else text.split("\n", 1)[0]
+    for line in header.split("\n"):
+        if match := _EXIT_LINE.match(line):
+            return int(match.group(1))
+    return None
 
 
 def _kept_output(output: Any) -> dict[str, Any]:

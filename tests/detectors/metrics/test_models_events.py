@@ -67,16 +67,22 @@ def test_int_events_orders_counts_turns_and_classifies_each_event():
     assert got == [dict(zip(columns, row, strict=True)) for row in expected]
 
 
-def test_int_events_counts_a_claude_code_messages_usage_once():
+def test_int_events_counts_a_claude_code_messages_final_usage_once():
+    # one streamed response written as three records: the first carries a partial usage (3 output
+    # tokens), the last two the final one (172); then a one-record response
+    m1 = {"message": {"id": "m1"}}
     con = run_metrics(session(
         "claude",
         user("go"),
-        response("part one", input_tokens=5, attrs={"message": {"id": "m1"}}),
-        tool_call("c1", "Bash", {"command": "ls"}, input_tokens=5, attrs={"message": {"id": "m1"}}),
-        response("next", input_tokens=2, attrs={"message": {"id": "m2"}}),
+        response("part one", input_tokens=16208, output_tokens=3, attrs=m1),
+        tool_call("c1", "Glob", {"pattern": "*"}, input_tokens=16208, output_tokens=172, attrs=m1),
+        tool_call("c2", "Glob", {"pattern": "src/*"}, input_tokens=16208, output_tokens=172, attrs=m1),
+        response("next", input_tokens=2, output_tokens=9, attrs={"message": {"id": "m2"}}),
     ))
     got = rows(con, "select step_index, is_repeated_usage from int_events order by step_index")
-    assert [r["is_repeated_usage"] for r in got] == [False, False, True, False]
+    assert [r["is_repeated_usage"] for r in got] == [False, True, True, False, False]
+    sums = rows(con, "select sum_input_tokens, sum_output_tokens from sessions")
+    assert sums == [{"sum_input_tokens": 16208 + 2, "sum_output_tokens": 172 + 9}]
 
 
 def test_int_approvals_lists_each_approval_with_the_call_it_names():

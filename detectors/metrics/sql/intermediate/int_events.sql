@@ -11,15 +11,17 @@
 -- One tool call reported twice in a session (OTel GenAI instrumentations log it in the chat span's
 -- output messages and again as the execute_tool span; likewise its result) is one action: tool_call /
 -- tool_result events repeating the same tool_call_id with the same arguments (whitespace and case
--- aside) or the same result text keep only the first. Only those events are numbered, and compared
+-- aside) or the same result text keep only the first; a result that another record of the call reports
+-- again (is_repeated_result) is dropped for the call's own result, an error if either says so.
+-- Only the kept events are numbered. Repeated calls and results are compared
 -- without RE2's `\s` characters (tab, newline, form feed, carriage return, space) by plain replaces:
 -- keying every event's text with a regexp cost as much as splitting all texts into words.
 -- Cost: the windows (dropping repeated reports, the indices) sort narrow rows (keys and `event_row`, a
 -- row number valid inside this query only) and join the wide rows back once; the repeated-report
 -- key partitions by its hash before its text, so long texts are compared only where hashes agree.
 with session_events as materialized (
-    select stg_events.* exclude (permission_mode), int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day,
-        int_sessions.is_target,
+    select stg_events.* exclude (permission_mode, housekeeping),
+        int_sessions.session_key, int_sessions.agent_key, int_sessions.session_day, int_sessions.is_target,
         (stg_events.tool_call_id is null or stg_events.event_type not in ('tool_call', 'tool_result'))
             is not true as is_call_report,
         -- names the row inside this query only: the windows below sort narrow rows, then join back by it
@@ -48,6 +50,32 @@ repeated_call_reports as (
     ) > 1
 ),
 
+-- a result reported again by another record of the same call (is_repeated_result: Codex's
+-- exec_command_end beside the call's output item) is one result: the repeat is dropped when the
+-- call's own result is there, and that result is an error when the repeat says so
+result_repeats as (
+    select repeat.event_row, result.event_row as result_row, repeat.status = 'error' as is_failed
+    from session_events as repeat
+    join session_events as result
+        on result.session_key = repeat.session_key
+        and result.tool_call_id = repeat.tool_call_id
+        and result.event_type = 'tool_result'
+        and not result.is_repeated_result
+    where repeat.is_repeated_result
+),
+
+dropped_reports as (
+    select event_row from repeated_call_reports
+    union
+    select event_row from result_repeats
+),
+
+failed_by_repeat as (
+    select distinct result_row as event_row, true as is_failed_by_repeat
+    from result_repeats
+    where is_failed
+),
+
 positions as (
     select
         event_row,
@@ -56,7 +84,7 @@ positions as (
         sum(cast(event_type in ('user_prompt', 'approval') as integer)) over session_order as human_turn_index,
         sum(cast(event_type in ('user_prompt', 'tool_result') as integer)) over session_order as turn_index
     from session_events
-    anti join repeated_call_reports using (event_row)
+    anti join dropped_reports using (event_row)
     window session_order as (
         partition by session_key
         order by seq, event_at, event_id
@@ -65,9 +93,13 @@ positions as (
 ),
 
 ordered as (
-    select session_events.* exclude (is_call_report, event_row), positions.* exclude (event_row)
+    select
+        session_events.* exclude (is_call_report, is_repeated_result, event_row, status),
+        case when failed_by_repeat.is_failed_by_repeat then 'error' else session_events.status end as status,
+        positions.* exclude (event_row)
     from session_events
     join positions using (event_row)
+    left join failed_by_repeat using (event_row)
 ),
 
 sources as (
@@ -122,10 +154,17 @@ classified as (
     from guarded
 ),
 
-first_usage as (
-    select session_key, message_id, min(step_index) as first_usage_step
+-- Claude Code writes one record per content block of a streamed response and repeats the response's
+-- usage on each, partial until the last (output tokens grow): the message's usage is its largest
+-- report (ties: the last), counted on that one event
+final_usage as (
+    select
+        session_key,
+        message_id,
+        arg_max(step_index, (coalesce(output_tokens, -1), coalesce(input_tokens, -1), step_index))
+            as final_usage_step
     from ordered
-    where message_id is not null
+    where message_id is not null and (input_tokens is not null or output_tokens is not null)
     group by session_key, message_id
 ),
 
@@ -148,9 +187,8 @@ final as (
         event_text,
         input_tokens,
         output_tokens,
-        -- Claude Code writes one record per content block and repeats the response's usage on each:
-        -- only the first event of a model message (message_id) counts toward token sums
-        coalesce(step_index > first_usage_step, false) as is_repeated_usage,
+        -- only the event carrying a model message's final usage counts toward token sums
+        coalesce(step_index <> final_usage_step, false) as is_repeated_usage,
         status,
         flags,
         approval_key_id,
@@ -179,7 +217,7 @@ final as (
             or regexp_matches(tool_name_lower, $sink_name), false
         ) as is_sink
     from classified
-    left join first_usage using (session_key, message_id)
+    left join final_usage using (session_key, message_id)
 )
 
 select * from final

@@ -3,6 +3,9 @@
 -- of a session on day d is the same agent's sessions on days d - $baseline_days .. d - 1.
 -- baseline_session_count: sessions of the same agent in that window.
 -- session_key, agent_key: dense integers for the joins of this build only (never stored).
+-- is_housekeeping: a child session that is the agent's own side chain, not a sub-agent it delegated to
+-- (an event of it says `housekeeping`: Claude Code's compaction and warmup side chains); kept out of
+-- the spawn tree.
 -- is_requested_target: the session is being (re)built (`metrics_targets`); is_requested_context: its
 -- events are needed, because it is a target or lies in the baseline window of a target of the same
 -- agent. is_target / is_context: the same, narrowed to the agents built in this round (chunk_sessions).
@@ -17,6 +20,13 @@ with spans as (
         cast(timezone('UTC', min(event_at)) as date) as session_day
     from stg_events
     group by agent_id, session_id
+),
+
+-- only child sessions are read: a Parquet scan skips row groups without any
+housekeeping as (
+    select distinct agent_id, session_id, true as is_housekeeping
+    from stg_events
+    where parent_session_id is not null and housekeeping is not null
 ),
 
 targets as (
@@ -59,11 +69,13 @@ final as (
         coalesce(targets.is_target, false) as is_requested_target,
         coalesce(context.is_context, false) as is_requested_context,
         coalesce(targets.is_target, false) as is_target,
-        coalesce(context.is_context, false) as is_context
+        coalesce(context.is_context, false) as is_context,
+        coalesce(housekeeping.is_housekeeping, false) as is_housekeeping
     from spans
     join history using (agent_id, session_day)
     left join targets using (agent_id, session_id)
     left join context using (agent_id, session_id)
+    left join housekeeping using (agent_id, session_id)
 )
 
 select * from final

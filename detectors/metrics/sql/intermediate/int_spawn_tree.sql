@@ -1,7 +1,8 @@
 -- grain: one row per target session: its place in the delegation (spawn) tree.
 -- The tree is read from every session's parent_session_id (sessions are matched by session_id alone:
 -- a sub-agent may be another agent). Walks stop after $max_spawn_depth levels, so a cycle in hostile
--- data ends; a session that meets itself going up is marked in_spawn_cycle.
+-- data ends; a session that meets itself going up is marked in_spawn_cycle. The agent's own side chains
+-- (int_sessions.is_housekeeping) are no sub-agents: they are not in the tree.
 --   spawn_depth                 ancestors above the session (0 for a root)
 --   spawn_tree_height           levels of descendants below it (0 when it spawned nothing seen)
 --   count_child_sessions        sessions naming it as parent
@@ -9,7 +10,7 @@
 with recursive edges as (
     select distinct session_id, parent_session_id
     from int_sessions
-    where parent_session_id is not null
+    where parent_session_id is not null and not is_housekeeping
 ),
 
 targets as (

@@ -123,6 +123,7 @@ final as (
         sessions.agent_id,
         sessions.session_id,
         sessions.parent_session_id,
+        sessions.is_housekeeping,
         sessions.session_day,
         sessions.started_at,
         sessions.ended_at,

@@ -172,6 +172,12 @@ def decode(rec: dict, source_file: str = "/h/.claude/projects/-work-repo/s-1.jso
         (record("user", "<system-reminder>cwd changed</system-reminder>"), "system_prompt"),
         (record("user", "Summary of the earlier conversation", isCompactSummary=True), "system_prompt"),
         (record("user", [{"type": "text", "text": "[Request interrupted by user]"}]), "user_prompt"),
+        # a command the human ran with `!` (1.0.x on): what they typed is theirs, its output is not
+        (record("user", "<bash-input>uv run pytest -q</bash-input>"), "user_prompt"),
+        (record("user", "<bash-stdout>3 passed in 0.41s</bash-stdout><bash-stderr></bash-stderr>"), "system_prompt"),
+        (record("user", "<command-name>/model</command-name>\n<command-message>model</command-message>"),
+         "user_prompt"),
+        (record("user", "<local-command-stdout>Set model to opus</local-command-stdout>"), "system_prompt"),
         (record(blocks=[{"type": "text", "text": "API Error: 401"}], isApiErrorMessage=True), "error"),
         (record(blocks=[{"type": "redacted_thinking", "data": "EmwKAhgB"}]), "reasoning"),
         (record(blocks=[{"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search",
