@@ -101,3 +101,47 @@ QUARANTINE_SCHEMA = pa.schema(
     metadata={"agentwatch.schema_version": str(SCHEMA_VERSION)},
 )
 
+
+# The `metric_points` table: one row per OTLP metric data point an agent exported (`agentwatch receive`
+# /v1/metrics and gRPC, OTLP/JSON metric files): its usage counters, per agent, session and user. Ingest
+# writes it (`ingest.formats.otlp.metrics` decodes, `ingest.staging.points` deduplicates on `point_id`);
+# the `session_usage` view adds it up. Each column: (name, type, nullable, meaning).
+_TS = pa.timestamp("us", tz="UTC")
+METRIC_POINT_CONTRACT = (
+    ("point_id", pa.string(), False, "sha256 of the point's series (resource, scope, metric, attributes) and "
+     "times: the dedup key, so a retried export is stored once"),
+    ("ts", _TS, False, "the point's time (`timeUnixNano`)"),
+    ("start_ts", _TS, True, "start of the point's aggregation window (`startTimeUnixNano`); null when unset"),
+    ("agent_id", pa.string(), False, "`gen_ai.agent.id`/`gen_ai.agent.name`, else `claude-code`/`codex` for "
+     "their metrics, else the resource's `service.name`"),
+    ("session_id", pa.string(), True, "`session.id` (or `conversation.id`, `gen_ai.conversation.id`) of the "
+     "point, else of the resource; null for a fleet-wide counter"),
+    ("user_id", pa.string(), True, "`user.account_uuid`, else `user.id`"),
+    ("metric_name", pa.string(), False, "e.g. `claude_code.token.usage`, `claude_code.cost.usage`"),
+    ("metric_type", pa.string(), False, "gauge, sum, histogram, exponential_histogram or summary"),
+    ("unit", pa.string(), True, "the unit the exporter declared (`tokens`, `USD`, `s`, `count`)"),
+    ("description", pa.string(), True, "the metric's description"),
+    ("temporality", pa.string(), True, "delta or cumulative (sums and histograms): how points add up"),
+    ("is_monotonic", pa.bool_(), True, "sums: whether the counter only grows"),
+    ("value", pa.float64(), True, "gauges and sums: the number; histograms and summaries: the sum of what "
+     "they observed"),
+    ("count", pa.int64(), True, "histograms and summaries: how many observations"),
+    ("min", pa.float64(), True, "histograms: the smallest observation"),
+    ("max", pa.float64(), True, "histograms: the largest observation"),
+    ("model", pa.string(), True, "the point's `model` (or `gen_ai.request.model`) attribute"),
+    ("usage_type", pa.string(), True, "the point's `type` attribute: the token kind (input, output, cacheRead, "
+     "cacheCreation), lines added or removed, ..."),
+    ("attributes", pa.string(), False, "JSON: every attribute of the point"),
+    ("resource", pa.string(), False, "JSON: the resource's attributes"),
+    ("scope", pa.string(), False, "JSON: the instrumentation scope (name, version, attributes)"),
+    ("detail", pa.string(), False, "JSON: what the point carries beyond the columns (buckets, bounds, "
+     "quantiles, exemplars, flags, the metric's other fields)"),
+    ("redactions", pa.int32(), False, "secrets masked in this row"),
+    ("source_format", pa.string(), False, "the format it was read as (`otlp_metrics`)"),
+    ("source_file", pa.string(), False, "the file it was read from (a spool file for the receiver)"),
+    ("source_offset", pa.int64(), False, "byte offset of its request's line in that file"),
+)
+METRIC_POINT_SCHEMA = pa.schema(
+    [pa.field(name, kind, nullable=nullable) for name, kind, nullable, _ in METRIC_POINT_CONTRACT],
+    metadata={"agentwatch.schema_version": str(SCHEMA_VERSION)},
+)

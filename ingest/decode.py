@@ -23,6 +23,7 @@ from agentwatch.ingest.formats import Format, SkipRecord
 from agentwatch.ingest.formats.native.fast import decode_native_fast
 from agentwatch.ingest.formats.otlp.fast.logs import decode_otlp_logs_fast
 from agentwatch.ingest.formats.otlp.fast.traces import PreparedLines, decode_otlp_fast
+from agentwatch.ingest.formats.otlp.metrics import decode_metric_points
 from agentwatch.ingest.reader import LineBatch
 from agentwatch.ingest.records import FUTURE_TOLERANCE, FileHints, Location, normalize_event
 from agentwatch.schema import EVENT_SCHEMA
@@ -38,6 +39,7 @@ class Decoded:
     masked: list[pa.Table] = field(default_factory=list)  # events masked already (decoded with other files)
     quarantine: list[dict[str, Any]] = field(default_factory=list)  # line_no, offset, reason, raw
     skipped: Counter = field(default_factory=Counter)  # reason -> records
+    points: list[dict[str, Any]] = field(default_factory=list)  # metric_points rows (otlp_metrics)
     records: int = 0  # non-blank lines read
     decoded_records: int = 0  # records that became events (or none, by design of their format)
     blank: int = 0
@@ -143,6 +145,10 @@ def _take_bulk(table: pa.Table, bulk: PreparedLines, out: Decoded, *, masked: bo
 
 def _decode_one(raw: bytes, where: Location, ctx: DecodeContext, last: bool, out: Decoded) -> None:
     try:
+        if ctx.fmt.name == "otlp_metrics":  # data points, not events
+            out.points.extend(decode_point_line(raw, where))
+            out.decoded_records += 1
+            return
         rows = decode_line(raw, where, ctx.fmt, ctx.now)
     except SkipRecord as skip:
         out.skipped[str(skip)] += 1
@@ -163,6 +169,23 @@ def decode_line(raw: bytes, where: Location, fmt: Format, now: datetime) -> list
     """Decode one raw line into canonical rows; raises RecordError or SkipRecord."""
     flags: list[str] = []
     content = raw
+    record = parse_raw_line(raw, flags)
+    events = fmt.decode(record, where)
+    return [
+        normalize_event(event, where, now=now, content=content, index=index, flags=tuple(flags))
+        for index, event in enumerate(events)
+    ]
+
+
+def decode_point_line(raw: bytes, where: Location) -> list[dict[str, Any]]:
+    """Decode one raw OTLP metrics line into `metric_points` rows (not yet masked); raises RecordError."""
+    provenance = {"redactions": 0, "source_format": where.source_format, "source_file": where.source_file,
+                  "source_offset": where.source_offset}
+    return [{**row, **provenance} for row in decode_metric_points(parse_raw_line(raw, []))]
+
+
+def parse_raw_line(raw: bytes, flags: list[str]) -> Any:
+    """A line's JSON record: a BOM stripped (flagged), UTF-8 required."""
     if raw.startswith(BOM):
         raw = raw[len(BOM):]
         flags.append("bom_stripped")
@@ -170,12 +193,7 @@ def decode_line(raw: bytes, where: Location, fmt: Format, now: datetime) -> list
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RecordError(f"invalid UTF-8 at byte {exc.start} of the line") from exc
-    record = parse_json_record(text, flags)
-    events = fmt.decode(record, where)
-    return [
-        normalize_event(event, where, now=now, content=content, index=index, flags=tuple(flags))
-        for index, event in enumerate(events)
-    ]
+    return parse_json_record(text, flags)
 
 
 def parse_json_record(text: str, flags: list[str]) -> Any:

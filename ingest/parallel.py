@@ -64,6 +64,10 @@ class PartsSink:
         """Keep one batch of masked quarantine rows."""
         self._write("quarantine", table)
 
+    def add_points(self, file_index: int, table: pa.Table) -> None:
+        """Keep one batch of masked metric points."""
+        self._write("points", table)
+
     def drop_file(self, file_index: int) -> None:
         """Forget every part (the file failed as a whole)."""
         for part in self.folder.glob("*.parquet"):
@@ -139,5 +143,7 @@ def _stage_parts(stage: StagedBatch, index: int, folder: Path) -> None:
         table = pq.read_table(part)
         if part.stem.endswith("-events"):
             stage.add_events(index, table)
+        elif part.stem.endswith("-points"):
+            stage.add_points(index, table)
         else:
             stage.add_quarantine(index, table)

@@ -32,7 +32,8 @@ from agentwatch.ingest.staging.batch import StagedBatch
 from agentwatch.lake import Lake, LakeWriter, ingested_hashes, sha256_file
 
 # What one record of an OTLP format carries: its reports count these beside requests and events.
-ITEM_UNITS = {"otlp_json": "spans", "openinference": "spans", "otlp_logs": "log records"}
+ITEM_UNITS = {"otlp_json": "spans", "openinference": "spans", "otlp_logs": "log records",
+              "otlp_metrics": "data points"}
 INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".log", ".log.gz")
 Progress = Callable[[int], None]  # called with bytes read
 
@@ -45,6 +46,8 @@ class Sink(Protocol):
     def add_events(self, file_index: int, table: pa.Table) -> None: ...
 
     def add_quarantine(self, file_index: int, table: pa.Table) -> None: ...
+
+    def add_points(self, file_index: int, table: pa.Table) -> None: ...
 
     def drop_file(self, file_index: int) -> None: ...
 
@@ -65,19 +68,25 @@ class FileReport:
     items_decoded: int = 0  # OTLP formats: spans or log records (ITEM_UNITS) that became events
     events_written: int = 0
     duplicates: int = 0
+    points_written: int = 0  # metric data points (otlp_metrics): items_decoded = written + point duplicates
+    point_duplicates: int = 0
     quarantined: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     redactions: int = 0  # secrets masked, in events and quarantined records alike
     error: str = ""
 
     def reconciles(self) -> bool:
-        """records read = decoded + quarantined + skipped, and events decoded = written + duplicates."""
+        """records read = decoded + quarantined + skipped, events decoded = written + duplicates, and metric
+        data points decoded = written + duplicates."""
         if self.status != "ingested":
             return True
         skipped = sum(self.skipped.values())
+        points = self.items_decoded == self.points_written + self.point_duplicates if self.format == "otlp_metrics" \
+            else True
         return (
             self.records_read == self.records_decoded + self.quarantined + skipped
             and self.events_decoded == self.events_written + self.duplicates
+            and points
         )
 
 
@@ -219,6 +228,11 @@ def _stage_batch(
         _quarantine(_oversize_rows(batch), ctx, index, report, stage, sanitizer)
         return
     decoded = decode_batch(batch, ctx)
+    if decoded.points:
+        points = sanitizer.mask_points(decoded.points)
+        report.items_decoded += len(points)
+        report.redactions += int(pa.compute.sum(points.column("redactions")).as_py() or 0)
+        stage.add_points(index, points)
     events = sanitizer.mask_events(decoded.event_table())
     if decoded.masked:
         events = pa.concat_tables([*decoded.masked, events])
@@ -226,7 +240,7 @@ def _stage_batch(
     report.records_decoded += decoded.decoded_records
     report.blank_lines += decoded.blank
     report.events_decoded += len(events)
-    if ctx.fmt.name in ITEM_UNITS:
+    if ctx.fmt.name in ITEM_UNITS and ctx.fmt.name != "otlp_metrics":
         report.items_decoded += count_items(events)
     report.quarantined += len(decoded.quarantine)
     report.redactions += int(pa.compute.sum(events.column("redactions")).as_py() or 0)
@@ -275,10 +289,13 @@ def commit_stage(writer: LakeWriter, stage: StagedBatch, batch_id: str, reports:
                  now: datetime) -> dict | None:
     """Write the staged batch out and commit its manifest entry (None when no file was ingested)."""
     staged, written = stage.finish(now)
+    points_staged, points_written = stage.point_counts
     for index, report in enumerate(reports):
         if report.status == "ingested":
             report.events_written = written.get(index, 0)
             report.duplicates = staged.get(index, 0) - report.events_written
+            report.points_written = points_written.get(index, 0)
+            report.point_duplicates = points_staged.get(index, 0) - report.points_written
     if not any(r.status == "ingested" for r in reports):
         return None
     return writer.commit("ingest", extra={
@@ -302,7 +319,7 @@ def summarize(report: IngestReport) -> Counter:
         total["files"] += 1
         total[f.status] += 1
         for key in ("records_read", "records_decoded", "events_decoded", "items_decoded", "events_written",
-                    "duplicates", "quarantined", "blank_lines", "redactions"):
+                    "duplicates", "points_written", "point_duplicates", "quarantined", "blank_lines", "redactions"):
             total[key] += getattr(f, key)
         total["skipped_records"] += sum(f.skipped.values())
     return total

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from agentwatch.ingest.pipeline import FileReport, IngestReport
 
 # What one record of a format is: a line of a log, or one OTLP export request (many spans or log records).
-RECORD_UNITS = {"otlp_json": "requests", "otlp_logs": "requests", "openinference": "requests"}
+RECORD_UNITS = {"otlp_json": "requests", "otlp_logs": "requests", "openinference": "requests",
+                "otlp_metrics": "requests"}
 BIND_ERRORS = {errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL}
 
 
@@ -73,8 +74,9 @@ def file_line(f: FileReport) -> str:
     quarantined = f", {f.quarantined:,} quarantined (see the quarantine view)" if f.quarantined else ""
     check = "" if f.reconciles() else ", COUNTS DO NOT RECONCILE"
     items = f" ({f.items_decoded:,} {ITEM_UNITS[f.format]})" if f.format in ITEM_UNITS else ""
-    return (f"{f.format}: {inert_text(f.path)}: {f.records_read:,} {unit}{items} -> "
-            f"{f.events_written:,} events written, {f.duplicates:,} duplicates{quarantined}{check}")
+    written = (f"{f.points_written:,} data points written, {f.point_duplicates:,} duplicates"
+               if f.format == "otlp_metrics" else f"{f.events_written:,} events written, {f.duplicates:,} duplicates")
+    return f"{f.format}: {inert_text(f.path)}: {f.records_read:,} {unit}{items} -> {written}{quarantined}{check}"
 
 
 def summary_lines(report: IngestReport) -> list[str]:
@@ -105,10 +107,14 @@ def _format_line(name: str, group: list[FileReport]) -> str:
     unit = RECORD_UNITS.get(name, "lines")
     skipped = sum(sum(f.skipped.values()) for f in group)
     items = f"{total('items_decoded'):,} {ITEM_UNITS[name]} -> " if name in ITEM_UNITS else ""
+    if name == "otlp_metrics":
+        stored = f"{total('points_written'):,} written + {total('point_duplicates'):,} duplicates"
+    else:
+        stored = (f"{total('events_decoded'):,} events = {total('events_written'):,} written + "
+                  f"{total('duplicates'):,} duplicates")
     return (f"  {name}: {_files(len(group))}; {total('records_read'):,} {unit} read = "
             f"{total('records_decoded'):,} decoded + {total('quarantined'):,} quarantined + {skipped:,} skipped; "
-            f"{items}{total('events_decoded'):,} events = {total('events_written'):,} written + "
-            f"{total('duplicates'):,} duplicates")
+            f"{items}{stored}")
 
 
 def _files(count: int) -> str:
@@ -145,11 +151,22 @@ class ProgressBar:
 @click.option("--spool", type=click.Path(file_okay=False), help="Spool folder [default <lake>/_spool/otlp].")
 @click.pass_obj
 def receive(obj: Context, host: str | None, port: int | None, grpc_port: int | None, spool: str | None) -> None:
-    """OTLP/HTTP (POST /v1/traces, /v1/logs) and OTLP/gRPC: spool each batch durably before acknowledging it."""
+    """OTLP/HTTP (POST /v1/traces, /v1/logs, /v1/metrics) and OTLP/gRPC: spool each batch durably before
+    acknowledging it."""
+    import logging
     import signal
+    import threading
 
     from agentwatch.ingest.receiver.grpc_server import serve_grpc, stop_grpc
-    from agentwatch.ingest.receiver.http_server import MAX_BYTES_IN_FLIGHT, InFlight, serve_receiver, stop_receiver
+    from agentwatch.ingest.receiver.http_server import (
+        DECODERS,
+        MAX_BYTES_IN_FLIGHT,
+        InFlight,
+        serve_receiver,
+        stop_receiver,
+    )
+
+    logging.basicConfig(format="%(asctime)s agentwatch receive: %(message)s", level=logging.WARNING)
 
     folder = Path(spool) if spool else obj.spool
     host = host or obj.settings["receiver_host"]
@@ -158,16 +175,18 @@ def receive(obj: Context, host: str | None, port: int | None, grpc_port: int | N
     grpc_where = "--grpc-port" if grpc_port is not None else "setting receiver_grpc_port"
     grpc_port = obj.settings["receiver_grpc_port"] if grpc_port is None else grpc_port
     budget = InFlight(MAX_BYTES_IN_FLIGHT)  # one memory bound for both endpoints
-    grpc_server = _bound(lambda: serve_grpc(folder, host, grpc_port, in_flight=budget), host, grpc_port,
-                         grpc_where) if grpc_port else None
+    decoders = threading.Semaphore(DECODERS)
+    grpc_server = _bound(lambda: serve_grpc(folder, host, grpc_port, in_flight=budget, decoders=decoders), host,
+                         grpc_port, grpc_where) if grpc_port else None
     try:
-        server = _bound(lambda: serve_receiver(folder, host, port, in_flight=budget), host, port, http_where)
+        server = _bound(lambda: serve_receiver(folder, host, port, in_flight=budget, decoders=decoders), host, port,
+                        http_where)
     except ConfigError:
         if grpc_server is not None:
             stop_grpc(grpc_server)
         raise
     grpc_text = f" and OTLP/gRPC on {host}:{grpc_server.port}" if grpc_server else ""
-    click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces and /v1/logs{grpc_text}, "
+    click.echo(f"receiving OTLP/HTTP on http://{host}:{port}/v1/traces, /v1/logs and /v1/metrics{grpc_text}, "
                f"spooling to {inert_text(str(folder))} (Ctrl-C stops)")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop ends it cleanly
     try:

@@ -16,6 +16,7 @@ from agentwatch.lake.layout import (
     DECODE_DIR,
     EVENTS,
     KEYS_DIR,
+    METRIC_POINTS,
     PREFECT_DIR,
     QUARANTINE,
     ROUNDS_DIR,
@@ -35,8 +36,8 @@ __all__ = [
     # where it lives: a location (folder or s3://), the local folder of a lake or spool, durable files
     "lake_location", "local_folder", "publish", "fsync_dir", "sha256_file",
     # its names: tables and the service folders beside them
-    "EVENTS", "QUARANTINE", "table_folder", "KEYS_DIR", "SPOOL_DIR", "PREFECT_DIR", "RUN_LOCK", "DECODE_DIR",
-    "ROUNDS_DIR",
+    "EVENTS", "QUARANTINE", "METRIC_POINTS", "table_folder", "KEYS_DIR", "SPOOL_DIR", "PREFECT_DIR", "RUN_LOCK",
+    "DECODE_DIR", "ROUNDS_DIR",
     # the manifest: what is committed, and which input files were ingested
     "live_files", "ingested_hashes",
     # the inventory snapshot

@@ -21,9 +21,10 @@ SERVICE_ENTRIES = frozenset({MANIFEST_DIR, TMP_DIR, LOCK_FILE, KEYS_DIR, SPOOL_D
 
 EVENTS = "events"
 QUARANTINE = "quarantine"
+METRIC_POINTS = "metric_points"
 INVENTORY = "inventory"  # the snapshot of the agent inventory last given to a run
 # Tables only ingest writes, and their folders; every other table lives in a folder of its own name.
-INGEST_FOLDERS = {EVENTS: "events", QUARANTINE: "_quarantine"}
+INGEST_FOLDERS = {EVENTS: "events", QUARANTINE: "_quarantine", METRIC_POINTS: "metric_points"}
 # A manifest names its tables and a table name is an identifier in SQL: only these shapes are accepted.
 TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Committed data files are named part-<manifest seq, 8 digits>...: a seq past the head is uncommitted.

@@ -77,13 +77,14 @@ def live_files(entries: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def ingested_hashes(entries: Iterable[dict[str, Any]]) -> dict[str, dict[str, bool]]:
     """sha256 of every input file already ingested -> the formats it was read as, and whether any of
-    its events were stored under that format (written, or already in the lake)."""
+    its events (or metric points) were stored under that format (written, or already in the lake)."""
     known: dict[str, dict[str, bool]] = {}
     for entry in entries:
         for record in entry.get("inputs", ()):
             if record.get("status") != "ingested":
                 continue
-            stored = record.get("events_written", 0) + record.get("duplicates", 0) > 0
+            stored = sum(record.get(k, 0) for k in ("events_written", "duplicates", "points_written",
+                                                     "point_duplicates")) > 0
             formats = known.setdefault(record["sha256"], {})
             formats[record.get("format", "")] = formats.get(record.get("format", ""), False) or stored
     return known

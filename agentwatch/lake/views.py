@@ -1,7 +1,8 @@
 """The lake's views (stable names the app, notebooks and users' queries rely on).
 
 One view per committed table, reading exactly the files the manifest lists; `events` and
-`quarantine` exist (empty) before anything is ingested. Views over several tables keep the first
+`quarantine` and `metric_points` exist (empty) before anything is ingested; `session_usage` adds up the
+agents' usage counters of `metric_points` per agent and session. Views over several tables keep the first
 table's name: `sessions` (metrics with the detectors' scores and `in_inventory`), `findings` (every
 writer's), `alerts` (with the latest analyst state), `agents` (the inventory snapshot, and every
 agent seen in events, `in_inventory` telling which). `manifest` has one row per input file of each
@@ -22,15 +23,16 @@ import duckdb
 import pyarrow as pa
 
 from agentwatch.lake.inventory import inventory_rows, use_inventory
-from agentwatch.lake.layout import EVENTS, INVENTORY, QUARANTINE
+from agentwatch.lake.layout import EVENTS, INVENTORY, METRIC_POINTS, QUARANTINE
 from agentwatch.lake.sql import quote_literal, read_parquet
-from agentwatch.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+from agentwatch.schema import EVENT_SCHEMA, METRIC_POINT_SCHEMA, QUARANTINE_SCHEMA
 
 if TYPE_CHECKING:
     from agentwatch.lake.core import Lake
 
 INTERNAL = "lake_internal"
-EMPTY_SCHEMAS = {EVENTS: EVENT_SCHEMA, QUARANTINE: QUARANTINE_SCHEMA}
+EMPTY_SCHEMAS = {EVENTS: EVENT_SCHEMA, QUARANTINE: QUARANTINE_SCHEMA, METRIC_POINTS: METRIC_POINT_SCHEMA}
+SESSION_USAGE_SQL = (Path(__file__).parent / "session_usage.sql").read_text()
 Sources = dict[str, str]  # table -> what a query selects from to read it
 
 
@@ -169,8 +171,18 @@ def _agents_view(sources: Sources) -> str:
             f"using (agent_id) order by agent_id")
 
 
+def _usage_members(sources: Sources, broken: dict) -> list[str]:
+    return [METRIC_POINTS]
+
+
+def _usage_view(sources: Sources) -> str:
+    """The agents' usage counters added up per agent and session (`session_usage.sql`)."""
+    return SESSION_USAGE_SQL
+
+
 # Views over more than one table: name -> (the tables it reads, how it is built); it keeps the first's name.
 JOINED_VIEWS = {
+    "session_usage": (_usage_members, _usage_view),
     "sessions": (_sessions_members, _sessions_view),
     "findings": (_findings_members, _findings_view),
     "alerts": (_alerts_members, _alerts_view),

@@ -27,12 +27,13 @@ REGISTRY: dict[str, str] = {
     "native": "agentwatch.ingest.formats.native.decoder",
     "otlp_json": "agentwatch.ingest.formats.otlp.traces",
     "otlp_logs": "agentwatch.ingest.formats.otlp.logs",
+    "otlp_metrics": "agentwatch.ingest.formats.otlp.metrics",
     "openinference": "agentwatch.ingest.formats.otlp.openinference",
     "claude_code": "agentwatch.ingest.formats.claude_code.decoder",
     "codex": "agentwatch.ingest.formats.codex.decoder",
 }
 # Order in which `auto` tries formats: the most specific shapes first, native (the loosest) last.
-SNIFF_ORDER = ("otlp_json", "otlp_logs", "openinference", "claude_code", "codex", "native")
+SNIFF_ORDER = ("otlp_json", "otlp_logs", "otlp_metrics", "openinference", "claude_code", "codex", "native")
 
 
 class SkipRecord(Exception):

@@ -1,19 +1,22 @@
-"""`agentwatch receive`: OTLP/HTTP (127.0.0.1:4318) and OTLP/gRPC (127.0.0.1:4317, `receiver_grpc`)
-endpoints for traces and logs that spool to disk.
+"""`agentwatch receive`: OTLP/HTTP (127.0.0.1:4318) and OTLP/gRPC (127.0.0.1:4317, `grpc_server`)
+endpoints for traces, logs and metrics that spool to disk.
 
-HTTP follows the OTLP/HTTP spec: POST /v1/traces or /v1/logs with a body in `application/x-protobuf`
-or `application/json`, optionally `Content-Encoding: gzip`; 200 with an Export*ServiceResponse in the
-request's encoding; 400 for a body that does not decode, 404 for other paths, 405 for other methods,
-408 when a request takes longer than `REQUEST_SECONDS`, 411 without Content-Length, 413 over
-`MAX_BODY_BYTES`, 415 for other content types or encodings, 503 when the bytes of the requests being
-read and decoded would pass `MAX_BYTES_IN_FLIGHT` (exporters retry 503). Error bodies are a
-google.rpc.Status in the request's encoding (plain text when that is unknown).
+HTTP follows the OTLP/HTTP spec: POST /v1/traces, /v1/logs or /v1/metrics with a body in
+`application/x-protobuf` or `application/json`, framed by Content-Length or `Transfer-Encoding:
+chunked`, optionally `Content-Encoding: gzip`; 200 with an Export*ServiceResponse in the request's
+encoding; 400 for a body that does not decode, 404 for other paths, 405 for other methods, 408 when
+the request's bytes take longer than `REQUEST_SECONDS`, 411 with neither framing, 413 over
+`MAX_BODY_BYTES` (before or after inflating) or a JSON body of more than `MAX_JSON_OBJECTS` objects,
+415 for other content types or encodings, 501 for other transfer codings, 503 with `Retry-After` when
+the bytes kept for requests being read and decoded would pass `MAX_BYTES_IN_FLIGHT`, when
+`MAX_CONNECTIONS` are open, or when the spool cannot be written (a full disk): exporters retry 503.
+Error bodies are a google.rpc.Status in the request's encoding (plain text when that is unknown).
 
-A request is acknowledged only once it is durably spooled (`otlp_export`): a gzip body is decoded
-whole, every member of it, or refused; trailing bytes after a member are refused too.
-
-Slow senders: the whole request (headers and body) must arrive within `REQUEST_SECONDS`, or its
-connection is shut; a sender holds no decode capacity while it trickles, only its declared bytes.
+A request is acknowledged only once it is durably spooled (`export`). Bounds, so no client can
+hold the receiver: a connection waits `IDLE_SECONDS` at most for a request's first byte, and from it
+the request line, headers and body have `REQUEST_SECONDS` (`deadlines`); bytes are reserved
+as they arrive (`body`), never as declared; at most `DECODERS` requests are decoded at once,
+each in bounded pieces (`pieces`). A request wholly received is decoded and answered, never cut.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
-import zlib
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,53 +35,36 @@ from urllib.parse import urlsplit
 
 import orjson
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
 
 from agentwatch.errors import RecordError
-from agentwatch.ingest.receiver.export import SIGNALS, Signal, accept_export, export_response, to_otlp_json
+from agentwatch.ingest.receiver.body import BodyReader, HttpError, InFlight, body_length
+from agentwatch.ingest.receiver.deadlines import Deadlines
+from agentwatch.ingest.receiver.export import SIGNALS, Signal, accept_export, export_response
+from agentwatch.ingest.receiver.pieces import to_otlp_json
 from agentwatch.ingest.receiver.spool import Spool
+from agentwatch.ingest.receiver.wire import encode_varint, length_delimited
 
 log = logging.getLogger(__name__)
 
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 MAX_BODY_BYTES = 64 << 20
 MAX_BYTES_IN_FLIGHT = 64 << 20  # bodies (and their inflated bytes) being read or decoded at once
-REQUEST_SECONDS = 20  # the whole request, from its request line to its last body byte
-IDLE_SECONDS = 30  # a kept-alive connection waiting for its next request
-READ_CHUNK = 1 << 16
+REQUEST_SECONDS = 20  # a request's bytes, from its first byte to its last body byte
+IDLE_SECONDS = 30  # a connection waiting for its next request's first byte
+LINGER_SECONDS = 2  # reading away an unread body after an error, so the client sees the answer
+READ_AWAY = 1 << 16
+MAX_CONNECTIONS = 256
+DECODERS = 2  # requests decoded at once (each holds at most a piece of decoded values)
+RETRY_AFTER_SECONDS = 1
+# JSON is parsed whole (protobuf piece by piece): each object costs ~300 bytes once parsed, so a body of
+# tiny objects would cost ~20x its size. Exporters' batches (512 spans) hold a few thousand.
+MAX_JSON_OBJECTS = 1_000_000
 POLL_SECONDS = 0.1  # how soon `stop_receiver` is noticed
 INVALID_ARGUMENT, UNAVAILABLE = 3, 14  # google.rpc.Code
+BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n"
+        b"Content-Length: 29\r\nConnection: close\r\n\r\ntoo many connections; retry\r\n")
 
-
-class HttpError(Exception):
-    """A request the receiver refuses, with the status to answer."""
-
-    def __init__(self, status: HTTPStatus, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class InFlight:
-    """Bytes of requests being read or decoded; a request alone is always admitted."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.used = 0
-        self._lock = threading.Lock()
-
-    def reserve(self, n: int, held: int = 0) -> bool:
-        """Take `n` more bytes for a request already holding `held`; False when over the limit."""
-        with self._lock:
-            if self.used + n > self.limit and self.used != held:
-                return False
-            self.used += n
-            return True
-
-    def release(self, n: int) -> None:
-        """Give back bytes a request held."""
-        with self._lock:
-            self.used -= n
+__all__ = ["HttpError", "InFlight", "ReceiverServer", "serve_receiver", "stop_receiver"]
 
 
 class ReceiverServer(ThreadingHTTPServer):
@@ -86,20 +72,50 @@ class ReceiverServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], spool: Spool, in_flight: InFlight | None = None):
-        super().__init__(address, OtlpHandler)
+    def __init__(self, address: tuple[str, int], spool: Spool, in_flight: InFlight | None = None,
+                 decoders: threading.Semaphore | None = None):
         self.spool = spool
         self.in_flight = in_flight or InFlight(MAX_BYTES_IN_FLIGHT)
+        self.decoders = decoders or threading.Semaphore(DECODERS)
+        self.deadlines = Deadlines()  # before binding: a failed bind closes the server, and stops it
+        self.connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.thread: threading.Thread | None = None
+        super().__init__(address, OtlpHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self.connections.acquire(blocking=False):
+            super().process_request(request, client_address)
+            return
+        with contextlib.suppress(OSError):  # over the limit: say so, and free the socket at once
+            request.settimeout(0.5)
+            request.sendall(BUSY)
+        self.shutdown_request(request)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        log.error("a request from %s failed: %s: %s", client_address[0], type(exc).__name__, exc)
+        log.debug("the failure in full", exc_info=True)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.deadlines.stop()
 
 
 def serve_receiver(
     spool_dir: str | Path, host: str = "127.0.0.1", port: int = 4318, *, block: bool = False,
-    in_flight: InFlight | None = None,
+    in_flight: InFlight | None = None, decoders: threading.Semaphore | None = None,
 ) -> ReceiverServer:
     """Start the HTTP endpoint (port 0 picks a free one); in a daemon thread (stop it with
     `stop_receiver`), or in the calling thread until shut down if `block`."""
-    server = ReceiverServer((host, port), Spool(spool_dir), in_flight)
+    server = ReceiverServer((host, port), Spool(spool_dir), in_flight, decoders)
+    if server.spool.leftovers:
+        log.warning("removed %d partial spool files a stopped receiver left", len(server.spool.leftovers))
     if block:
         server.serve_forever(POLL_SECONDS)
         return server
@@ -120,56 +136,58 @@ def stop_receiver(server: ReceiverServer) -> None:
 
 request_to_otlp_json = to_otlp_json  # the name callers of the traces-only receiver know
 
+
 class OtlpHandler(BaseHTTPRequestHandler):
-    """One OTLP/HTTP request; the server carries the `spool` and the `in_flight` budget."""
+    """One OTLP/HTTP request; the server carries the spool, the budgets and the deadlines."""
 
     protocol_version = "HTTP/1.1"  # exporters keep connections alive; every reply sets Content-Length
     server_version = "agentwatch-receiver"
     timeout = IDLE_SECONDS
+    server: ReceiverServer
 
     def handle_one_request(self) -> None:
-        self._timer: threading.Timer | None = None
+        try:
+            first = self.rfile.peek(1)
+        except OSError:  # idle too long, or reset
+            first = b""
+        if not first:
+            self.close_connection = True
+            return
+        self._deadline = self.server.deadlines.add(REQUEST_SECONDS, self.connection)
+        self._body_read = False
         try:
             super().handle_one_request()
         finally:
-            if self._timer is not None:
-                self._timer.cancel()
-
-    def parse_request(self) -> bool:
-        # The request line is in; from here the whole request has REQUEST_SECONDS.
-        self._deadline = time.monotonic() + REQUEST_SECONDS
-        self._timer = threading.Timer(REQUEST_SECONDS, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-        return super().parse_request()
-
-    def _expire(self) -> None:
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self.server.deadlines.cancel(self._deadline)
 
     def do_POST(self) -> None:
         encoding = _media_type(self.headers.get("Content-Type"))
-        held = 0
+        reader: BodyReader | None = None
         try:
             signal = self._signal()
             if encoding not in (PROTOBUF, JSON):
                 raise HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"content type must be {PROTOBUF} or {JSON}")
-            length = self._length()
-            held = self._admit(length)
-            body = self._read(length)
-            body, held = self._inflate(body, held)
-            split = accept_export(signal, parse_body(signal, body, encoding), self.server.spool)  # type: ignore[attr-defined]
+            gzip = self._gzip()
+            length = body_length(self.headers, MAX_BODY_BYTES)
+            reader = BodyReader(self.rfile, self.server.in_flight, MAX_BODY_BYTES, gzip, self._deadline.expired)
+            body = reader.read(length)
+            self._body_read = True
+            self.server.deadlines.cancel(self._deadline)  # all of it is in: decode and answer, never cut
+            with self.server.decoders:
+                verdict = accept_export(signal, parse_body(signal, body, encoding), self.server.spool)
         except HttpError as exc:
             self._fail(exc, encoding)
         except RecordError as exc:
             self._fail(HttpError(HTTPStatus.BAD_REQUEST, exc.message), encoding)
         except OSError as exc:  # not durable, so not acknowledged: 503 tells the exporter to retry
-            log.error("cannot spool an OTLP request: %s", exc)
+            log.error("cannot spool an OTLP request: %s", exc.strerror or exc)
             self._fail(HttpError(HTTPStatus.SERVICE_UNAVAILABLE, "cannot spool the request"), encoding)
         else:
-            self._reply(HTTPStatus.OK, encoding, encode_message(export_response(signal, split), encoding))
+            with contextlib.suppress(OSError):  # spooled, but the client is gone: its retry deduplicates in ingest
+                self._reply(HTTPStatus.OK, encoding, encode_message(export_response(signal, verdict), encoding))
         finally:
-            self.server.in_flight.release(held)  # type: ignore[attr-defined]
+            if reader is not None:
+                self.server.in_flight.release(reader.held)
 
     def _signal(self) -> Signal:
         signal = SIGNALS.get(urlsplit(self.path).path)
@@ -177,57 +195,11 @@ class OtlpHandler(BaseHTTPRequestHandler):
             raise HttpError(HTTPStatus.NOT_FOUND, f"no such endpoint; OTLP goes to {', '.join(SIGNALS)}")
         return signal
 
-    def _length(self) -> int:
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            raise HttpError(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required")
-        if int(length) > MAX_BODY_BYTES:
-            raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body over {MAX_BODY_BYTES} bytes")
-        return int(length)
-
-    def _admit(self, length: int) -> int:
-        """Reserve the declared body; when over budget, read it away (in chunks, nothing kept) so the
-        exporter, still sending, sees the 503 and retries instead of a broken pipe."""
-        try:
-            return self._reserve(length, 0)
-        except HttpError:
-            self._discard(length)
-            raise
-
-    def _discard(self, length: int) -> None:
-        left = length
-        with contextlib.suppress(OSError):
-            while left > 0 and (chunk := self.rfile.read1(min(READ_CHUNK, left))):
-                left -= len(chunk)
-
-    def _reserve(self, n: int, held: int) -> int:
-        if not self.server.in_flight.reserve(n, held):  # type: ignore[attr-defined]
-            raise HttpError(HTTPStatus.SERVICE_UNAVAILABLE, "busy; retry later")
-        return held + n
-
-    def _read(self, length: int) -> bytes:
-        chunks, got = [], 0
-        while got < length:
-            try:
-                chunk = self.rfile.read1(min(READ_CHUNK, length - got))
-            except OSError:
-                chunk = b""
-            if not chunk:
-                late = time.monotonic() >= self._deadline
-                raise HttpError(HTTPStatus.REQUEST_TIMEOUT if late else HTTPStatus.BAD_REQUEST,
-                                "request took too long" if late else "body shorter than Content-Length")
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
-
-    def _inflate(self, body: bytes, held: int) -> tuple[bytes, int]:
+    def _gzip(self) -> bool:
         coding = (self.headers.get("Content-Encoding") or "identity").strip().lower()
-        if coding == "identity":
-            return body, held
-        if coding != "gzip":
+        if coding not in ("identity", "gzip"):
             raise HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"unsupported Content-Encoding {coding!r}")
-        data = gunzip(body)
-        return data, self._reserve(len(data), held)
+        return coding == "gzip"
 
     def do_GET(self) -> None:
         encoding = _media_type(self.headers.get("Content-Type"))
@@ -242,15 +214,31 @@ class OtlpHandler(BaseHTTPRequestHandler):
         self.close_connection = True  # the body may be unread: never reuse this connection
         body_encoding = encoding if encoding in (PROTOBUF, JSON) else "text/plain"
         code = UNAVAILABLE if exc.status == HTTPStatus.SERVICE_UNAVAILABLE else INVALID_ARGUMENT
+        headers = {"Connection": "close", **({"Allow": allow} if allow else {})}
+        if exc.status == HTTPStatus.SERVICE_UNAVAILABLE:
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         with contextlib.suppress(OSError):  # the connection was shut (deadline) or dropped by the client
-            self._reply(exc.status, body_encoding, encode_status(exc.message, body_encoding, code), allow)
+            self._reply(exc.status, body_encoding, encode_status(exc.message, body_encoding, code), headers)
+            if not self._body_read:
+                self._linger()
 
-    def _reply(self, status: HTTPStatus, content_type: str, body: bytes, allow: str | None = None) -> None:
+    def _linger(self) -> None:
+        """Half-close, then read away what the client is still sending for a moment: closing a socket
+        with unread bytes resets it, and the client would lose the answer."""
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_WR)
+        until = time.monotonic() + LINGER_SECONDS
+        while (left := until - time.monotonic()) > 0:
+            self.connection.settimeout(left)
+            if not self.connection.recv(READ_AWAY):
+                return
+
+    def _reply(self, status: HTTPStatus, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        if allow:
-            self.send_header("Allow", allow)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -259,43 +247,19 @@ class OtlpHandler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
+
 def parse_body(signal: Signal, body: bytes, encoding: str) -> Any:
-    """The request as OTLP/JSON; HttpError(400) when the body does not decode."""
+    """The request: protobuf bytes (parsed piece by piece), or parsed OTLP/JSON; HttpError(400) when
+    JSON does not parse, 413 when it holds too many objects to parse in bounded memory."""
     if encoding == PROTOBUF:
-        message = signal.request()
-        try:
-            message.ParseFromString(body)
-        except DecodeError as exc:
-            raise HttpError(HTTPStatus.BAD_REQUEST, f"not an {signal.request.__name__}: {exc}") from exc
-        return to_otlp_json(message)
+        return body
+    if (objects := body.count(b"{")) > MAX_JSON_OBJECTS:  # an upper bound: braces in strings count too
+        raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                        f"{objects} JSON objects, over {MAX_JSON_OBJECTS}: send smaller batches, or protobuf")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise HttpError(HTTPStatus.BAD_REQUEST, f"malformed JSON: {exc}") from exc
-
-
-def gunzip(body: bytes) -> bytes:
-    """Decompress every member of a gzip body (concatenated gzip files are one stream, RFC 1952),
-    refusing more than MAX_BODY_BYTES of output, a truncated member and trailing bytes."""
-    out: list[bytes] = []
-    size, rest = 0, body
-    while True:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            data = inflater.decompress(rest, MAX_BODY_BYTES + 1 - size)
-        except zlib.error as exc:
-            raise HttpError(HTTPStatus.BAD_REQUEST, f"bad gzip body: {exc}") from exc
-        size += len(data)
-        out.append(data)
-        if size > MAX_BODY_BYTES or inflater.unconsumed_tail:
-            raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body inflates over {MAX_BODY_BYTES} bytes")
-        if not inflater.eof:
-            raise HttpError(HTTPStatus.BAD_REQUEST, "bad gzip body: truncated")
-        rest = inflater.unused_data
-        if not rest:
-            return b"".join(out)
-        if not rest.startswith(b"\x1f\x8b"):
-            raise HttpError(HTTPStatus.BAD_REQUEST, f"bad gzip body: {len(rest)} trailing bytes after a member")
 
 
 def encode_message(message: Any, encoding: str) -> bytes:
@@ -310,20 +274,9 @@ def encode_status(message: str, encoding: str, code: int = INVALID_ARGUMENT) -> 
     if encoding == JSON:
         return orjson.dumps({"code": code, "message": message})
     if encoding == PROTOBUF:  # Status{int32 code = 1; string message = 2}: two fields, encoded by hand
-        text = message.encode()
-        return b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
+        return b"\x08" + encode_varint(code) + length_delimited(2, message.encode())
     return message.encode()
-
-
-def _varint(number: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, number = number & 0x7F, number >> 7
-        out.append(low | (0x80 if number else 0))
-        if not number:
-            return bytes(out)
 
 
 def _media_type(content_type: str | None) -> str | None:
     return content_type.split(";", 1)[0].strip().lower() if content_type else None
-

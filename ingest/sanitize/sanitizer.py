@@ -21,7 +21,7 @@ from agentwatch.ingest.sanitize.hostile import flag_frame
 from agentwatch.ingest.sanitize.injection import injection_flags
 from agentwatch.ingest.sanitize.redact import mask_bytes, mask_frame, mask_text
 from agentwatch.lake import KEYS_DIR, publish
-from agentwatch.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
+from agentwatch.schema import EVENT_SCHEMA, METRIC_POINT_SCHEMA, QUARANTINE_SCHEMA
 
 KEY_FILE = f"{KEYS_DIR}/redaction.key"
 KEY_ENV = "AGENTWATCH_REDACTION_KEY"
@@ -31,6 +31,9 @@ MASKED_COLUMNS = (
     "parent_session_id", "event_id", "tool_call_id", "trace_id", "span_id", "parent_span_id", "status",
 )
 FLAGGED_COLUMNS = ("text", "tool_args")
+# A metric point's free text: its attributes, resource and scope say whatever the exporter put there.
+MASKED_POINT_COLUMNS = ("agent_id", "session_id", "user_id", "metric_name", "unit", "description", "model",
+                        "usage_type", "attributes", "resource", "scope", "detail")
 
 
 INJECTION_FLAG = "injection_phrasing"
@@ -86,6 +89,13 @@ class Sanitizer:
             pl.concat_list([pl.col("flags"), hostile, _injection_flag(frame)]).alias("flags"),
         )
         return frame.to_arrow().cast(EVENT_SCHEMA)
+
+    def mask_points(self, rows: Sequence[dict[str, Any]]) -> pa.Table:
+        """Metric points (`metric_points` rows) with secrets masked, counted in `redactions`."""
+        frame = pl.from_arrow(pa.Table.from_pylist(list(rows), schema=METRIC_POINT_SCHEMA))
+        frame, redactions = mask_frame(frame, MASKED_POINT_COLUMNS, self.key)
+        frame = frame.with_columns((pl.col("redactions") + redactions).cast(pl.Int32).alias("redactions"))
+        return frame.to_arrow().cast(METRIC_POINT_SCHEMA)
 
     def quarantine_table(self, rows: Sequence[dict[str, Any]], source_file: str, source_format: str) -> pa.Table:
         """Quarantine rows with their raw records masked; raw stays bytes (it may not be UTF-8)."""

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from agentwatch.ingest.staging.points import PointStage
 from agentwatch.ingest.staging.reconcile import reconcile_staged
 from agentwatch.lake import (
     EVENTS,
@@ -108,6 +109,8 @@ class StagedBatch:
         self._held: list[tuple[int, pa.Table]] = []
         self._held_bytes = 0
         self._hold_budget = memory_bytes(memory_limit) // 2
+        self.points = PointStage()
+        self.point_counts: tuple[dict[int, int], dict[int, int]] = ({}, {})  # staged, written per file
 
     def add_events(self, file_index: int, table: pa.Table) -> None:
         """Stage decoded (already masked) events of one input file: held in memory while the batch fits
@@ -146,8 +149,13 @@ class StagedBatch:
             )
             self.con.unregister("qchunk")
 
+    def add_points(self, file_index: int, table: pa.Table) -> None:
+        """Stage metric points (already masked) of one input file."""
+        self.points.add(file_index, table)
+
     def drop_file(self, file_index: int) -> None:
         """Forget what one input file staged (it failed as a whole)."""
+        self.points.drop(file_index)
         for part in self.dir.glob(f"staged-{file_index:06d}-*.parquet"):
             part.unlink()
         self._held = [(i, table) for i, table in self._held if i != file_index]
@@ -177,6 +185,7 @@ class StagedBatch:
                 self._write_events()
         if self._scalar("select count(*) from staged_quarantine"):
             self._write_quarantine(now)
+        self.point_counts = self.points.finish(self.writer, self.con, self.dir, self.batch_id)
         written = {i: n - dropped.get(i, 0) for i, n in staged.items()}
         return staged, written
 

@@ -318,7 +318,7 @@ EVERY_FORMAT = {  # a fixture file of each registered format
 }
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("name", sorted(set(REGISTRY) - {"otlp_metrics"}))  # metric points are no events
 def test_every_format_decodes_to_typed_records(name: str, tmp_path: Path) -> None:
     path = EVERY_FORMAT[name] or native_file(tmp_path, 3)
     fmt = get_format(name)

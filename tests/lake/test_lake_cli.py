@@ -100,7 +100,7 @@ def test_show_tables_lists_the_views_only(agentwatch: Run, tmp_path: Path, lake:
     assert agentwatch(lake, "--inventory", str(inventory_file(tmp_path)), "metrics")[0] == 0
     code, out, _ = agentwatch(lake, "sql", "show tables", "--format", "csv")
     assert (code, out.split()) == (0, ["name", "agents", "events", "inventory", "manifest", "manifest_files",
-                                       "quarantine", "sessions", "steps"])
+                                       "metric_points", "quarantine", "session_usage", "sessions", "steps"])
 
 
 def test_the_agents_view_carries_scopes_keys_and_who_is_unknown(agentwatch: Run, tmp_path: Path, lake: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import os
 import socket
-from collections import Counter
-from collections.abc import Iterator
+import subprocess
 from pathlib import Path
 
 import orjson
@@ -34,14 +34,6 @@ EXPECTED_TYPES = {
     "chat gpt-4o": ["user_prompt", "tool_call", "llm_response"],
     "execute_tool read_file": ["tool_call", "tool_result"],
 }
-
-
-@pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[ReceiverServer]:
-    server = serve_receiver(tmp_path / "spool", host="127.0.0.1", port=0)
-    yield server
-    stop_receiver(server)
-    assert server.thread is not None and not server.thread.is_alive()
 
 
 def endpoint(server: ReceiverServer) -> str:
@@ -197,7 +189,7 @@ ERRORS = [
     ("JSON not a request", "/v1/traces", "POST", b"[]", JSON, {}, 400),
     ("malformed protobuf", "/v1/traces", "POST", b"\x0a\x05\xff", PROTOBUF, {}, 400),
     ("bad gzip", "/v1/traces", "POST", b"not gzip", JSON, {"Content-Encoding": "gzip"}, 400),
-    ("other path", "/v1/metrics", "POST", b"{}", JSON, {}, 404),
+    ("other path", "/v1/profiles", "POST", b"{}", JSON, {}, 404),
     ("other method", "/v1/traces", "GET", b"", JSON, {}, 405),
     ("other method elsewhere", "/", "DELETE", b"", None, {}, 404),
 ]
@@ -257,10 +249,19 @@ def test_spool_lists_complete_files_in_order_and_keeps_seq_monotone(tmp_path: Pa
     folder.mkdir()
     ahead = folder / f"{9 * 10**19:020d}-old.jsonl"
     ahead.write_bytes(b"{}\n")
-    (folder / ".00000000000000000001-x.jsonl.tmp").write_bytes(b"{")  # a crash mid-write
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    crashed = folder / f".x.jsonl.{dead.pid}.tmp"  # a writer killed mid-write: its process is gone
+    crashed.write_bytes(b"{")
+    older = folder / ".00000000000000000001-x.jsonl.tmp"  # the old name, without a process
+    older.write_bytes(b"{")
+    writing = folder / f".y.jsonl.{os.getppid()}.tmp"  # a live writer's: left alone
+    writing.write_bytes(b"{")
     (folder / "notes.txt").write_text("not spool")
-    written = Spool(folder).write([b'{"resourceSpans": []}'])
+    spool = Spool(folder)
+    written = spool.write([b'{"resourceSpans": []}'])
+    assert sorted(spool.leftovers) == sorted([crashed, older])
     assert spooled_files(folder) == [ahead, written]
     assert int(written.name.split("-")[0]) == 9 * 10**19 + 1
     assert written.read_bytes() == b'{"resourceSpans": []}\n'
-    assert Counter(p.suffix for p in folder.iterdir()) == Counter({".jsonl": 2, ".tmp": 1, ".txt": 1})
+    assert sorted(p.name for p in folder.iterdir()) == sorted([ahead.name, written.name, writing.name, "notes.txt"])

@@ -8,7 +8,7 @@ import gzip
 import http.client
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -31,13 +31,6 @@ from tests.ingest.receiver.test_http_server import JSON, RUNS, post, run_agents,
 from tests.support.otlp_builders import decode
 
 SESSION = "b1e8c6d2-5a4f-4c3b-9e21-7d0f6a5b4c31"
-
-
-@pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[ReceiverServer]:
-    server = serve_receiver(tmp_path / "spool", host="127.0.0.1", port=0)
-    yield server
-    stop_receiver(server)
 
 
 def spooled_log_rows(folder: Path) -> list[dict]:
@@ -207,32 +200,41 @@ def test_slow_senders_are_cut_at_the_deadline_and_never_starve_good_ones(
         for sock in slow:
             sock.close()
     assert len(spooled_files(receiver.spool.folder)) == 5
-    deadline = time.monotonic() + 2
-    while receiver.in_flight.used and time.monotonic() < deadline:  # the handlers finish after the EOF
-        time.sleep(0.05)
-    assert receiver.in_flight.used == 0
+    wait_for(lambda: receiver.in_flight.used == 0)  # the handlers finish after the EOF
 
 
 def test_bytes_in_flight_over_the_budget_get_503_until_released(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(receiver_module, "REQUEST_SECONDS", 2)
+    monkeypatch.setattr(receiver_module, "REQUEST_SECONDS", 3)
     server = serve_receiver(tmp_path / "spool", port=0, in_flight=InFlight(1_000_000))
     try:
         big, _ = sdk_request(1)
         padded = orjson.dumps({**big, "padding": "x" * 200_000})  # an unknown field, ignored by OTLP
-        hog = slow_sender(server.server_address[1], 900_000)
-        time.sleep(0.3)
-        assert post(server, padded, JSON)[0] == 503  # 900 kB held + 200 kB > 1 MB
+        hog = slow_sender(server.server_address[1], 950_000)
+        hog.sendall(b" " * 899_999)  # 900 kB sent, and then nothing: those bytes are held
+        deadline = time.monotonic() + 2
+        while server.in_flight.used < 900_000 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert server.in_flight.used == 900_000
+        status, headers, _ = post(server, padded, JSON)
+        assert (status, headers["Retry-After"]) == (503, "1")  # 900 kB held + 200 kB > 1 MB: retry later
         assert post(server, orjson.dumps(big), JSON)[0] == 200  # small ones still fit
         hog.settimeout(5)
         assert closed_by_server(hog)
         hog.close()
-        time.sleep(0.2)
+        wait_for(lambda: server.in_flight.used == 0)
         assert post(server, padded, JSON)[0] == 200
     finally:
         stop_receiver(server)
     assert len(spooled_files(tmp_path / "spool")) == 2
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert condition()
 
 
 def test_a_short_body_is_refused_not_stored(receiver: ReceiverServer) -> None:

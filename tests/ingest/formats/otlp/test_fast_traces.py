@@ -27,7 +27,7 @@ from agentwatch.ingest.formats import get_format
 from agentwatch.ingest.formats.otlp.fast import files as files_module
 from agentwatch.ingest.formats.otlp.fast.traces import PreparedLines, decode_otlp_fast
 from agentwatch.ingest.pipeline import ingest_paths
-from agentwatch.ingest.receiver.export import to_otlp_json
+from agentwatch.ingest.receiver.pieces import to_otlp_json
 from agentwatch.ingest.records import FUTURE_TOLERANCE, Location
 from agentwatch.sample.generate import write_sample
 from agentwatch.schema import EVENT_SCHEMA
